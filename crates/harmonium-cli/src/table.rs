@@ -1,0 +1,214 @@
+//! Plain-text tables for `ls` and `show`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Result;
+use harmonium_store::{RunRow, Store};
+
+/// Metrics shown by `ls` when a run has them.
+const KEY_METRICS: [&str; 4] = [
+    "best_valid_error",
+    "best_test_error",
+    "test_error",
+    "test_logprob",
+];
+
+/// `0.0123` → `1.23%` for error rates, plain otherwise.
+pub fn fmt_metric(key: &str, v: Option<f64>) -> String {
+    match v {
+        None => "NaN".into(),
+        Some(v) if key.ends_with("_error") => format!("{:.2}%", 100.0 * v),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e9 => format!("{v}"),
+        Some(v) => format!("{v:.4}"),
+    }
+}
+
+fn print_table(header: &[String], rows: &[Vec<String>]) {
+    let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<width$}", width = w[i]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    println!("{}", line(header));
+    for r in rows {
+        println!("{}", line(r));
+    }
+}
+
+/// Parameters whose value differs between runs (the swept ones), without the seed.
+pub fn varying_params(runs: &[RunRow]) -> Vec<String> {
+    let mut values: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for r in runs {
+        for (k, v) in &r.params {
+            values.entry(k).or_default().insert(v);
+        }
+    }
+    values
+        .into_iter()
+        .filter(|(k, v)| v.len() > 1 && *k != "seed")
+        .map(|(k, _)| k.to_string())
+        .collect()
+}
+
+fn duration(r: &RunRow) -> String {
+    let parse = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+    };
+    match (parse(&r.started_at), parse(&r.finished_at)) {
+        (Some(a), Some(b)) => format!("{:.1}s", (b - a).num_milliseconds() as f64 / 1000.0),
+        (Some(_), None) => "…".into(),
+        _ => "".into(),
+    }
+}
+
+pub async fn ls(store: &Store, experiment: Option<&str>, limit: usize) -> Result<()> {
+    let exps = store.experiments().await?;
+    let only = match experiment {
+        Some(e) => Some(store.experiment_id(e).await?),
+        None => None,
+    };
+    if exps.is_empty() {
+        println!(
+            "no experiments in {} yet: `harmonium run FILE` starts one",
+            store.path.display()
+        );
+    }
+    for e in exps
+        .iter()
+        .rev()
+        .filter(|e| only.is_none_or(|id| id == e.id))
+    {
+        let counts: Vec<String> = e.counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+        let best = match (&e.metric, e.best) {
+            (Some(m), b) => format!(
+                ", best {m} {}",
+                b.map(|v| fmt_metric(m, Some(v))).unwrap_or("-".into())
+            ),
+            _ => String::new(),
+        };
+        println!(
+            "experiment {} '{}': {}{best}",
+            e.id,
+            e.name,
+            counts.join(", ")
+        );
+        let runs = store.runs(Some(e.id)).await?;
+        let params = varying_params(&runs);
+        let metrics: Vec<&str> = KEY_METRICS
+            .iter()
+            .copied()
+            .filter(|k| runs.iter().any(|r| r.metrics.contains_key(*k)))
+            .collect();
+        let mut header: Vec<String> = ["run", "status", "seed"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        header.extend(params.iter().cloned());
+        header.extend(metrics.iter().map(|s| s.to_string()));
+        header.push("time".into());
+        let skip = runs.len().saturating_sub(limit);
+        let rows: Vec<Vec<String>> = runs
+            .iter()
+            .skip(skip)
+            .map(|r| {
+                let mut row = vec![r.id.to_string(), r.status.clone(), r.seed.to_string()];
+                row.extend(
+                    params
+                        .iter()
+                        .map(|p| r.params.get(p).cloned().unwrap_or_default()),
+                );
+                row.extend(metrics.iter().map(|m| {
+                    r.metrics
+                        .get(*m)
+                        .map(|v| fmt_metric(m, *v))
+                        .unwrap_or_default()
+                }));
+                row.push(duration(r));
+                row
+            })
+            .collect();
+        if skip > 0 {
+            println!("({skip} older runs not shown; --limit N shows more)");
+        }
+        print_table(&header, &rows);
+        println!();
+    }
+    Ok(())
+}
+
+pub async fn show(store: &Store, run_id: i64) -> Result<()> {
+    let d = store.run(run_id).await?;
+    let r = &d.run;
+    println!(
+        "run {} of experiment '{}' (trial {})",
+        r.id, r.experiment, r.trial_index
+    );
+    println!("status:   {}", r.status);
+    if let Some(e) = &r.error {
+        println!("error:    {e}");
+    }
+    println!("seed:     {}", r.seed);
+    println!("hash:     {}", r.config_hash);
+    println!("commit:   {}", d.git_commit.as_deref().unwrap_or("-"));
+    println!("host:     {}", d.host);
+    println!("created:  {}", r.created_at);
+    println!("started:  {}", r.started_at.as_deref().unwrap_or("-"));
+    println!(
+        "finished: {} ({})",
+        r.finished_at.as_deref().unwrap_or("-"),
+        duration(r)
+    );
+    println!("\nconfig:");
+    for line in serde_yaml_like(&d.config, 1) {
+        println!("{line}");
+    }
+    println!("\nfinal metrics:");
+    let rows: Vec<Vec<String>> = r
+        .metrics
+        .iter()
+        .map(|(k, v)| vec![format!("  {k}"), fmt_metric(k, *v)])
+        .collect();
+    print_table(&["  key".into(), "value".into()], &rows);
+    if !d.artifacts.is_empty() {
+        println!("\nartifacts (relative to the artifacts folder):");
+        for a in &d.artifacts {
+            println!(
+                "  {:<12} {}{}",
+                a.kind,
+                a.path,
+                a.step.map(|s| format!(" (step {s})")).unwrap_or_default()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Indented `key: value` lines of a JSON value.
+fn serde_yaml_like(v: &serde_json::Value, depth: usize) -> Vec<String> {
+    let pad = "  ".repeat(depth);
+    let mut out = Vec::new();
+    if let serde_json::Value::Object(map) = v {
+        for (k, v) in map {
+            match v {
+                serde_json::Value::Object(_) => {
+                    out.push(format!("{pad}{k}:"));
+                    out.extend(serde_yaml_like(v, depth + 1));
+                }
+                other => out.push(format!("{pad}{k}: {other}")),
+            }
+        }
+    }
+    out
+}

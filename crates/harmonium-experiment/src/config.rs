@@ -1,0 +1,207 @@
+//! The experiment file: a serde schema in which unknown keys are errors.
+//!
+//! ```yaml
+//! name: quickstart
+//! description: MLP learning rates on an MNIST subset
+//! dataset: {name: mnist, train_size: 5000}
+//! device: flex
+//! seeds: [1, 2]
+//! mlp: {hidden: [256], epochs: 5, lr: 0.1}
+//! sweep:
+//!   method: grid
+//!   parameters:
+//!     mlp.lr: [0.1, 0.03]
+//!   metric: {name: best_valid_error, goal: minimize}
+//! ```
+//!
+//! Everything except `name`, `description`, `seeds` and `sweep` is the trial configuration
+//! ([`TrialConfig`]); sweep parameters are dotted paths into it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use harmonium_data::DatasetConfig;
+use harmonium_models::mlp::MlpConfig;
+use serde::{Deserialize, Serialize};
+
+use crate::sweep::SweepConfig;
+
+/// Keys of the file that are not part of a trial's configuration.
+pub const EXPERIMENT_ONLY_KEYS: [&str; 4] = ["name", "description", "seeds", "sweep"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    /// Unique name; runs are grouped under it in the store.
+    pub name: String,
+    pub description: String,
+    /// One trial per seed for every sweep point.
+    pub seeds: Vec<u64>,
+    pub sweep: Option<SweepConfig>,
+    /// The base trial configuration, before sweep values are applied.
+    pub trial: TrialConfig,
+}
+
+/// The file as written. Its trial keys repeat [`TrialConfig`]'s (serde's `flatten` would lose the
+/// line numbers of errors); `file_and_trial_keys_agree` keeps the two lists in step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExperimentFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "default_seeds")]
+    seeds: Vec<u64>,
+    #[serde(default)]
+    sweep: Option<SweepConfig>,
+    dataset: DatasetConfig,
+    #[serde(default = "default_device")]
+    device: String,
+    #[serde(default)]
+    mlp: Option<MlpConfig>,
+}
+
+impl From<ExperimentFile> for Experiment {
+    fn from(f: ExperimentFile) -> Self {
+        Experiment {
+            name: f.name,
+            description: f.description,
+            seeds: f.seeds,
+            sweep: f.sweep,
+            trial: TrialConfig {
+                dataset: f.dataset,
+                device: f.device,
+                mlp: f.mlp,
+            },
+        }
+    }
+}
+
+fn default_seeds() -> Vec<u64> {
+    vec![0]
+}
+
+/// Everything one trial needs; sweep parameters are dotted paths into this structure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrialConfig {
+    pub dataset: DatasetConfig,
+    /// Compute device: `flex` (CPU), `cuda`, `cuda:N` or `wgpu`.
+    #[serde(default = "default_device")]
+    pub device: String,
+    /// Classifier trained by backprop (random init, or fine-tuning a pretrained stack).
+    #[serde(default)]
+    pub mlp: Option<MlpConfig>,
+}
+
+fn default_device() -> String {
+    "flex".into()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Reads and parses an experiment file.
+pub fn load_experiment(path: &Path) -> Result<(Experiment, String), ExperimentError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Io {
+        path: path.into(),
+        source,
+    })?;
+    let exp = parse_experiment(&text, &path.display().to_string())?;
+    Ok((exp, text))
+}
+
+/// Parses experiment YAML; `file` names the source in error messages. Errors carry the line and
+/// column and the offending key; the sweep is checked too (every dotted path must name a field).
+pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, ExperimentError> {
+    let exp: Experiment = serde_yaml::from_str::<ExperimentFile>(text)
+        .map(Experiment::from)
+        .map_err(|e| ExperimentError::Parse {
+            file: file.into(),
+            message: describe_yaml_error(&e),
+        })?;
+    let invalid = |message: String| ExperimentError::Invalid {
+        file: file.into(),
+        message,
+    };
+    if exp.name.trim().is_empty() {
+        return Err(invalid("`name` must not be empty".into()));
+    }
+    if exp.seeds.is_empty() {
+        return Err(invalid(format!(
+            "line {}: `seeds` must list at least one seed",
+            line_of_key(text, "seeds").unwrap_or(0)
+        )));
+    }
+    exp.trial.validate().map_err(|m| invalid(m))?;
+    // Expanding checks every sweep path and value against the schema before anything runs.
+    crate::sweep::expand(&exp, text).map_err(|m| invalid(m))?;
+    Ok(exp)
+}
+
+impl TrialConfig {
+    /// Checks what serde cannot: that some stage exists and numbers are possible.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.mlp.is_none() {
+            return Err("the experiment has no stage: add an `mlp:` section".into());
+        }
+        if let Some(m) = &self.mlp {
+            m.validate().map_err(|e| format!("mlp: {e}"))?;
+        }
+        if self.dataset.name != "mnist" {
+            return Err(format!(
+                "dataset.name: unknown dataset '{}' (known: mnist)",
+                self.dataset.name
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// serde_yaml's message, with its "at line L column C" kept, and the position spelled out when the
+/// message lacks it.
+pub fn describe_yaml_error(e: &serde_yaml::Error) -> String {
+    let msg = e.to_string();
+    match e.location() {
+        Some(loc) if !msg.contains("line ") => {
+            format!("line {} column {}: {msg}", loc.line(), loc.column())
+        }
+        _ => msg,
+    }
+}
+
+/// The 1-based line on which `key:` first appears, for messages about keys serde cannot locate.
+pub fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|l| {
+            let t = l.trim_start().trim_start_matches("- ");
+            let t = t.trim_start_matches(['"', '\'']);
+            t.starts_with(key)
+                && t[key.len()..]
+                    .trim_start_matches(['"', '\''])
+                    .trim_start()
+                    .starts_with(':')
+        })
+        .map(|i| i + 1)
+}
+
+/// A resolved trial configuration as a JSON value (for hashing, params and storage).
+pub fn to_json(cfg: &TrialConfig) -> serde_json::Value {
+    serde_json::to_value(cfg).expect("config serializes")
+}
+
+/// Flattened `dotted.key → value` pairs of a JSON value.
+pub fn flat_params(v: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
+    let mut out = BTreeMap::new();
+    crate::flatten::flatten("", v, &mut out);
+    out
+}

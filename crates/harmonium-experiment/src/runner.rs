@@ -1,0 +1,376 @@
+//! Runs the trials of an experiment on a pool of worker threads and streams their events into
+//! the store through the single writer.
+//!
+//! Resume is the default: a trial whose hash already finished in this experiment is skipped.
+//! Stopping (Ctrl-C sets `RunOptions::stop`) lets running trials end at the next epoch boundary;
+//! they are marked `killed`, and trials that never started are marked `killed` too.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use harmonium_models::{Event, EventSink};
+use harmonium_store::{NewRun, Store, Writer, WriterHandle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::{Experiment, flat_params, to_json};
+use crate::pipeline::{DataCache, TrialError, run_trial};
+use crate::sweep::{Goal, Trial, expand};
+
+pub struct RunOptions {
+    /// Number of trials run at once.
+    pub jobs: usize,
+    /// Run trials again even when a run with the same hash finished.
+    pub rerun: bool,
+    /// Where datasets live (`data/` by default).
+    pub data_dir: PathBuf,
+    /// Where artifacts (pictures, checkpoints) are written; one folder per run below it.
+    pub artifacts_dir: PathBuf,
+    /// Draw progress bars (on a terminal).
+    pub progress: bool,
+    /// Set to stop: running trials end at the next epoch, queued ones are not started.
+    pub stop: Arc<AtomicBool>,
+    /// Where to look up the git commit recorded with each run.
+    pub source_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RunOutcome {
+    pub experiment_id: i64,
+    pub planned: usize,
+    pub skipped: usize,
+    pub finished: usize,
+    pub failed: usize,
+    pub killed: usize,
+    pub reaped: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Expand(String),
+    #[error(transparent)]
+    Store(#[from] harmonium_store::StoreError),
+}
+
+/// The process's view of one trial: forwards events to the writer and the progress bar.
+struct RunSink {
+    run_id: i64,
+    writer: WriterHandle,
+    started: Instant,
+    stop: Arc<AtomicBool>,
+    artifacts: PathBuf,
+    artifacts_root: PathBuf,
+    bar: ProgressBar,
+    write_error: Option<String>,
+    /// Latest value of each metric, for the line printed when the trial ends.
+    last: std::collections::HashMap<String, f64>,
+}
+
+impl EventSink for RunSink {
+    fn emit(&mut self, event: Event) {
+        let t = self.started.elapsed().as_secs_f64();
+        let r = match event {
+            Event::Metric { key, step, value } => {
+                self.last.insert(key.clone(), value);
+                self.writer.metric(self.run_id, &key, step as i64, value, t)
+            }
+            Event::Artifact {
+                kind,
+                name,
+                step,
+                bytes,
+            } => {
+                let path = self.artifacts.join(&name);
+                let written = std::fs::create_dir_all(&self.artifacts)
+                    .and_then(|_| std::fs::write(&path, &bytes));
+                match written {
+                    Ok(()) => {
+                        let rel = path
+                            .strip_prefix(&self.artifacts_root)
+                            .unwrap_or(&path)
+                            .to_string_lossy()
+                            .to_string();
+                        self.writer
+                            .artifact(self.run_id, &kind, &rel, step.map(|s| s as i64))
+                    }
+                    Err(e) => {
+                        self.write_error =
+                            Some(format!("could not write artifact {}: {e}", path.display()));
+                        Ok(())
+                    }
+                }
+            }
+            Event::Progress { stage, done, total } => {
+                self.bar.set_length(total);
+                self.bar.set_position(done);
+                self.bar.set_prefix(format!("run {} {stage}", self.run_id));
+                Ok(())
+            }
+        };
+        if let Err(e) = r {
+            self.write_error = Some(e.to_string());
+        }
+    }
+
+    fn keep_going(&self) -> bool {
+        !self.stop.load(Ordering::Relaxed)
+    }
+}
+
+fn git_commit(dir: Option<&Path>) -> Option<String> {
+    let mut cmd = std::process::Command::new("git");
+    cmd.args(["rev-parse", "HEAD"]);
+    if let Some(d) = dir {
+        cmd.current_dir(d);
+    }
+    let out = cmd.stderr(std::process::Stdio::null()).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Runs an experiment to the end (or until stopped). `yaml` is the file's text, stored with it.
+pub async fn run_experiment(
+    exp: &Experiment,
+    yaml: &str,
+    store: &Store,
+    opts: &RunOptions,
+) -> Result<RunOutcome, RunError> {
+    let trials = expand(exp, yaml).map_err(RunError::Expand)?;
+    let host = gethostname::gethostname().to_string_lossy().to_string();
+    let mut outcome = RunOutcome {
+        planned: trials.len(),
+        ..Default::default()
+    };
+    outcome.reaped = store.reap_dead_runs(&host).await?;
+
+    let (writer, handle) = Writer::spawn(store.clone());
+    let metric = exp.sweep.as_ref().and_then(|s| s.metric.clone());
+    let goal = metric.as_ref().map(|m| match m.goal {
+        Goal::Minimize => "minimize".to_string(),
+        Goal::Maximize => "maximize".to_string(),
+    });
+    let exp_id = handle
+        .experiment(
+            &exp.name,
+            &exp.description,
+            yaml,
+            metric.as_ref().map(|m| m.name.clone()),
+            goal,
+        )
+        .await?;
+    outcome.experiment_id = exp_id;
+
+    let done = if opts.rerun {
+        Default::default()
+    } else {
+        store.finished_hashes(exp_id).await?
+    };
+    let (skip, todo): (Vec<Trial>, Vec<Trial>) =
+        trials.into_iter().partition(|t| done.contains(&t.hash));
+    outcome.skipped = skip.len();
+
+    let mp = MultiProgress::with_draw_target(if opts.progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    });
+    let say = |mp: &MultiProgress, line: String| {
+        if mp.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            let _ = mp.println(line);
+        }
+    };
+    say(
+        &mp,
+        format!(
+            "experiment '{}': {} trials ({} already finished, {} to run) on {} worker(s); database {}",
+            exp.name,
+            outcome.planned,
+            outcome.skipped,
+            todo.len(),
+            opts.jobs.max(1),
+            store.path.display()
+        ),
+    );
+    if todo.is_empty() {
+        drop(handle);
+        writer.join().await;
+        return Ok(outcome);
+    }
+
+    let commit = git_commit(opts.source_dir.as_deref());
+    let mut queue = VecDeque::new();
+    for t in todo {
+        let cfg_json = to_json(&t.config);
+        let mut params: Vec<(String, serde_json::Value)> =
+            flat_params(&cfg_json).into_iter().collect();
+        params.push(("seed".into(), t.seed.into()));
+        let id = handle
+            .create_run(NewRun {
+                experiment_id: exp_id,
+                trial_index: t.index as i64,
+                config_json: serde_json::to_string(&cfg_json).expect("json"),
+                config_hash: t.hash.clone(),
+                seed: t.seed as i64,
+                git_commit: commit.clone(),
+                host: host.clone(),
+                params,
+            })
+            .await?;
+        queue.push_back((id, t));
+    }
+
+    let total = queue.len();
+    let overall = mp.add(ProgressBar::new(total as u64));
+    overall.set_style(
+        ProgressStyle::with_template(
+            "{prefix:>12} [{bar:30}] {pos}/{len} trials, {elapsed_precise} elapsed, eta {eta}",
+        )
+        .unwrap()
+        .progress_chars("=> "),
+    );
+    overall.set_prefix(exp.name.clone());
+    let queue = Arc::new(Mutex::new(queue));
+    let data = Arc::new(DataCache::new(opts.data_dir.clone()));
+    let results = Arc::new(Mutex::new(Vec::new()));
+    let report_key = metric
+        .map(|m| m.name)
+        .unwrap_or_else(|| "best_test_error".into());
+
+    let mut workers = Vec::new();
+    for _ in 0..opts.jobs.max(1).min(total) {
+        let (queue, data, results, handle) =
+            (queue.clone(), data.clone(), results.clone(), handle.clone());
+        let stop = opts.stop.clone();
+        let bar = mp.add(ProgressBar::new(1));
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} epochs {msg}")
+                .unwrap()
+                .progress_chars("=> "),
+        );
+        let (mp, overall, artifacts_root, report_key) = (
+            mp.clone(),
+            overall.clone(),
+            opts.artifacts_dir.clone(),
+            report_key.clone(),
+        );
+        workers.push(tokio::task::spawn_blocking(move || {
+            loop {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                let Some((run_id, trial)) =
+                    queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+                else {
+                    break;
+                };
+                let _ = handle.start(run_id);
+                bar.reset();
+                bar.set_message(trial.label());
+                let mut sink = RunSink {
+                    run_id,
+                    writer: handle.clone(),
+                    started: Instant::now(),
+                    stop: stop.clone(),
+                    artifacts: artifacts_root.join(format!("run-{run_id}")),
+                    artifacts_root: artifacts_root.clone(),
+                    bar: bar.clone(),
+                    write_error: None,
+                    last: Default::default(),
+                };
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_trial(&trial, &data, &mut sink)
+                }))
+                .unwrap_or_else(|p| {
+                    let msg = p
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()));
+                    Err(TrialError::Failed(format!(
+                        "panic: {}",
+                        msg.unwrap_or_else(|| "unknown".into())
+                    )))
+                });
+                let secs = sink.started.elapsed().as_secs_f64();
+                let result = match (result, sink.write_error.take()) {
+                    (Ok(()), Some(e)) => Err(TrialError::Failed(e)),
+                    (r, _) => r,
+                };
+                let (status, error) = match &result {
+                    Ok(()) => ("finished", None),
+                    Err(TrialError::Interrupted) => (
+                        "killed",
+                        Some("interrupted (Ctrl-C) before it finished".to_string()),
+                    ),
+                    Err(TrialError::Failed(e)) => ("failed", Some(e.clone())),
+                };
+                let _ = handle.finish(run_id, status, error.clone());
+                let _ = handle.flush_blocking();
+                overall.inc(1);
+                let line = match status {
+                    "finished" => {
+                        let value = sink
+                            .last
+                            .get(&report_key)
+                            .map(|v| format!(", {report_key} {v:.4}"))
+                            .unwrap_or_default();
+                        format!(
+                            "finished run {run_id} [{}] in {secs:.1} s{value}",
+                            trial.label()
+                        )
+                    }
+                    s => format!(
+                        "{s} run {run_id} [{}] after {secs:.1} s: {}",
+                        trial.label(),
+                        error.unwrap_or_default()
+                    ),
+                };
+                if mp.is_hidden() {
+                    eprintln!("{line}");
+                } else {
+                    let _ = mp.println(line);
+                }
+                results
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((run_id, status));
+            }
+            bar.finish_and_clear();
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    overall.finish_and_clear();
+
+    // Trials never started because of a stop request.
+    let leftover: Vec<(i64, Trial)> = queue
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .drain(..)
+        .collect();
+    for (run_id, _) in &leftover {
+        let _ = handle.finish(
+            *run_id,
+            "killed",
+            Some("interrupted before it started".into()),
+        );
+    }
+    outcome.killed += leftover.len();
+    handle.flush().await?;
+    drop(handle);
+    writer.join().await;
+    for (_, status) in results.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        match *status {
+            "finished" => outcome.finished += 1,
+            "failed" => outcome.failed += 1,
+            _ => outcome.killed += 1,
+        }
+    }
+    Ok(outcome)
+}

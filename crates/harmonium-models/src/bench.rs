@@ -1,0 +1,262 @@
+//! Speed of RBM learning against the matmul bound of the same device.
+//!
+//! One epoch of CD-k (or persistent CD with as many chains as the batch size) is timed, and then
+//! the same sequence of matmuls alone, on random matrices of the same shapes, in the same process.
+//!
+//! Flop count per mini-batch of B examples, V visible and H hidden units (a matmul of m×k by k×n
+//! counts 2mkn):
+//!
+//! * CD-k: positive phase `v W` (2BVH); each of the k Gibbs steps one `h Wᵀ` and one `v W`
+//!   (2·2BVH); the gradient `[v_data; v_model]ᵀ [h_data; h_model]` (4BVH):
+//!   `(4k + 6)·BVH`, i.e. 10·BVH for CD-1.
+//! * Persistent CD with C chains: positive phase 2BVH; `p(h|v)` of the chains 2CVH; k steps of
+//!   `h Wᵀ` and k−1 further `v W` ((4k − 2)·CVH); the gradient 2(B + C)VH:
+//!   `4BVH + (4k + 2)·CVH`, again 10·BVH for k = 1 and C = B.
+
+use std::fmt;
+use std::time::Instant;
+
+use burn::tensor::{Device, Distribution, Tensor};
+
+use crate::rbm::{Learner, Momentum, Rbm, RbmConfig, RbmEvalConfig, Step};
+
+/// Timing of one RBM epoch against the matmul bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchReport {
+    pub examples: usize,
+    pub visible: usize,
+    pub hidden: usize,
+    pub batch: usize,
+    pub cd_k: usize,
+    pub persistent: bool,
+    /// Wall-clock seconds of one training epoch.
+    pub seconds_per_epoch: f64,
+    /// Training examples per second.
+    pub images_per_second: f64,
+    /// Flops of one epoch by the count in the module docs.
+    pub flops_per_epoch: f64,
+    /// Achieved GFLOP/s of the epoch.
+    pub gflops: f64,
+    /// Seconds the epoch's matmuls take alone.
+    pub matmul_seconds: f64,
+    /// GFLOP/s of the matmuls alone.
+    pub matmul_gflops: f64,
+    /// `seconds_per_epoch / matmul_seconds` (1.0 is the bound).
+    pub ratio: f64,
+}
+
+impl fmt::Display for BenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let method = if self.persistent { "PCD" } else { "CD" };
+        writeln!(
+            f,
+            "RBM {}-{}, {}-{}, batch {}, {} examples",
+            self.visible, self.hidden, method, self.cd_k, self.batch, self.examples
+        )?;
+        writeln!(
+            f,
+            "  epoch:       {:.3} s  ({:.0} images/s, {:.1} GFLOP/s)",
+            self.seconds_per_epoch, self.images_per_second, self.gflops
+        )?;
+        writeln!(
+            f,
+            "  matmuls only: {:.3} s  ({:.1} GFLOP/s)",
+            self.matmul_seconds, self.matmul_gflops
+        )?;
+        write!(f, "  ratio epoch/matmul bound: {:.2}", self.ratio)
+    }
+}
+
+/// Flops of one mini-batch (see the module docs); `chains` is used for persistent CD.
+pub fn batch_flops(
+    batch: usize,
+    visible: usize,
+    hidden: usize,
+    cd_k: usize,
+    persistent: bool,
+    chains: usize,
+) -> f64 {
+    let (b, c, vh, k) = (
+        batch as f64,
+        chains as f64,
+        (visible * hidden) as f64,
+        cd_k as f64,
+    );
+    if persistent {
+        (4.0 * b + (4.0 * k + 2.0) * c) * vh
+    } else {
+        (4.0 * k + 6.0) * b * vh
+    }
+}
+
+/// Times one epoch of CD-`cd_k` (or persistent CD with `batch` chains) on `data` with `hidden`
+/// hidden units, then the same matmuls alone.
+pub fn rbm_epoch_bench(
+    device: &Device,
+    data: Tensor<2>,
+    hidden: usize,
+    batch: usize,
+    cd_k: usize,
+    persistent: bool,
+) -> BenchReport {
+    let data = data.to_device(device);
+    let [n, visible] = data.dims();
+    let cfg = RbmConfig {
+        hidden,
+        cd_k: cd_k.max(1),
+        persistent,
+        chains: batch,
+        epochs: 1,
+        batch_size: batch,
+        momentum: Momentum {
+            start: 0.9,
+            r#final: 0.9,
+            switch_epoch: 0,
+        },
+        eval: RbmEvalConfig {
+            ais: None,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    device.seed(0);
+    let mut rbm = Rbm::new(visible, &cfg, device).expect("a valid benchmark configuration");
+    rbm.init_from_data(&data, &cfg).expect("matching data");
+    let mut learner = Learner::new(&rbm, &cfg);
+    let step = Step {
+        lr: 0.01,
+        momentum: 0.9,
+        weight_cost: cfg.weight_cost,
+        cd_k: cfg.cd_k,
+    };
+
+    // Warm-up: a few batches (thread pools, allocator).
+    let warm = data.clone().narrow(0, 0, n.min(5 * batch));
+    learner.epoch(&mut rbm, &warm, batch, step, None);
+    sync(&rbm.weights);
+
+    let started = Instant::now();
+    learner.epoch(&mut rbm, &data, batch, step, None);
+    sync(&rbm.weights);
+    let seconds_per_epoch = started.elapsed().as_secs_f64();
+
+    let matmul_seconds = matmul_bound(device, n, visible, hidden, batch, cfg.cd_k);
+
+    let full = n / batch;
+    let rest = n % batch;
+    let flops_per_epoch = full as f64
+        * batch_flops(batch, visible, hidden, cfg.cd_k, persistent, batch)
+        + if rest > 0 {
+            batch_flops(rest, visible, hidden, cfg.cd_k, persistent, batch)
+        } else {
+            0.0
+        };
+    BenchReport {
+        examples: n,
+        visible,
+        hidden,
+        batch,
+        cd_k: cfg.cd_k,
+        persistent,
+        seconds_per_epoch,
+        images_per_second: n as f64 / seconds_per_epoch,
+        flops_per_epoch,
+        gflops: flops_per_epoch / seconds_per_epoch / 1e9,
+        matmul_seconds,
+        matmul_gflops: flops_per_epoch / matmul_seconds / 1e9,
+        ratio: seconds_per_epoch / matmul_seconds,
+    }
+}
+
+fn sync(t: &Tensor<2>) {
+    let _ = t.clone().sum().into_scalar::<f32>();
+}
+
+/// Seconds for the matmuls of one epoch alone (same shapes, same order, random operands).
+fn matmul_bound(
+    device: &Device,
+    n: usize,
+    visible: usize,
+    hidden: usize,
+    batch: usize,
+    cd_k: usize,
+) -> f64 {
+    let rand = |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Default, device);
+    let w = rand([visible, hidden]);
+    let v = rand([batch, visible]);
+    let h = rand([batch, hidden]);
+    let v2 = rand([2 * batch, visible]);
+    let h2 = rand([2 * batch, hidden]);
+    let one_batch = || {
+        // k + 1 forward `v W` and k backward `h Wᵀ`, for CD-k and persistent CD alike.
+        let (forward, backward) = (cd_k + 1, cd_k);
+        for _ in 0..forward {
+            drop(v.clone().matmul(w.clone()));
+        }
+        for _ in 0..backward {
+            drop(h.clone().matmul(w.clone().transpose()));
+        }
+        v2.clone().transpose().matmul(h2.clone())
+    };
+    for _ in 0..5 {
+        drop(one_batch());
+    }
+    let _ = one_batch().sum().into_scalar::<f32>();
+    let started = Instant::now();
+    let mut last = None;
+    for _ in 0..n.div_ceil(batch) {
+        last = Some(one_batch());
+    }
+    if let Some(t) = last {
+        sync(&t);
+    }
+    started.elapsed().as_secs_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::testing::{mnist_binary, serial};
+
+    #[test]
+    fn flop_count_is_ten_bvh_for_cd1_and_for_pcd1_with_as_many_chains() {
+        assert_eq!(
+            batch_flops(100, 784, 500, 1, false, 100),
+            10.0 * 100.0 * 784.0 * 500.0
+        );
+        assert_eq!(
+            batch_flops(100, 784, 500, 1, true, 100),
+            10.0 * 100.0 * 784.0 * 500.0
+        );
+        assert_eq!(batch_flops(10, 1, 1, 3, false, 10), 180.0);
+    }
+
+    #[test]
+    fn bench_report_is_consistent_on_a_small_problem() {
+        let _guard = serial();
+        let device = Device::flex();
+        let report = rbm_epoch_bench(&device, mnist_binary(500, &device), 32, 50, 1, false);
+        assert_eq!(
+            (report.examples, report.visible, report.hidden),
+            (500, 784, 32)
+        );
+        assert!(report.seconds_per_epoch > 0.0 && report.matmul_seconds > 0.0);
+        assert!((report.ratio - report.seconds_per_epoch / report.matmul_seconds).abs() < 1e-12);
+        assert!(report.to_string().contains("ratio epoch/matmul bound"));
+    }
+
+    /// The figure the issue asks for: one epoch of CD-1 on 60,000 MNIST images, 784-500, batch
+    /// 100. Run with `cargo test --release -p harmonium-models bench_mnist -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn bench_mnist_cd1_784_500_epoch() {
+        let _guard = serial();
+        let device = Device::flex();
+        let data = mnist_binary(60_000, &device);
+        println!(
+            "{}",
+            rbm_epoch_bench(&device, data.clone(), 500, 100, 1, false)
+        );
+        println!("{}", rbm_epoch_bench(&device, data, 500, 100, 1, true));
+    }
+}

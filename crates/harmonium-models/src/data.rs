@@ -1,0 +1,40 @@
+//! Moving datasets onto a device.
+
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use harmonium_data::{Matrix, Split};
+
+/// Inputs and class labels on a device.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    pub x: Tensor<2>,
+    pub y: Tensor<1, Int>,
+}
+
+impl Labelled {
+    pub fn from_host(x: &Matrix, y: &[u32], device: &Device) -> Labelled {
+        assert_eq!(x.rows, y.len(), "one label per row");
+        Labelled {
+            x: matrix_to_tensor(x, device),
+            y: Tensor::from_data(
+                TensorData::new(y.iter().map(|&v| v as i64).collect::<Vec<_>>(), [y.len()]),
+                device,
+            ),
+        }
+    }
+
+    pub fn from_split(split: &Split, device: &Device) -> Labelled {
+        Labelled::from_host(&split.x, &split.y, device)
+    }
+
+    pub fn len(&self) -> usize {
+        self.x.dims()[0]
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+pub fn matrix_to_tensor(m: &Matrix, device: &Device) -> Tensor<2> {
+    Tensor::from_data(TensorData::new(m.data.clone(), [m.rows, m.cols]), device)
+}

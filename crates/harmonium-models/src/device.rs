@@ -1,0 +1,112 @@
+//! Choosing the compute device at run time: `flex` (CPU), `cuda:N`, `wgpu`.
+
+use burn::tensor::{Device, Tensor};
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DeviceError {
+    #[error("unknown device '{0}': expected one of flex, cuda, cuda:N, wgpu")]
+    Unknown(String),
+    #[error(
+        "device '{0}' needs harmonium built with the '{1}' cargo feature (cargo build --release --features {1})"
+    )]
+    NotCompiled(String, &'static str),
+    #[error("device '{0}' is not usable on this machine: {1}")]
+    Unavailable(String, String),
+}
+
+/// Parses a device name and checks that the device can run a small computation.
+///
+/// An unavailable device is reported as an error rather than a panic later in training.
+pub fn parse_device(name: &str) -> Result<Device, DeviceError> {
+    let name = name.trim();
+    let device = build(name)?;
+    probe(name, &device)?;
+    Ok(device)
+}
+
+fn build(name: &str) -> Result<Device, DeviceError> {
+    let lower = name.to_ascii_lowercase();
+    match lower.as_str() {
+        "flex" | "cpu" => Ok(Device::flex()),
+        "wgpu" => wgpu(name),
+        s if s == "cuda" || s.starts_with("cuda:") => {
+            let index = match s.strip_prefix("cuda:") {
+                None => 0,
+                Some(i) => i
+                    .parse::<usize>()
+                    .map_err(|_| DeviceError::Unknown(name.into()))?,
+            };
+            cuda(name, index)
+        }
+        _ => Err(DeviceError::Unknown(name.into())),
+    }
+}
+
+#[cfg(feature = "wgpu")]
+fn wgpu(_name: &str) -> Result<Device, DeviceError> {
+    Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn wgpu(name: &str) -> Result<Device, DeviceError> {
+    Err(DeviceError::NotCompiled(name.into(), "wgpu"))
+}
+
+#[cfg(feature = "cuda")]
+fn cuda(_name: &str, index: usize) -> Result<Device, DeviceError> {
+    Ok(Device::cuda(index))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn cuda(name: &str, _index: usize) -> Result<Device, DeviceError> {
+    Err(DeviceError::NotCompiled(name.into(), "cuda"))
+}
+
+/// Runs a 2×2 matmul and reads it back; a backend that cannot start panics inside burn, which is
+/// caught here and turned into an error.
+fn probe(name: &str, device: &Device) -> Result<(), DeviceError> {
+    let device = device.clone();
+    let result = std::panic::catch_unwind(move || {
+        let a = Tensor::<2>::ones([2, 2], &device);
+        let s: f32 = a.clone().matmul(a).sum().into_scalar();
+        s
+    });
+    match result {
+        Ok(s) if (s - 8.0).abs() < 1e-4 => Ok(()),
+        Ok(s) => Err(DeviceError::Unavailable(
+            name.into(),
+            format!("self-test gave {s}, expected 8"),
+        )),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "the backend panicked while starting".into());
+            Err(DeviceError::Unavailable(name.into(), msg))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flex_device_runs_a_matmul() {
+        parse_device("flex").unwrap();
+    }
+
+    #[test]
+    fn unknown_device_names_the_choices() {
+        let err = parse_device("tpu").unwrap_err();
+        assert!(err.to_string().contains("flex, cuda"), "{err}");
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    #[test]
+    fn cuda_without_the_feature_says_how_to_build_it() {
+        let err = parse_device("cuda:0").unwrap_err();
+        assert_eq!(err, DeviceError::NotCompiled("cuda:0".into(), "cuda"));
+    }
+}

