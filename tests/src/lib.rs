@@ -1,1 +1,47 @@
+//! Helpers for the end-to-end tests: find the `harmonium` binary and run it in a scratch folder.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The release `harmonium` binary built by `cargo test --workspace` next to this test.
+pub fn harmonium_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe.parent().and_then(Path::parent).expect("target profile folder");
+    let bin = dir.join(format!("harmonium{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.exists(), "{} not built: run the tests with `cargo test --workspace` (just test)", bin.display());
+    bin
+}
+
+/// The data mirror; the end-to-end tests need real MNIST and fail loudly without it.
+pub fn mirror() -> PathBuf {
+    let m = std::env::var_os("HARMONIUM_DATA_MIRROR")
+        .map(PathBuf::from)
+        .expect("set HARMONIUM_DATA_MIRROR to a folder holding mnist/*.gz (just test does)");
+    std::fs::canonicalize(&m).unwrap_or(m)
+}
+
+/// Runs `harmonium ARGS` in `dir` with the database `dir/h.db` and data in `dir/data`.
+pub fn harmonium(dir: &Path, args: &[&str]) -> Output {
+    Command::new(harmonium_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("HARMONIUM_DB", dir.join("h.db"))
+        .env("HARMONIUM_DATA_DIR", dir.join("data"))
+        .env("HARMONIUM_DATA_MIRROR", mirror())
+        .output()
+        .expect("run harmonium")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// Panics with both streams when the command failed.
+pub fn ok(o: Output) -> Output {
+    assert!(o.status.success(), "harmonium failed ({}):\nstdout:\n{}\nstderr:\n{}", o.status, stdout(&o), stderr(&o));
+    o
+}

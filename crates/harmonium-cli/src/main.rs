@@ -63,6 +63,18 @@ enum Command {
         /// Run id, as listed by `harmonium ls`.
         run: i64,
     },
+    /// Serve the dashboard (read-only) over the database.
+    Serve {
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// Address to bind; loopback by default. Use 0.0.0.0 to share on a network you trust.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+        /// Folder of run artifacts (default: `artifacts/` beside the database).
+        #[arg(long)]
+        artifacts_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,6 +142,11 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             table::ls(&store, experiment.as_deref(), limit).await?;
             Ok(0)
         }
+        Command::Serve { port, bind, artifacts_dir } => {
+            let artifacts_dir = artifacts_dir.unwrap_or_else(|| default_artifacts_dir(&cli.db));
+            harmonium_web::serve(harmonium_web::ServeOptions { db: cli.db.clone(), bind, port, artifacts_dir }).await?;
+            Ok(0)
+        }
         Command::Show { run } => {
             let store = Store::open_existing(&cli.db).await?;
             table::show(&store, run).await?;
@@ -155,7 +172,7 @@ async fn run(
         .await
         .with_context(|| format!("opening {}", db.display()))?;
     let artifacts_dir =
-        artifacts_dir.unwrap_or_else(|| db.parent().unwrap_or(Path::new(".")).join("artifacts"));
+        artifacts_dir.unwrap_or_else(|| default_artifacts_dir(db));
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -205,4 +222,9 @@ async fn run(
     } else {
         0
     })
+}
+
+/// `artifacts/` in the folder of the database file.
+fn default_artifacts_dir(db: &Path) -> PathBuf {
+    db.parent().unwrap_or(Path::new(".")).join("artifacts")
 }

@@ -261,4 +261,38 @@ mod tests {
             "the trained model differs from the base"
         );
     }
+
+    /// AIS on MNIST 784-500 after one epoch of CD-1 on 60,000 images, timed. Run with
+    /// `cargo test --release -p harmonium-models ais_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn ais_timing_on_mnist_784_500() {
+        let _guard = serial();
+        let device = Device::flex();
+        let data = mnist_binary(60_000, &device);
+        let eval = RbmEvalConfig {
+            ais: None,
+            every: 0,
+            ..Default::default()
+        };
+        let cfg = RbmConfig {
+            hidden: 500,
+            epochs: 1,
+            lr: 0.05,
+            eval,
+            ..Default::default()
+        };
+        let (rbm, _) = crate::rbm::Rbm::fit(&data, None, &cfg, &mut NullSink, 1).unwrap();
+        let base = BaseRateModel::fit(&data);
+        let started = std::time::Instant::now();
+        let est = estimate_log_z(&rbm, &base, 100, 14_500);
+        let seconds = started.elapsed().as_secs_f64();
+        let test = data.narrow(0, 50_000, 10_000);
+        let ll = -crate::eval::metrics::mean_free_energy(&rbm, &test) - est.log_z;
+        println!(
+            "AIS 100 runs x 14,500 betas on 784-500: {seconds:.1} s; log Z = {:.2} [{:.2}, {:.2}]; \
+             mean log p(v) on 10,000 training images = {ll:.2} nats",
+            est.log_z, est.log_z_lower, est.log_z_upper
+        );
+    }
 }

@@ -171,7 +171,7 @@ mod tests {
         assert_eq!((img.width, img.height), (9, 4));
         assert!(img.pixels[..9].iter().all(|&p| p == BORDER), "top border");
         assert_eq!(&img.pixels[9 + 1..9 + 4], &[0, 128, 255]);
-        assert_eq!(&img.pixels[9 + 5..9 + 8], &[0, 46, 92]);
+        assert_eq!(&img.pixels[9 + 5..9 + 8], &[0, 51, 102]);
         assert_eq!(img.pixels[2 * 9 + 7], 255);
         let (w, h, pixels) = decode(&encode_png(&img));
         assert_eq!((w, h, pixels), (9, 4, img.pixels));
@@ -187,7 +187,7 @@ mod tests {
         assert_eq!(decode(&filters_png(&rbm, tile, 100)).0, 3 * 5 + 1);
         let data = Tensor::<2>::random([5, 12], Distribution::Bernoulli(0.5), &device);
         let (w, h, _) = decode(&reconstructions_png(&rbm, &data, tile));
-        assert_eq!((w, h), (10 * 5 + 1, 4));
+        assert_eq!((w, h), (10 * 5 + 1, 3 + 2));
         let (w, h, _) = decode(&samples_png(&rbm, tile, 16, 3));
         assert_eq!((w, h), (4 * 5 + 1, 4 * 4 + 1));
     }
