@@ -23,9 +23,10 @@ demo: data
 run FILE *ARGS: build
     {{bin}} run {{FILE}} {{ARGS}}
 
-# Every test: unit tests, end-to-end runs on MNIST subsets. Needs HARMONIUM_DATA_MIRROR or data/.
-test:
-    cargo test --release --workspace
+# Every test: unit tests and end-to-end runs on MNIST subsets. The tests read MNIST from
+# HARMONIUM_DATA_MIRROR, or from data/ (which `just data` fills).
+test: data
+    HARMONIUM_DATA_MIRROR="${HARMONIUM_DATA_MIRROR:-{{justfile_directory()}}/data}" cargo test --release --workspace
 
 # Format check and clippy.
 lint:
