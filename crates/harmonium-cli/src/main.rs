@@ -1,5 +1,7 @@
 //! `harmonium`: the command-line front end over the library crates.
 
+mod analysis;
+mod report;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -62,6 +64,35 @@ enum Command {
     Show {
         /// Run id, as listed by `harmonium ls`.
         run: i64,
+    },
+    /// Statistics of a final metric per group of runs (mean, std, n, min, max), and the
+    /// difference between levels of the first --group-by with a confidence interval.
+    Compare {
+        /// Experiment name or id.
+        experiment: String,
+        /// Param to group by (repeatable); a unique suffix such as `init` finds `dbn.init`.
+        /// The first one is contrasted, within each combination of the others.
+        #[arg(long = "group-by", required = true)]
+        group_by: Vec<String>,
+        /// Final metric to compare (default: the experiment's sweep metric, else best_test_error).
+        #[arg(long)]
+        metric: Option<String>,
+        /// Confidence level of the intervals.
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+    },
+    /// Write runs × params × final metrics (or, with --curves, every metric point) to a file.
+    Export {
+        /// Experiment name or id.
+        experiment: String,
+        #[arg(long, value_enum, default_value_t = report::Format::Csv)]
+        format: report::Format,
+        /// Export the per-epoch metric series (run_id, key, step, value, wall_time) instead.
+        #[arg(long)]
+        curves: bool,
+        /// Output file (default: EXPERIMENT[-curves].csv or .parquet).
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
     },
     /// Serve the dashboard (read-only) over the database.
     Serve {
@@ -145,6 +176,17 @@ async fn dispatch(cli: Cli) -> Result<i32> {
         Command::Serve { port, bind, artifacts_dir } => {
             let artifacts_dir = artifacts_dir.unwrap_or_else(|| default_artifacts_dir(&cli.db));
             harmonium_web::serve(harmonium_web::ServeOptions { db: cli.db.clone(), bind, port, artifacts_dir }).await?;
+            Ok(0)
+        }
+        Command::Compare { experiment, group_by, metric, level } => {
+            let store = Store::open_existing(&cli.db).await?;
+            report::compare(&store, &experiment, &group_by, metric.as_deref(), level).await?;
+            Ok(0)
+        }
+        Command::Export { experiment, format, curves, output } => {
+            let store = Store::open_existing(&cli.db).await?;
+            let path = report::export(&store, &experiment, format, curves, output).await?;
+            eprintln!("wrote {}", path.display());
             Ok(0)
         }
         Command::Show { run } => {

@@ -23,7 +23,7 @@ pub fn fmt_metric(key: &str, v: Option<f64>) -> String {
     }
 }
 
-fn print_table(header: &[String], rows: &[Vec<String>]) {
+pub fn print_table(header: &[String], rows: &[Vec<String>]) {
     let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use harmonium_data::DatasetConfig;
 use harmonium_models::mlp::MlpConfig;
+use harmonium_models::rbm::RbmConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::sweep::SweepConfig;
@@ -57,6 +58,8 @@ struct ExperimentFile {
     #[serde(default = "default_device")]
     device: String,
     #[serde(default)]
+    rbm: Option<RbmConfig>,
+    #[serde(default)]
     mlp: Option<MlpConfig>,
 }
 
@@ -70,6 +73,7 @@ impl From<ExperimentFile> for Experiment {
             trial: TrialConfig {
                 dataset: f.dataset,
                 device: f.device,
+                rbm: f.rbm,
                 mlp: f.mlp,
             },
         }
@@ -88,6 +92,9 @@ pub struct TrialConfig {
     /// Compute device: `flex` (CPU), `cuda`, `cuda:N` or `wgpu`.
     #[serde(default = "default_device")]
     pub device: String,
+    /// A single restricted Boltzmann machine trained on the inputs (unsupervised).
+    #[serde(default)]
+    pub rbm: Option<RbmConfig>,
     /// Classifier trained by backprop (random init, or fine-tuning a pretrained stack).
     #[serde(default)]
     pub mlp: Option<MlpConfig>,
@@ -151,8 +158,11 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, Experiment
 impl TrialConfig {
     /// Checks what serde cannot: that some stage exists and numbers are possible.
     pub fn validate(&self) -> Result<(), String> {
-        if self.mlp.is_none() {
-            return Err("the experiment has no stage: add an `mlp:` section".into());
+        if self.mlp.is_none() && self.rbm.is_none() {
+            return Err("the experiment has no stage: add an `rbm:` or `mlp:` section".into());
+        }
+        if let Some(r) = &self.rbm {
+            r.validate().map_err(|e| format!("rbm: {e}"))?;
         }
         if let Some(m) = &self.mlp {
             m.validate().map_err(|e| format!("mlp: {e}"))?;

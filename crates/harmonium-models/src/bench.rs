@@ -259,40 +259,4 @@ mod tests {
         );
         println!("{}", rbm_epoch_bench(&device, data, 500, 100, 1, true));
     }
-
-    #[test]
-    #[ignore]
-    fn scratch_profile_components() {
-        let _guard = serial();
-        let device = Device::flex();
-        let r = |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Default, &device);
-        let time = |name: &str, f: &mut dyn FnMut()| {
-            for _ in 0..20 { f(); }
-            let t = Instant::now();
-            for _ in 0..200 { f(); }
-            println!("{name}: {:.3} ms", t.elapsed().as_secs_f64() * 1000.0 / 200.0);
-        };
-        let w = r([784, 500]);
-        let v = r([100, 784]);
-        let h = r([100, 500]);
-        let v2 = r([200, 784]);
-        let h2 = r([200, 500]);
-        time("matmul vW", &mut || { let _ = v.clone().matmul(w.clone()).sum().into_scalar::<f32>(); });
-        time("matmul hWt", &mut || { let _ = h.clone().matmul(w.clone().transpose()).sum().into_scalar::<f32>(); });
-        time("matmul grad", &mut || { let _ = v2.clone().transpose().matmul(h2.clone()).sum().into_scalar::<f32>(); });
-        time("random h", &mut || { let _ = h.random_like(Distribution::Default); });
-        time("sigmoid h", &mut || { let _ = burn::tensor::activation::sigmoid(h.clone() + h.clone()); });
-        time("add h", &mut || { let _ = h.clone() + h.clone(); });
-        time("greater float h", &mut || { let _ = h.clone().greater(h.clone()).float(); });
-        time("cat v", &mut || { let _ = Tensor::cat(vec![v.clone(), v.clone()], 0); });
-        time("sum_dim v", &mut || { let _ = v.clone().sum_dim(0); });
-        time("W mul_scalar alloc", &mut || { let _ = w.clone().mul_scalar(0.5); });
-        let mut a = r([784, 500]);
-        let b = r([784, 500]);
-        time("W add inplace", &mut || { a.inplace(|a| a + b.clone()); });
-        time("W mul inplace", &mut || { a.inplace(|a| a.mul_scalar(0.999)); });
-        let data = r([60000, 784]);
-        let order: Tensor<1, burn::tensor::Int> = Tensor::<1>::random([60000], Distribution::Default, &device).argsort(0);
-        time("select", &mut || { let _ = data.clone().select(0, order.clone().narrow(0, 500, 100)); });
-    }
 }

@@ -4,6 +4,7 @@
 //! SQLite by default (WAL mode, busy timeout), schema from the sqlx migrations in `migrations/`.
 //! Writes from training go through one [`writer::Writer`] task; reads are plain async functions.
 
+pub mod query;
 pub mod read;
 pub mod writer;
 

@@ -270,3 +270,30 @@ impl Store {
         Ok(rows.into_iter().collect())
     }
 }
+
+/// One metric point with its run, for exporting curves.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CurvePoint {
+    pub run_id: i64,
+    pub key: String,
+    pub step: i64,
+    pub value: Option<f64>,
+    pub wall_time: f64,
+}
+
+impl Store {
+    /// Every metric point of every run of an experiment, by run, key and step.
+    pub async fn experiment_curves(&self, experiment_id: i64) -> Result<Vec<CurvePoint>> {
+        let rows: Vec<(i64, String, i64, Option<f64>, f64)> = sqlx::query_as(
+            "SELECT m.run_id, m.key, m.step, m.value, m.wall_time FROM metrics m JOIN runs r ON r.id = m.run_id \
+             WHERE r.experiment_id = ? ORDER BY m.run_id, m.key, m.step, m.rowid",
+        )
+        .bind(experiment_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(run_id, key, step, value, wall_time)| CurvePoint { run_id, key, step, value, wall_time })
+            .collect())
+    }
+}

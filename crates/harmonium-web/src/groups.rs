@@ -1,0 +1,84 @@
+//! Group aggregation: runs grouped by one or more parameters, a metric's mean ± std and n per
+//! group, at every step (curves) and for the latest value (final).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use harmonium_store::query::{GroupCurve, GroupFinal, GroupQuery, Stat};
+use serde::Serialize;
+
+use crate::api::{find_experiment, list, parse_filter};
+use crate::downsample::min_max_downsample;
+use crate::error::{ApiError, ApiResult};
+use crate::routes::AppState;
+
+/// Most parameters to group by at once.
+pub const MAX_BY: usize = 4;
+
+#[derive(Serialize)]
+pub struct Groups {
+    by: Vec<String>,
+    /// The metric of the curves.
+    metric: String,
+    /// The metric of the final aggregates (`final_metric`, else `metric`).
+    final_metric: String,
+    /// Latest value per run, aggregated per group (finished runs unless `status` says otherwise).
+    #[serde(rename = "final")]
+    final_: Vec<GroupFinal>,
+    /// Per-step aggregates per group (all runs passing the filter); empty unless `curves=1`.
+    curves: Vec<GroupCurve>,
+}
+
+pub async fn groups(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> ApiResult<Json<Groups>> {
+    let experiment = find_experiment(&app, &id).await?;
+    let (filter, rest) = parse_filter(&pairs);
+    let (mut by, mut metric, mut curves, mut final_metric, mut max_points) = (Vec::new(), None, false, None, 500);
+    for (k, v) in rest {
+        match k.as_str() {
+            "by" => by = list(&v),
+            "metric" => metric = Some(v),
+            "final_metric" => final_metric = Some(v),
+            "curves" => curves = matches!(v.as_str(), "1" | "true"),
+            "max_points" => {
+                max_points = v.parse().map_err(|_| ApiError::BadRequest(format!("max_points must be a number, not '{v}'")))?
+            }
+            _ => return Err(ApiError::BadRequest(format!("unknown query parameter '{k}'"))),
+        }
+    }
+    if by.len() > MAX_BY {
+        return Err(ApiError::BadRequest(format!("group by at most {MAX_BY} parameters")));
+    }
+    let metric = metric
+        .or(experiment.metric.clone())
+        .ok_or_else(|| ApiError::BadRequest("say which metric to aggregate: metric=KEY".into()))?;
+    let mut q = GroupQuery { experiment_id: experiment.id, by: by.clone(), metric: metric.clone(), filter };
+    let curves = if curves {
+        let mut c = app.store.group_curves(&q).await?;
+        for g in &mut c {
+            downsample_curve(g, max_points);
+        }
+        c
+    } else {
+        Vec::new()
+    };
+    if q.filter.statuses.is_empty() {
+        q.filter.statuses = vec!["finished".into()];
+    }
+    q.metric = final_metric.unwrap_or(metric.clone());
+    let final_ = app.store.group_final(&q).await?;
+    Ok(Json(Groups { by, metric, final_metric: q.metric, final_, curves }))
+}
+
+/// Keeps the steps where the mean is smallest and largest in each bucket.
+fn downsample_curve(c: &mut GroupCurve, max_points: usize) {
+    let means: Vec<Option<f64>> = c.stats.iter().map(|s| s.mean).collect();
+    let keep = min_max_downsample(&means, max_points);
+    if keep.len() < c.steps.len() {
+        c.steps = keep.iter().map(|&i| c.steps[i]).collect();
+        let stats: Vec<Stat> = keep.iter().map(|&i| c.stats[i].clone()).collect();
+        c.stats = stats;
+    }
+}

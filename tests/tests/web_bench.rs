@@ -1,0 +1,126 @@
+//! Load figures for the dashboard (ignored by default; `just bench-web`): 10,000 runs of 100
+//! epochs × 3 metrics in a temporary database, `harmonium serve` on a free loopback port, and a
+//! bounded number of requests per experiment-page endpoint. Prints p50/p95 per endpoint, for
+//! first-time (uncached) URLs and for repeated ones (answered from the change-stamped cache).
+//!
+//! cargo test --release -p harmonium-tests --test web_bench -- --ignored --nocapture
+
+#[path = "web_support.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::{Server, get, scratch};
+
+const RUNS: i64 = 10_000;
+const EPOCHS: i64 = 100;
+/// Requests per endpoint and kind (distinct URLs, then one URL repeated).
+const N: usize = 20;
+
+/// Fills `db` through the store (schema and migrations) and plain SQL inserts.
+fn fill(db: &std::path::Path) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let store = harmonium_store::Store::open(db).await.unwrap();
+        let mut tx = store.pool.begin().await.unwrap();
+        let steps = [
+            "INSERT INTO experiments (id, name, description, yaml, metric, goal, created_at, updated_at) \
+             VALUES (1, 'bench', 'synthetic: lr × train_size × init × 125 seeds', '', 'valid_error', 'minimize', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')".to_string(),
+            format!(
+                "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {RUNS}) \
+                 INSERT INTO runs (id, experiment_id, trial_index, status, config_json, config_hash, seed, git_commit, host, pid, created_at, started_at, finished_at) \
+                 SELECT i, 1, i - 1, CASE WHEN i % 50 = 0 THEN 'failed' ELSE 'finished' END, '{{\"mlp\": {{\"lr\": 0.1}}}}', 'h' || i, i / 40, 'abc', 'bench', 1, \
+                 '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:01.000Z', '2026-01-01T00:01:00.000Z' FROM c"
+            ),
+            "INSERT INTO params SELECT id, 'mlp.lr', CAST((id % 4 + 1) * 0.1 AS TEXT), (id % 4 + 1) * 0.1 FROM runs".into(),
+            "INSERT INTO params SELECT id, 'dataset.train_size', CAST((id / 4 % 5 + 1) * 1000 AS TEXT), (id / 4 % 5 + 1) * 1000 FROM runs".into(),
+            "INSERT INTO params SELECT id, 'init', CASE WHEN id / 20 % 2 = 0 THEN 'pretrained' ELSE 'random' END, NULL FROM runs".into(),
+            "INSERT INTO params SELECT id, 'seed', CAST(seed AS TEXT), seed FROM runs".into(),
+            "INSERT INTO params SELECT r.id, k.key, '1', 1 FROM runs r, (SELECT 'mlp.epochs' AS key UNION ALL SELECT 'mlp.batch_size' \
+             UNION ALL SELECT 'mlp.momentum' UNION ALL SELECT 'mlp.hidden' UNION ALL SELECT 'dataset.name' UNION ALL SELECT 'device' \
+             UNION ALL SELECT 'mlp.activation' UNION ALL SELECT 'mlp.weight_decay') k".into(),
+            format!(
+                "WITH RECURSIVE s(e) AS (SELECT 1 UNION ALL SELECT e + 1 FROM s WHERE e < {EPOCHS}) \
+                 INSERT INTO metrics (run_id, key, step, value, wall_time) \
+                 SELECT r.id, k.key, s.e, k.scale / s.e + (r.id % 97) * 0.0001 + (r.id % 4) * 0.01, s.e FROM runs r, s, \
+                 (SELECT 'train_loss' AS key, 2.0 AS scale UNION ALL SELECT 'valid_error', 0.5 UNION ALL SELECT 'test_error', 0.55) k"
+            ),
+            format!("INSERT INTO latest_metrics SELECT run_id, key, step, value, wall_time FROM metrics WHERE step = {EPOCHS}"),
+        ];
+        for s in steps {
+            sqlx::query(&s).execute(&mut *tx).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+        }
+        tx.commit().await.unwrap();
+        sqlx::query("ANALYZE").execute(&store.pool).await.unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&store.pool).await.unwrap();
+        store.pool.close().await;
+    });
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn time(url: &str) -> Duration {
+    let t = Instant::now();
+    let (status, _, body) = get(url);
+    let d = t.elapsed();
+    assert_eq!(status, 200, "{url}: {body}");
+    d
+}
+
+fn report(name: &str, mut v: Vec<Duration>) -> (Duration, Duration) {
+    v.sort();
+    let (p50, p95) = (percentile(&v, 0.5), percentile(&v, 0.95));
+    println!("{name:<44} n={:<3} p50 {:>7.1} ms   p95 {:>7.1} ms   max {:>7.1} ms", v.len(), ms(p50), ms(p95), ms(*v.last().unwrap()));
+    (p50, p95)
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+#[test]
+#[ignore = "load test: just bench-web"]
+fn experiment_page_endpoints_answer_within_200_ms_at_p95_with_10000_runs() {
+    let d = scratch("web_bench");
+    let db = d.join("bench.db");
+    let t = Instant::now();
+    fill(&db);
+    println!("filled {} runs × {EPOCHS} epochs × 3 metrics in {:.1} s", RUNS, t.elapsed().as_secs_f64());
+    let s = Server::start(&db);
+    let u = |p: &str| format!("{}{p}", s.url);
+    // Each endpoint: a family of distinct URLs (first-time answers) and one URL repeated.
+    type Family = Box<dyn Fn(usize) -> String>;
+    let metrics = ["valid_error", "train_loss", "test_error"];
+    let bys = ["mlp.lr", "dataset.train_size", "init", "mlp.lr,init", "init,dataset.train_size", "seed", "mlp.lr,dataset.train_size"];
+    let endpoints: Vec<(&str, Family)> = vec![
+        ("experiments", Box::new(|_| "/api/experiments".into())),
+        ("experiment (swept params, metric keys)", Box::new(|_| "/api/experiments/1".into())),
+        ("runs page (50, sorted by a param)", Box::new(|i| format!("/api/experiments/1/runs?params=swept&limit=50&sort=param:mlp.lr&offset={}", i * 50))),
+        ("runs page (50, filtered, sorted by metric)", Box::new(move |i| format!("/api/experiments/1/runs?params=swept&limit=50&sort=metric:{}&param.init=random&offset={}", metrics[i % 3], i * 50))),
+        ("runs for parallel coordinates (2000)", Box::new(move |i| format!("/api/experiments/1/runs?params=swept&status=finished&limit=2000&sort=metric:{}&offset={}", metrics[i % 3], i))),
+        ("series (8 runs × 1 metric)", Box::new(move |i| format!("/api/series?runs={}&keys={}", (1..=8).map(|k| (i * 8 + k).to_string()).collect::<Vec<_>>().join(","), metrics[i % 3]))),
+        ("groups, final only (panel)", Box::new(move |i| format!("/api/experiments/1/groups?by={}&final_metric={}", bys[i % bys.len()], metrics[i / bys.len() % 3]))),
+        ("groups with per-epoch curves", Box::new(move |i| format!("/api/experiments/1/groups?by={}&metric={}&curves=1", bys[i % bys.len()], metrics[i / bys.len() % 3]))),
+    ];
+    println!("\n{:<44} (first-time URLs: nothing cached)", "");
+    let mut worst_warm = Duration::ZERO;
+    let mut cold = Vec::new();
+    for (name, family) in &endpoints {
+        let v: Vec<Duration> = (0..N).map(|i| time(&u(&family(i)))).collect();
+        cold.push((name, report(name, v)));
+    }
+    println!("\n{:<44} (one URL repeated: change-stamped cache)", "");
+    for (name, family) in &endpoints {
+        let url = u(&family(0));
+        let v: Vec<Duration> = (0..N).map(|_| time(&url)).collect();
+        worst_warm = worst_warm.max(report(name, v).1);
+    }
+    println!("\nworst warm p95: {:.1} ms", ms(worst_warm));
+    let over: Vec<_> = cold.iter().filter(|(_, (_, p95))| *p95 > Duration::from_millis(200)).map(|(n, _)| **n).collect();
+    if !over.is_empty() {
+        println!("first-time p95 over 200 ms: {over:?}");
+    }
+    assert!(worst_warm < Duration::from_millis(200), "repeated reads must answer within 200 ms at p95");
+}

@@ -1,0 +1,79 @@
+// Group by a swept parameter: mean ± std and n per group of the final metric (table), and the
+// per-epoch curves of each group with ± std bands.
+import * as api from './api.js';
+import { h, fill } from './dom.js';
+import { num, meanStd, failure } from './format.js';
+import { curves, color } from './charts.js';
+
+const label = (by, group) => (by.length ? by.map((k, i) => `${k}=${group[i] ?? '∅'}`).join(', ') : 'all runs');
+
+/** Fills the group table in `tableEl` (final metric) and the group curves in `chartEl`. */
+export async function groupView(tableEl, chartEl, state) {
+  const by = state.groupBy ? [state.groupBy] : [];
+  const filter = {};
+  for (const [k, v] of Object.entries(state.paramFilter)) if (v !== '') filter[`param.${k}`] = v;
+  let res;
+  try {
+    res = await api.groups(state.exp.id, {
+      by: by.join(','),
+      metric: state.curveMetric,
+      final_metric: state.finalMetric,
+      curves: state.curveMetric ? 1 : 0,
+      ...filter,
+    });
+  } catch (e) {
+    fill(tableEl, failure(e));
+    fill(chartEl);
+    return;
+  }
+  const colorOf = new Map(res.curves.map((c, i) => [JSON.stringify(c.group), color(i)]));
+  fill(tableEl,
+    h('table', { class: 'grid groups', id: 'group-table' },
+      h('thead', {}, h('tr', {},
+        h('th', {}, ''),
+        by.map((k) => h('th', {}, k)),
+        h('th', { class: 'num' }, 'runs'),
+        h('th', { class: 'num' }, 'n'),
+        h('th', { class: 'num' }, `${res.final_metric} (mean ± std)`),
+        h('th', { class: 'num' }, 'min'),
+        h('th', { class: 'num' }, 'max'),
+      )),
+      h('tbody', {}, res.final.map((g) =>
+        h('tr', {},
+          h('td', {}, h('span', { class: 'swatch', style: { background: colorOf.get(JSON.stringify(g.group)) || 'transparent' } })),
+          g.group.map((v) => h('td', { class: 'param' }, v ?? '∅')),
+          h('td', { class: 'num' }, g.runs),
+          h('td', { class: 'num' }, g.n),
+          h('td', { class: 'num mean-std', dataset: { mean: g.mean ?? '' } }, meanStd(g.mean, g.std)),
+          h('td', { class: 'num' }, num(g.min)),
+          h('td', { class: 'num' }, num(g.max)),
+        ))),
+    ),
+    res.final.length ? null : h('p', { class: 'muted' }, 'No finished runs yet.'),
+  );
+  const lines = res.curves.map((c) => ({
+    label: `${label(by, c.group)} (n=${Math.max(...c.stats.map((s) => s.n))})`,
+    xs: c.steps,
+    ys: c.stats.map((s) => s.mean),
+    std: c.stats.map((s) => s.std),
+  }));
+  curves(chartEl, lines, { xLabel: 'epoch', yLabel: `${res.metric} (mean ± std)` });
+}
+
+/** Overlaid curves of individual runs. */
+export async function runCurves(chartEl, runIds, metric) {
+  if (!runIds.length || !metric) {
+    curves(chartEl, [], { empty: 'Tick runs in the table to draw their curves.' });
+    return;
+  }
+  try {
+    const series = await api.series(runIds, [metric]);
+    curves(chartEl, series.map((s) => ({
+      label: `#${s.run_id}`,
+      xs: s.points.map((p) => p.step),
+      ys: s.points.map((p) => p.value),
+    })), { xLabel: 'epoch', yLabel: metric });
+  } catch (e) {
+    fill(chartEl, failure(e));
+  }
+}
