@@ -19,7 +19,10 @@ const N: usize = 20;
 
 /// Fills `db` through the store (schema and migrations) and plain SQL inserts.
 fn fill(db: &std::path::Path) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let store = harmonium_store::Store::open(db).await.unwrap();
         let mut tx = store.pool.begin().await.unwrap();
@@ -72,7 +75,13 @@ fn time(url: &str) -> Duration {
 fn report(name: &str, mut v: Vec<Duration>) -> (Duration, Duration) {
     v.sort();
     let (p50, p95) = (percentile(&v, 0.5), percentile(&v, 0.95));
-    println!("{name:<44} n={:<3} p50 {:>7.1} ms   p95 {:>7.1} ms   max {:>7.1} ms", v.len(), ms(p50), ms(p95), ms(*v.last().unwrap()));
+    println!(
+        "{name:<44} n={:<3} p50 {:>7.1} ms   p95 {:>7.1} ms   max {:>7.1} ms",
+        v.len(),
+        ms(p50),
+        ms(p95),
+        ms(*v.last().unwrap())
+    );
     (p50, p95)
 }
 
@@ -87,22 +96,93 @@ fn experiment_page_endpoints_answer_within_200_ms_at_p95_with_10000_runs() {
     let db = d.join("bench.db");
     let t = Instant::now();
     fill(&db);
-    println!("filled {} runs × {EPOCHS} epochs × 3 metrics in {:.1} s", RUNS, t.elapsed().as_secs_f64());
+    println!(
+        "filled {} runs × {EPOCHS} epochs × 3 metrics in {:.1} s",
+        RUNS,
+        t.elapsed().as_secs_f64()
+    );
     let s = Server::start(&db);
     let u = |p: &str| format!("{}{p}", s.url);
     // Each endpoint: a family of distinct URLs (first-time answers) and one URL repeated.
     type Family = Box<dyn Fn(usize) -> String>;
     let metrics = ["valid_error", "train_loss", "test_error"];
-    let bys = ["mlp.lr", "dataset.train_size", "init", "mlp.lr,init", "init,dataset.train_size", "seed", "mlp.lr,dataset.train_size"];
+    let bys = [
+        "mlp.lr",
+        "dataset.train_size",
+        "init",
+        "mlp.lr,init",
+        "init,dataset.train_size",
+        "seed",
+        "mlp.lr,dataset.train_size",
+    ];
     let endpoints: Vec<(&str, Family)> = vec![
         ("experiments", Box::new(|_| "/api/experiments".into())),
-        ("experiment (swept params, metric keys)", Box::new(|_| "/api/experiments/1".into())),
-        ("runs page (50, sorted by a param)", Box::new(|i| format!("/api/experiments/1/runs?params=swept&limit=50&sort=param:mlp.lr&offset={}", i * 50))),
-        ("runs page (50, filtered, sorted by metric)", Box::new(move |i| format!("/api/experiments/1/runs?params=swept&limit=50&sort=metric:{}&param.init=random&offset={}", metrics[i % 3], i * 50))),
-        ("runs for parallel coordinates (2000)", Box::new(move |i| format!("/api/experiments/1/runs?params=swept&status=finished&limit=2000&sort=metric:{}&offset={}", metrics[i % 3], i))),
-        ("series (8 runs × 1 metric)", Box::new(move |i| format!("/api/series?runs={}&keys={}", (1..=8).map(|k| (i * 8 + k).to_string()).collect::<Vec<_>>().join(","), metrics[i % 3]))),
-        ("groups, final only (panel)", Box::new(move |i| format!("/api/experiments/1/groups?by={}&final_metric={}", bys[i % bys.len()], metrics[i / bys.len() % 3]))),
-        ("groups with per-epoch curves", Box::new(move |i| format!("/api/experiments/1/groups?by={}&metric={}&curves=1", bys[i % bys.len()], metrics[i / bys.len() % 3]))),
+        (
+            "experiment (swept params, metric keys)",
+            Box::new(|_| "/api/experiments/1".into()),
+        ),
+        (
+            "runs page (50, sorted by a param)",
+            Box::new(|i| {
+                format!(
+                    "/api/experiments/1/runs?params=swept&limit=50&sort=param:mlp.lr&offset={}",
+                    i * 50
+                )
+            }),
+        ),
+        (
+            "runs page (50, filtered, sorted by metric)",
+            Box::new(move |i| {
+                format!(
+                    "/api/experiments/1/runs?params=swept&limit=50&sort=metric:{}&param.init=random&offset={}",
+                    metrics[i % 3],
+                    i * 50
+                )
+            }),
+        ),
+        (
+            "runs for parallel coordinates (2000)",
+            Box::new(move |i| {
+                format!(
+                    "/api/experiments/1/runs?params=swept&status=finished&limit=2000&sort=metric:{}&offset={}",
+                    metrics[i % 3],
+                    i
+                )
+            }),
+        ),
+        (
+            "series (8 runs × 1 metric)",
+            Box::new(move |i| {
+                format!(
+                    "/api/series?runs={}&keys={}",
+                    (1..=8)
+                        .map(|k| (i * 8 + k).to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    metrics[i % 3]
+                )
+            }),
+        ),
+        (
+            "groups, final only (panel)",
+            Box::new(move |i| {
+                format!(
+                    "/api/experiments/1/groups?by={}&final_metric={}",
+                    bys[i % bys.len()],
+                    metrics[i / bys.len() % 3]
+                )
+            }),
+        ),
+        (
+            "groups with per-epoch curves",
+            Box::new(move |i| {
+                format!(
+                    "/api/experiments/1/groups?by={}&metric={}&curves=1",
+                    bys[i % bys.len()],
+                    metrics[i / bys.len() % 3]
+                )
+            }),
+        ),
     ];
     println!("\n{:<44} (first-time URLs: nothing cached)", "");
     let mut worst_warm = Duration::ZERO;
@@ -118,9 +198,16 @@ fn experiment_page_endpoints_answer_within_200_ms_at_p95_with_10000_runs() {
         worst_warm = worst_warm.max(report(name, v).1);
     }
     println!("\nworst warm p95: {:.1} ms", ms(worst_warm));
-    let over: Vec<_> = cold.iter().filter(|(_, (_, p95))| *p95 > Duration::from_millis(200)).map(|(n, _)| **n).collect();
+    let over: Vec<_> = cold
+        .iter()
+        .filter(|(_, (_, p95))| *p95 > Duration::from_millis(200))
+        .map(|(n, _)| **n)
+        .collect();
     if !over.is_empty() {
         println!("first-time p95 over 200 ms: {over:?}");
     }
-    assert!(worst_warm < Duration::from_millis(200), "repeated reads must answer within 200 ms at p95");
+    assert!(
+        worst_warm < Duration::from_millis(200),
+        "repeated reads must answer within 200 ms at p95"
+    );
 }

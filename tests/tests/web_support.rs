@@ -28,9 +28,10 @@ pub const EVIL_DESCRIPTION: &str = "<img src=x onerror=alert(2)> & friends";
 
 /// A 4×4 grey PNG, recorded as a `filters` artifact of run 1.
 pub const PNG: &[u8] = &[
-    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 4, 0, 0, 0, 4, 8, 0, 0, 0, 0, 140, 154, 193,
-    162, 0, 0, 0, 28, 73, 68, 65, 84, 120, 156, 99, 96, 176, 169, 216, 194, 160, 145, 178, 224, 14, 67, 64, 207, 9, 22,
-    134, 138, 45, 31, 116, 0, 66, 132, 7, 97, 0, 232, 200, 48, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
+    137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13, 73, 72, 68, 82, 0, 0, 0, 4, 0, 0, 0, 4, 8, 0, 0,
+    0, 0, 140, 154, 193, 162, 0, 0, 0, 28, 73, 68, 65, 84, 120, 156, 99, 96, 176, 169, 216, 194,
+    160, 145, 178, 224, 14, 67, 64, 207, 9, 22, 134, 138, 45, 31, 116, 0, 66, 132, 7, 97, 0, 232,
+    200, 48, 0, 0, 0, 0, 73, 69, 78, 68, 174, 66, 96, 130,
 ];
 
 /// A folder under the target directory, emptied, for this test binary.
@@ -69,7 +70,10 @@ pub fn tiny_db(name: &'static str) -> &'static Path {
 
 /// Runs statements on a database (the tests' own writes; the dashboard never writes).
 pub fn sql(db: &Path, statements: &[&str]) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(1)
@@ -77,7 +81,10 @@ pub fn sql(db: &Path, statements: &[&str]) {
             .await
             .unwrap();
         for s in statements {
-            sqlx::query(s).execute(&pool).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+            sqlx::query(s)
+                .execute(&pool)
+                .await
+                .unwrap_or_else(|e| panic!("{s}: {e}"));
         }
         pool.close().await;
     });
@@ -100,7 +107,9 @@ impl Server {
             .spawn()
             .expect("start harmonium serve");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://127.0.0.1:"))
@@ -128,10 +137,23 @@ fn agent() -> ureq::Agent {
 
 /// GET → (status, content type, body).
 pub fn get(url: &str) -> (u16, String, String) {
-    let r = agent().get(url).call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let r = agent()
+        .get(url)
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
     let status = r.status().as_u16();
-    let ct = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    let body = r.into_body().with_config().limit(64 << 20).read_to_string().unwrap();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = r
+        .into_body()
+        .with_config()
+        .limit(64 << 20)
+        .read_to_string()
+        .unwrap();
     (status, ct, body)
 }
 
@@ -139,6 +161,9 @@ pub fn get(url: &str) -> (u16, String, String) {
 pub fn json(url: &str) -> serde_json::Value {
     let (status, ct, body) = get(url);
     assert_eq!(status, 200, "GET {url}: {body}");
-    assert!(ct.starts_with("application/json"), "GET {url}: content type {ct}");
+    assert!(
+        ct.starts_with("application/json"),
+        "GET {url}: content type {ct}"
+    );
     serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: {e}: {body}"))
 }

@@ -144,6 +144,9 @@ export function errorBars(el, xs, lines, opts = {}) {
   if (opts.categorical) {
     xAxis.splits = () => xv;
     xAxis.values = (u, splits) => splits.map((i) => xs[i] ?? '');
+  } else if (xs.length <= 12) {
+    // Ticks at the swept values themselves.
+    xAxis.splits = () => xv;
   }
   const u = new uPlot(
     {

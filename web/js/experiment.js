@@ -7,7 +7,7 @@ import { runsTable, updateStatus } from './runs-table.js';
 import { groupView, runCurves } from './groups.js';
 import { panel } from './panel.js';
 import { parcoords } from './parcoords.js';
-import { indicate } from './live.js';
+import { indicate, liveWanted } from './live.js';
 
 const id = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] || '');
 
@@ -35,7 +35,7 @@ async function main() {
   document.title = `${exp.name} · harmonium`;
   fill($('#crumbs'), h('a', { href: '/' }, 'experiments'), ' / ', h('span', {}, exp.name));
   const nonSeed = exp.swept.filter((p) => p.key !== 'seed');
-  const curveKeys = exp.metrics.filter((m) => m.max_step > 1).map((m) => m.key);
+  const curveKeys = exp.metrics.filter((m) => m.points > 1).map((m) => m.key);
   const finalMetric = exp.metric || exp.metrics[0]?.key || '';
   const numericX = nonSeed.filter((p) => p.numeric);
   const lineDefault = nonSeed.some((p) => p.key === 'init') ? 'init' : '';
@@ -118,8 +118,11 @@ async function main() {
   await refresh();
   document.body.dataset.ready = '1';
 
+  if (!liveWanted()) return;
   const later = debounce(refresh, 2000);
   const es = api.follow({ experiment: exp.id }, {
+    // What changed between the first load and the feed starting is caught up here.
+    ready: () => later(),
     status: (s) => { updateStatus(el.runs, s.run_id, s.status); later(); },
     metric: () => later(),
   });

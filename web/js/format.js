@@ -7,7 +7,7 @@ export function num(v) {
   if (typeof v !== 'number') return String(v);
   if (Number.isInteger(v) && Math.abs(v) < 1e6) return String(v);
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(3);
+  if (a !== 0 && (a < 1e-4 || a >= 1e6)) return v.toExponential(3);
   return String(Number(v.toPrecision(4)));
 }
 

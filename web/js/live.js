@@ -12,3 +12,6 @@ export function indicate(es) {
   es.addEventListener('ready', () => set(true));
   es.addEventListener('error', () => set(es.readyState === EventSource.OPEN));
 }
+
+/** Live updates are on unless the address says `?live=0` (a frozen snapshot, e.g. for screenshots). */
+export const liveWanted = () => new URLSearchParams(location.search).get('live') !== '0';

@@ -40,7 +40,7 @@ export async function panel(el, state) {
   const positive = numeric && xs.every((v) => v > 0);
   errorBars(el, xs, lines, {
     xLabel: x,
-    yLabel: `${metric} (mean ± std, finished runs)`,
+    yLabel: `${metric} (mean ± std)`,
     categorical: !numeric,
     logX: positive && xs.length > 2 && Math.max(...xs) / Math.min(...xs) >= 20,
     empty: 'No finished runs yet.',

@@ -4,7 +4,7 @@ import * as api from './api.js';
 import { h, fill, $, debounce } from './dom.js';
 import { num, badge, duration, failure } from './format.js';
 import { curves } from './charts.js';
-import { indicate } from './live.js';
+import { indicate, liveWanted } from './live.js';
 
 const id = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] || '');
 const PICTURES = ['filters', 'reconstructions', 'samples'];
@@ -90,7 +90,7 @@ async function main() {
   );
   const run = await load();
   document.body.dataset.ready = '1';
-  if (run) indicate(api.follow({ run: run.id }, { status: debounce(load, 500), metric: debounce(load, 2000) }));
+  if (run && liveWanted()) indicate(api.follow({ run: run.id }, { status: debounce(load, 500), metric: debounce(load, 2000) }));
 }
 
 main();

@@ -238,6 +238,7 @@ async fn run(
         artifacts_dir,
         progress: progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         stop: stop.clone(),
+        cache_dir: db.parent().unwrap_or(Path::new(".")).join("cache"),
         source_dir: file.parent().map(|p| {
             if p.as_os_str().is_empty() {
                 Path::new(".").into()

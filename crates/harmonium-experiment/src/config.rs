@@ -21,10 +21,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use harmonium_data::DatasetConfig;
-use harmonium_models::mlp::MlpConfig;
+use harmonium_models::mlp::{Init, MlpConfig};
 use harmonium_models::rbm::RbmConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::stack::PretrainConfig;
 use crate::sweep::SweepConfig;
 
 /// Keys of the file that are not part of a trial's configuration.
@@ -60,6 +61,8 @@ struct ExperimentFile {
     #[serde(default)]
     rbm: Option<RbmConfig>,
     #[serde(default)]
+    pretrain: Option<PretrainConfig>,
+    #[serde(default)]
     mlp: Option<MlpConfig>,
 }
 
@@ -74,6 +77,7 @@ impl From<ExperimentFile> for Experiment {
                 dataset: f.dataset,
                 device: f.device,
                 rbm: f.rbm,
+                pretrain: f.pretrain,
                 mlp: f.mlp,
             },
         }
@@ -95,6 +99,9 @@ pub struct TrialConfig {
     /// A single restricted Boltzmann machine trained on the inputs (unsupervised).
     #[serde(default)]
     pub rbm: Option<RbmConfig>,
+    /// Greedy RBM pretraining of `mlp`'s hidden layers (used when `mlp.init: pretrained`).
+    #[serde(default)]
+    pub pretrain: Option<PretrainConfig>,
     /// Classifier trained by backprop (random init, or fine-tuning a pretrained stack).
     #[serde(default)]
     pub mlp: Option<MlpConfig>,
@@ -166,6 +173,12 @@ impl TrialConfig {
         }
         if let Some(m) = &self.mlp {
             m.validate().map_err(|e| format!("mlp: {e}"))?;
+            if m.init == Init::Pretrained {
+                let p = self.pretrain.as_ref().ok_or("mlp.init: pretrained needs a `pretrain:` section")?;
+                p.layer_configs(&m.hidden, Some((28, 28)))?;
+            }
+        } else if self.pretrain.is_some() {
+            return Err("`pretrain:` pretrains the hidden layers of `mlp:`, which is missing".into());
         }
         if self.dataset.name != "mnist" {
             return Err(format!(

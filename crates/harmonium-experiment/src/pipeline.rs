@@ -5,10 +5,17 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use harmonium_data::{Dataset, fetch_dataset, mirror_dir, mnist};
-use harmonium_models::data::Labelled;
-use harmonium_models::mlp::{self, Mlp};
+use burn::tensor::Device;
+use harmonium_data::{Dataset, DatasetConfig, fetch_dataset, mirror_dir, mnist};
+use harmonium_models::data::{Labelled, matrix_to_tensor};
+use harmonium_models::dbn::{Dbn, PassUp};
+use harmonium_models::eval::metrics::mean_free_energy;
+use harmonium_models::mlp::{self, Init, Mlp};
+use harmonium_models::rbm::{Rbm, RbmConfig};
 use harmonium_models::{EventSink, parse_device};
+
+use crate::cache::{StageCache, stage_key};
+use crate::stack::PretrainData;
 
 use crate::sweep::Trial;
 
@@ -55,6 +62,12 @@ impl DataCache {
     }
 }
 
+/// What the trials of one invocation share: loaded datasets and the stage cache.
+pub struct Shared {
+    pub data: DataCache,
+    pub stages: StageCache,
+}
+
 /// Why a trial did not finish.
 #[derive(Debug)]
 pub enum TrialError {
@@ -62,36 +75,54 @@ pub enum TrialError {
     Interrupted,
 }
 
-/// Runs every stage of one trial.
-pub fn run_trial(
-    trial: &Trial,
-    data: &DataCache,
-    sink: &mut dyn EventSink,
-) -> Result<(), TrialError> {
+fn fail(e: impl std::fmt::Display) -> TrialError {
+    TrialError::Failed(e.to_string())
+}
+
+/// The pretraining data and layer configurations of a trial that fine-tunes a pretrained stack,
+/// and the stage-cache key they hash to. `None` for trials without pretraining.
+pub fn stack_plan(trial: &Trial) -> Option<(DatasetConfig, Vec<RbmConfig>, PassUp, String)> {
     let cfg = &trial.config;
-    let fail = |e: String| TrialError::Failed(e);
+    let m = cfg.mlp.as_ref().filter(|m| m.init == Init::Pretrained)?;
+    let p = cfg.pretrain.as_ref()?;
+    let mut data = cfg.dataset.clone();
+    if p.data == PretrainData::All {
+        data.train_size = None;
+    }
+    let image = (data.name == "mnist").then_some((28, 28));
+    let layers = p.layer_configs(&m.hidden, image).ok()?;
+    let key = stage_key(&serde_json::json!({"data": data, "layers": layers, "pass_up": p.pass_up, "seed": trial.seed}));
+    Some((data, layers, p.pass_up, key))
+}
+
+/// Runs every stage of one trial.
+pub fn run_trial(trial: &Trial, shared: &Shared, sink: &mut dyn EventSink) -> Result<(), TrialError> {
+    let cfg = &trial.config;
     let device = parse_device(&cfg.device).map_err(|e| fail(format!("device: {e}")))?;
-    let ds = data
-        .get(&cfg.dataset)
-        .map_err(|e| fail(format!("dataset: {e}")))?;
+    let ds = shared.data.get(&cfg.dataset).map_err(|e| fail(format!("dataset: {e}")))?;
     device.seed(trial.seed);
 
-    let train = Labelled::from_split(&ds.train, &device);
-    let valid = Labelled::from_split(&ds.valid, &device);
-    let test = Labelled::from_split(&ds.test, &device);
-
+    if let Some(rcfg) = &cfg.rbm {
+        rbm_stage(rcfg, &ds, &device, trial.seed, sink)?;
+    }
     if let Some(mcfg) = &cfg.mlp {
-        let mut sizes = vec![ds.input_dim()];
-        sizes.extend(&mcfg.hidden);
-        sizes.push(ds.classes);
-        let model = Mlp::random(&sizes, mcfg.init_std, trial.seed, &device);
-        let splits = mlp::Splits {
-            train: &train,
-            valid: &valid,
-            test: &test,
+        let model = match mcfg.init {
+            Init::Random => {
+                let mut sizes = vec![ds.input_dim()];
+                sizes.extend(&mcfg.hidden);
+                sizes.push(ds.classes);
+                Mlp::random(&sizes, mcfg.init_std, trial.seed, &device)
+            }
+            Init::Pretrained => {
+                let dbn = pretrained_stack(trial, shared, &device, sink)?;
+                Mlp::from_layers(dbn.mlp_layers(), ds.classes, mcfg.init_std, trial.seed, &device)
+            }
         };
-        let (_, summary) = mlp::train(model, &splits, mcfg, trial.seed, "mlp", sink)
-            .map_err(|e| fail(e.to_string()))?;
+        let train = Labelled::from_split(&ds.train, &device);
+        let valid = Labelled::from_split(&ds.valid, &device);
+        let test = Labelled::from_split(&ds.test, &device);
+        let splits = mlp::Splits { train: &train, valid: &valid, test: &test };
+        let (_, summary) = mlp::train(model, &splits, mcfg, trial.seed, "mlp", sink).map_err(fail)?;
         if summary.interrupted {
             return Err(TrialError::Interrupted);
         }
@@ -100,4 +131,52 @@ pub fn run_trial(
         return Err(TrialError::Interrupted);
     }
     Ok(())
+}
+
+/// A single RBM on the training inputs; the test log-probability from its AIS estimate of log Z.
+fn rbm_stage(cfg: &RbmConfig, ds: &Dataset, device: &Device, seed: u64, sink: &mut dyn EventSink) -> Result<(), TrialError> {
+    let mut cfg = cfg.clone();
+    if cfg.eval.picture_shape.is_none() {
+        cfg.eval.picture_shape = ds.image_shape.map(|(r, c)| [r, c]);
+    }
+    let train = matrix_to_tensor(&ds.train.x, device);
+    let valid = matrix_to_tensor(&ds.valid.x, device);
+    let (rbm, summary) = Rbm::fit(&train, Some(&valid), &cfg, sink, seed).map_err(fail)?;
+    if summary.stopped_early {
+        return Err(TrialError::Interrupted);
+    }
+    let last = |k: &str| summary.final_metrics.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
+    if let Some(log_z) = last("ais_log_z") {
+        let test = matrix_to_tensor(&ds.test.x, device);
+        let free_energy = mean_free_energy(&rbm, &test);
+        let step = summary.epochs as u64;
+        sink.metric("test_logprob", step, -free_energy - log_z);
+        if let Some(upper) = last("ais_log_z_upper") {
+            sink.metric("test_logprob_lower", step, -free_energy - upper);
+        }
+        if let Some(lower) = last("ais_log_z_lower") {
+            sink.metric("test_logprob_upper", step, -free_energy - lower);
+        }
+    }
+    Ok(())
+}
+
+/// The trial's pretrained stack, from the stage cache or trained now (and cached).
+fn pretrained_stack(trial: &Trial, shared: &Shared, device: &Device, sink: &mut dyn EventSink) -> Result<Dbn, TrialError> {
+    let (data_cfg, layers, pass_up, key) =
+        stack_plan(trial).ok_or_else(|| fail("mlp.init: pretrained needs a valid `pretrain:` section"))?;
+    let (dbn, cached) = shared
+        .stages
+        .stack(&key, device, sink, |sink| {
+            let ds = shared.data.get(&data_cfg)?;
+            let x = matrix_to_tensor(&ds.train.x, device);
+            let valid = matrix_to_tensor(&ds.valid.x, device);
+            Dbn::pretrain(&x, Some(&valid), &layers, pass_up, sink, trial.seed).map_err(|e| e.to_string())
+        })
+        .map_err(|e| fail(format!("pretraining: {e}")))?;
+    if !sink.keep_going() {
+        return Err(TrialError::Interrupted);
+    }
+    sink.metric("pretrain_cached", 0, if cached { 1.0 } else { 0.0 });
+    Ok(dbn)
 }

@@ -16,7 +16,8 @@ use harmonium_store::{NewRun, Store, Writer, WriterHandle};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{Experiment, flat_params, to_json};
-use crate::pipeline::{DataCache, TrialError, run_trial};
+use crate::cache::StageCache;
+use crate::pipeline::{DataCache, Shared, TrialError, run_trial, stack_plan};
 use crate::sweep::{Goal, Trial, expand};
 
 pub struct RunOptions {
@@ -34,6 +35,8 @@ pub struct RunOptions {
     pub stop: Arc<AtomicBool>,
     /// Where to look up the git commit recorded with each run.
     pub source_dir: Option<PathBuf>,
+    /// The stage cache (pretrained stacks shared by trials and runs).
+    pub cache_dir: PathBuf,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -185,10 +188,18 @@ pub async fn run_experiment(
             let _ = mp.println(line);
         }
     };
+    let stages = StageCache::new(opts.cache_dir.clone());
+    let stacks: std::collections::BTreeSet<String> = todo.iter().filter_map(|t| stack_plan(t).map(|p| p.3)).collect();
+    let cached = stacks.iter().filter(|k| stages.contains(k)).count();
+    let stack_note = if stacks.is_empty() {
+        String::new()
+    } else {
+        format!("; {} pretrained stacks needed ({} cached, {} to train)", stacks.len(), cached, stacks.len() - cached)
+    };
     say(
         &mp,
         format!(
-            "experiment '{}': {} trials ({} already finished, {} to run) on {} worker(s); database {}",
+            "experiment '{}': {} trials ({} already finished, {} to run) on {} worker(s){stack_note}; database {}",
             exp.name,
             outcome.planned,
             outcome.skipped,
@@ -236,7 +247,7 @@ pub async fn run_experiment(
     );
     overall.set_prefix(exp.name.clone());
     let queue = Arc::new(Mutex::new(queue));
-    let data = Arc::new(DataCache::new(opts.data_dir.clone()));
+    let data = Arc::new(Shared { data: DataCache::new(opts.data_dir.clone()), stages });
     let results = Arc::new(Mutex::new(Vec::new()));
     let report_key = metric
         .map(|m| m.name)

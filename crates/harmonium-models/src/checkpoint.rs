@@ -29,6 +29,8 @@ pub enum CheckpointError {
     VisibleType(String),
     #[error("'sigma_visible' is only meaningful for gaussian visible units")]
     SigmaWithoutGaussian,
+    #[error("{0}")]
+    Invalid(String),
 }
 
 fn le_bytes(values: &[f32]) -> Vec<u8> {

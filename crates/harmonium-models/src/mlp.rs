@@ -54,12 +54,25 @@ pub enum Optimizer {
     Adam,
 }
 
+/// Where the hidden layers' initial weights come from (the runner acts on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Init {
+    /// Random weights ([`Mlp::random`]): the baseline.
+    #[default]
+    Random,
+    /// The recognition weights of a greedily pretrained stack of RBMs ([`Mlp::from_layers`]).
+    Pretrained,
+}
+
 /// The `mlp:` section: architecture and backprop training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MlpConfig {
     /// Hidden layer sizes, bottom to top, e.g. `[500, 500, 2000]`.
     pub hidden: Vec<usize>,
+    /// `random` or `pretrained` (needs a `pretrain:` section and sigmoid units).
+    pub init: Init,
     pub activation: Activation,
     pub epochs: usize,
     pub batch_size: usize,
@@ -82,6 +95,7 @@ impl Default for MlpConfig {
     fn default() -> Self {
         Self {
             hidden: vec![500],
+            init: Init::Random,
             activation: Activation::Sigmoid,
             epochs: 20,
             batch_size: 100,
@@ -104,6 +118,12 @@ impl MlpConfig {
                 "hidden layer sizes must be positive, got {:?}",
                 self.hidden
             ));
+        }
+        if self.init == Init::Pretrained && self.activation != Activation::Sigmoid {
+            return Err("init: pretrained needs activation: sigmoid (the units of the RBMs)".into());
+        }
+        if self.init == Init::Pretrained && self.hidden.is_empty() {
+            return Err("init: pretrained needs at least one hidden layer".into());
         }
         if self.batch_size == 0 {
             return Err("batch_size must be positive".into());
@@ -175,6 +195,12 @@ impl Mlp {
         let out = Mlp::random(&[top, classes], init_std, seed, device);
         layers.extend(out.layers);
         Mlp { layers }
+    }
+
+    /// Activities of the last hidden layer (the features the output layer sees).
+    pub fn hidden_features(&self, x: Tensor<2>, activation: Activation) -> Tensor<2> {
+        let hidden = &self.layers[..self.layers.len() - 1];
+        hidden.iter().fold(x, |h, layer| activation.apply(layer.forward(h)))
     }
 
     /// Class scores (logits).

@@ -109,8 +109,11 @@ pub struct SweptParam {
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricKey {
     pub key: String,
-    /// Largest step recorded; 0 or 1 for summary metrics, the last epoch for curves.
+    /// Largest step recorded.
     pub max_step: i64,
+    /// Points of this metric in the experiment's latest finished run (else its latest run):
+    /// 1 for a summary metric such as `best_valid_error`, the epochs for a learning curve.
+    pub points: i64,
 }
 
 /// Every point of one metric of one run.
@@ -164,17 +167,28 @@ fn stat(n: i64, sum: Option<f64>, sumsq: Option<f64>, min: Option<f64>, max: Opt
     let (mean, std) = match (sum, sumsq) {
         (Some(s), Some(q)) if n > 0 => {
             let mean = s / n as f64;
-            let std = (n > 1).then(|| ((q - n as f64 * mean * mean) / (n - 1) as f64).max(0.0).sqrt());
+            let std = (n > 1).then(|| {
+                ((q - n as f64 * mean * mean) / (n - 1) as f64)
+                    .max(0.0)
+                    .sqrt()
+            });
             (Some(mean), std)
         }
         _ => (None, None),
     };
-    Stat { n, mean, std, min, max }
+    Stat {
+        n,
+        mean,
+        std,
+        min,
+        max,
+    }
 }
 
 /// Pushes `WHERE …` selecting the runs of `experiment_id` that pass `filter` (alias `r`).
 fn push_where(qb: &mut QueryBuilder<'_, Sqlite>, experiment_id: i64, filter: &RunFilter) {
-    qb.push(" WHERE r.experiment_id = ").push_bind(experiment_id);
+    qb.push(" WHERE r.experiment_id = ")
+        .push_bind(experiment_id);
     if !filter.statuses.is_empty() {
         qb.push(" AND r.status IN (SELECT value FROM json_each(")
             .push_bind(serde_json::to_string(&filter.statuses).unwrap_or_default())
@@ -192,8 +206,10 @@ fn push_where(qb: &mut QueryBuilder<'_, Sqlite>, experiment_id: i64, filter: &Ru
 /// Pushes one `LEFT JOIN params gI` per grouping key (the alias is generated, the key bound).
 fn push_group_joins(qb: &mut QueryBuilder<'_, Sqlite>, by: &[String]) {
     for (i, key) in by.iter().enumerate() {
-        qb.push(format!(" LEFT JOIN params g{i} ON g{i}.run_id = r.id AND g{i}.key = "))
-            .push_bind(key.clone());
+        qb.push(format!(
+            " LEFT JOIN params g{i} ON g{i}.run_id = r.id AND g{i}.key = "
+        ))
+        .push_bind(key.clone());
     }
 }
 
@@ -208,26 +224,37 @@ impl Store {
         let mut ids = QueryBuilder::<Sqlite>::new("SELECT r.id FROM runs r");
         let order = match &q.sort {
             SortKey::Param(k) => {
-                ids.push(" LEFT JOIN params s ON s.run_id = r.id AND s.key = ").push_bind(k.clone());
+                ids.push(" LEFT JOIN params s ON s.run_id = r.id AND s.key = ")
+                    .push_bind(k.clone());
                 format!("s.value IS NULL, s.value_num {dir}, s.value {dir}, r.id {dir}")
             }
             SortKey::Metric(k) => {
-                ids.push(" LEFT JOIN latest_metrics s ON s.run_id = r.id AND s.key = ").push_bind(k.clone());
+                ids.push(" LEFT JOIN latest_metrics s ON s.run_id = r.id AND s.key = ")
+                    .push_bind(k.clone());
                 format!("s.value IS NULL, s.value {dir}, r.id {dir}")
             }
             plain => format!("{} {dir}, r.id {dir}", plain.column().unwrap_or("r.id")),
         };
         push_where(&mut ids, q.experiment_id, &q.filter);
-        ids.push(format!(" ORDER BY {order} LIMIT ")).push_bind(q.limit.max(0));
+        ids.push(format!(" ORDER BY {order} LIMIT "))
+            .push_bind(q.limit.max(0));
         ids.push(" OFFSET ").push_bind(q.offset.max(0));
         let ids: Vec<i64> = ids.build_query_scalar().fetch_all(&self.pool).await?;
         let runs = self.runs_by_ids(&ids, q.param_keys.as_deref()).await?;
-        Ok(RunPage { total, offset: q.offset, runs })
+        Ok(RunPage {
+            total,
+            offset: q.offset,
+            runs,
+        })
     }
 
     /// These runs, in the order given (unknown ids are left out), with their parameters (only
     /// `param_keys` when given) and latest metrics.
-    pub async fn runs_by_ids(&self, ids: &[i64], param_keys: Option<&[String]>) -> Result<Vec<RunRow>> {
+    pub async fn runs_by_ids(
+        &self,
+        ids: &[i64],
+        param_keys: Option<&[String]>,
+    ) -> Result<Vec<RunRow>> {
         let id_json = serde_json::to_string(ids).unwrap_or_default();
         let rows = sqlx::query(
             "SELECT r.id, r.experiment_id, e.name AS experiment, r.trial_index, r.status, r.seed, r.config_hash, \
@@ -299,7 +326,8 @@ impl Store {
         let config_json: String = r.get("config_json");
         Ok(Some(RunDetail {
             run,
-            config: serde_json::from_str(&config_json).unwrap_or(serde_json::Value::String(config_json)),
+            config: serde_json::from_str(&config_json)
+                .unwrap_or(serde_json::Value::String(config_json)),
             git_commit: r.get("git_commit"),
             host: r.get("host"),
             artifacts: self.artifacts(run_id).await?,
@@ -314,7 +342,16 @@ impl Store {
         .bind(run_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(id, run_id, kind, path, step)| ArtifactRow { id, run_id, kind, path, step }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(id, run_id, kind, path, step)| ArtifactRow {
+                id,
+                run_id,
+                kind,
+                path,
+                step,
+            })
+            .collect())
     }
 
     /// One artifact by id.
@@ -324,7 +361,13 @@ impl Store {
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(id, run_id, kind, path, step)| ArtifactRow { id, run_id, kind, path, step }))
+        Ok(row.map(|(id, run_id, kind, path, step)| ArtifactRow {
+            id,
+            run_id,
+            kind,
+            path,
+            step,
+        }))
     }
 
     /// Parameters with more than one value among the experiment's runs, by key.
@@ -348,21 +391,35 @@ impl Store {
                 if numeric {
                     vs.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
                 }
-                SweptParam { key, values: vs.into_iter().map(|(v, _)| v).collect(), numeric }
+                SweptParam {
+                    key,
+                    values: vs.into_iter().map(|(v, _)| v).collect(),
+                    numeric,
+                }
             })
             .collect())
     }
 
     /// The metrics recorded by the experiment's runs, by key.
     pub async fn metric_keys(&self, experiment_id: i64) -> Result<Vec<MetricKey>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT l.key, MAX(l.step) FROM latest_metrics l JOIN runs r ON r.id = l.run_id \
-             WHERE r.experiment_id = ? GROUP BY l.key ORDER BY l.key",
+        let rows: Vec<(String, i64, Option<i64>)> = sqlx::query_as(
+            "WITH sample AS (SELECT m.key, COUNT(*) AS n FROM metrics m WHERE m.run_id = \
+               (SELECT id FROM runs WHERE experiment_id = ?1 ORDER BY status = 'finished' DESC, id DESC LIMIT 1) \
+               GROUP BY m.key) \
+             SELECT l.key, MAX(l.step), MAX(s.n) FROM latest_metrics l JOIN runs r ON r.id = l.run_id \
+             LEFT JOIN sample s ON s.key = l.key WHERE r.experiment_id = ?1 GROUP BY l.key ORDER BY l.key",
         )
         .bind(experiment_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(key, max_step)| MetricKey { key, max_step }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(key, max_step, points)| MetricKey {
+                key,
+                max_step,
+                points: points.unwrap_or(0),
+            })
+            .collect())
     }
 
     /// Every point of each of `keys` for each of `run_ids` (pairs without points are left out),
@@ -379,10 +436,18 @@ impl Store {
         .await?;
         let mut out: Vec<Series> = Vec::new();
         for (run_id, key, step, value, wall_time) in rows {
-            let point = MetricPoint { step, value, wall_time };
+            let point = MetricPoint {
+                step,
+                value,
+                wall_time,
+            };
             match out.last_mut() {
                 Some(s) if s.run_id == run_id && s.key == key => s.points.push(point),
-                _ => out.push(Series { run_id, key, points: vec![point] }),
+                _ => out.push(Series {
+                    run_id,
+                    key,
+                    points: vec![point],
+                }),
             }
         }
         Ok(out)
@@ -396,7 +461,8 @@ impl Store {
             "{cols}COUNT(*), COUNT(m.value), SUM(m.value), SUM(m.value * m.value), MIN(m.value), MAX(m.value) FROM runs r"
         ));
         push_group_joins(&mut qb, &q.by);
-        qb.push(" LEFT JOIN latest_metrics m ON m.run_id = r.id AND m.key = ").push_bind(q.metric.clone());
+        qb.push(" LEFT JOIN latest_metrics m ON m.run_id = r.id AND m.key = ")
+            .push_bind(q.metric.clone());
         push_where(&mut qb, q.experiment_id, &q.filter);
         push_group_by(&mut qb, q.by.len(), false);
         let rows = qb.build().fetch_all(&self.pool).await?;
@@ -406,7 +472,13 @@ impl Store {
             .map(|r| GroupFinal {
                 group: (0..k).map(|i| r.get::<Option<String>, _>(i)).collect(),
                 runs: r.get(k),
-                stat: stat(r.get(k + 1), r.get(k + 2), r.get(k + 3), r.get(k + 4), r.get(k + 5)),
+                stat: stat(
+                    r.get(k + 1),
+                    r.get(k + 2),
+                    r.get(k + 3),
+                    r.get(k + 4),
+                    r.get(k + 5),
+                ),
             })
             .collect())
     }
@@ -419,22 +491,34 @@ impl Store {
             "{cols}m.step, COUNT(m.value), SUM(m.value), SUM(m.value * m.value), MIN(m.value), MAX(m.value) FROM runs r"
         ));
         push_group_joins(&mut qb, &q.by);
-        qb.push(" JOIN metrics m ON m.run_id = r.id AND m.key = ").push_bind(q.metric.clone());
+        qb.push(" JOIN metrics m ON m.run_id = r.id AND m.key = ")
+            .push_bind(q.metric.clone());
         push_where(&mut qb, q.experiment_id, &q.filter);
         push_group_by(&mut qb, q.by.len(), true);
         let rows = qb.build().fetch_all(&self.pool).await?;
         let k = q.by.len();
         let mut out: Vec<GroupCurve> = Vec::new();
         for r in rows {
-            let group: Vec<Option<String>> = (0..k).map(|i| r.get::<Option<String>, _>(i)).collect();
+            let group: Vec<Option<String>> =
+                (0..k).map(|i| r.get::<Option<String>, _>(i)).collect();
             let step: i64 = r.get(k);
-            let s = stat(r.get(k + 1), r.get(k + 2), r.get(k + 3), r.get(k + 4), r.get(k + 5));
+            let s = stat(
+                r.get(k + 1),
+                r.get(k + 2),
+                r.get(k + 3),
+                r.get(k + 4),
+                r.get(k + 5),
+            );
             match out.last_mut() {
                 Some(c) if c.group == group => {
                     c.steps.push(step);
                     c.stats.push(s);
                 }
-                _ => out.push(GroupCurve { group, steps: vec![step], stats: vec![s] }),
+                _ => out.push(GroupCurve {
+                    group,
+                    steps: vec![step],
+                    stats: vec![s],
+                }),
             }
         }
         Ok(out)
@@ -450,11 +534,17 @@ fn group_value_columns(k: usize) -> String {
 fn push_group_by(qb: &mut QueryBuilder<'_, Sqlite>, k: usize, by_step: bool) {
     let mut cols: Vec<String> = (0..k).map(|i| format!("g{i}.value")).collect();
     // Numerically where the values are numbers, then as text.
-    let mut order: String =
-        (0..k).map(|i| format!("MIN(g{i}.value_num), g{i}.value")).collect::<Vec<_>>().join(", ");
+    let mut order: String = (0..k)
+        .map(|i| format!("MIN(g{i}.value_num), g{i}.value"))
+        .collect::<Vec<_>>()
+        .join(", ");
     if by_step {
         cols.push("m.step".into());
-        order = if order.is_empty() { "m.step".into() } else { format!("{order}, m.step") };
+        order = if order.is_empty() {
+            "m.step".into()
+        } else {
+            format!("{order}, m.step")
+        };
     }
     if !cols.is_empty() {
         qb.push(format!(" GROUP BY {} ORDER BY {order}", cols.join(", ")));
@@ -513,16 +603,32 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
-        Ok(format!("{}/{}/{n}/{}/{}", m.unwrap_or(0), a.unwrap_or(0), r.unwrap_or_default(), e.unwrap_or_default()))
+        Ok(format!(
+            "{}/{}/{n}/{}/{}",
+            m.unwrap_or(0),
+            a.unwrap_or(0),
+            r.unwrap_or_default(),
+            e.unwrap_or_default()
+        ))
     }
 
     /// Position of the newest metric point (0 when there is none).
     pub async fn last_metric_seq(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(rowid) FROM metrics").fetch_one(&self.pool).await?.unwrap_or(0))
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT MAX(rowid) FROM metrics")
+                .fetch_one(&self.pool)
+                .await?
+                .unwrap_or(0),
+        )
     }
 
     /// Metric points of the scope recorded after position `after`, oldest first, at most `limit`.
-    pub async fn metrics_since(&self, scope: Scope, after: i64, limit: i64) -> Result<Vec<NewPoint>> {
+    pub async fn metrics_since(
+        &self,
+        scope: Scope,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<NewPoint>> {
         let (exp, run) = scope.ids();
         let rows: Vec<(i64, i64, String, i64, Option<f64>)> = sqlx::query_as(
             "SELECT m.rowid, m.run_id, m.key, m.step, m.value FROM metrics m \
@@ -535,7 +641,16 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(|(seq, run_id, key, step, value)| NewPoint { seq, run_id, key, step, value }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(seq, run_id, key, step, value)| NewPoint {
+                seq,
+                run_id,
+                key,
+                step,
+                value,
+            })
+            .collect())
     }
 
     /// Runs of the scope created, started or finished at or after `since` (RFC 3339 text).
@@ -552,14 +667,16 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(run_id, status, started_at, finished_at, error, changed_at)| RunStatus {
-                run_id,
-                status,
-                started_at,
-                finished_at,
-                error,
-                changed_at,
-            })
+            .map(
+                |(run_id, status, started_at, finished_at, error, changed_at)| RunStatus {
+                    run_id,
+                    status,
+                    started_at,
+                    finished_at,
+                    error,
+                    changed_at,
+                },
+            )
             .collect())
     }
 }

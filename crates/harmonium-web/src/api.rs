@@ -30,7 +30,9 @@ pub struct ExperimentDetail {
 
 /// The experiment with this numeric id, or 404.
 pub async fn find_experiment(app: &AppState, id: &str) -> ApiResult<ExperimentRow> {
-    let id: i64 = id.parse().map_err(|_| ApiError::NotFound(format!("no experiment with id '{id}'")))?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no experiment with id '{id}'")))?;
     app.store
         .experiments()
         .await?
@@ -39,11 +41,18 @@ pub async fn find_experiment(app: &AppState, id: &str) -> ApiResult<ExperimentRo
         .ok_or_else(|| ApiError::NotFound(format!("no experiment with id {id}")))
 }
 
-pub async fn experiment(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<ExperimentDetail>> {
+pub async fn experiment(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ExperimentDetail>> {
     let experiment = find_experiment(&app, &id).await?;
     let swept = app.store.swept_params(experiment.id).await?;
     let metrics = app.store.metric_keys(experiment.id).await?;
-    Ok(Json(ExperimentDetail { experiment, swept, metrics }))
+    Ok(Json(ExperimentDetail {
+        experiment,
+        swept,
+        metrics,
+    }))
 }
 
 /// Reads the run filter from query pairs: `status=a,b` and `param.KEY=VALUE` (repeat a key for
@@ -53,7 +62,9 @@ pub fn parse_filter(pairs: &[(String, String)]) -> (RunFilter, Vec<(String, Stri
     let mut rest = Vec::new();
     for (k, v) in pairs {
         if k == "status" {
-            filter.statuses.extend(v.split(',').filter(|s| !s.is_empty()).map(str::to_string));
+            filter
+                .statuses
+                .extend(v.split(',').filter(|s| !s.is_empty()).map(str::to_string));
         } else if let Some(key) = k.strip_prefix("param.") {
             match filter.params.iter_mut().find(|(pk, _)| pk == key) {
                 Some((_, vs)) => vs.push(v.clone()),
@@ -67,12 +78,17 @@ pub fn parse_filter(pairs: &[(String, String)]) -> (RunFilter, Vec<(String, Stri
 }
 
 fn int(name: &str, v: &str) -> ApiResult<i64> {
-    v.parse().map_err(|_| ApiError::BadRequest(format!("{name} must be a whole number, not '{v}'")))
+    v.parse()
+        .map_err(|_| ApiError::BadRequest(format!("{name} must be a whole number, not '{v}'")))
 }
 
 /// Splits a comma-separated list, dropping empty items.
 pub fn list(v: &str) -> Vec<String> {
-    v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 pub async fn experiment_runs(
@@ -129,15 +145,25 @@ pub struct IdsQuery {
 
 /// Parses `1,2,3` into run ids.
 pub fn parse_ids(v: &str) -> ApiResult<Vec<i64>> {
-    let ids = list(v).iter().map(|s| int("run id", s)).collect::<ApiResult<Vec<i64>>>()?;
+    let ids = list(v)
+        .iter()
+        .map(|s| int("run id", s))
+        .collect::<ApiResult<Vec<i64>>>()?;
     if ids.len() > MAX_IDS {
-        return Err(ApiError::BadRequest(format!("at most {MAX_IDS} runs at once")));
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_IDS} runs at once"
+        )));
     }
     Ok(ids)
 }
 
-pub async fn runs_by_ids(State(app): State<AppState>, Query(q): Query<IdsQuery>) -> ApiResult<Json<Vec<RunRow>>> {
-    Ok(Json(app.store.runs_by_ids(&parse_ids(&q.ids)?, None).await?))
+pub async fn runs_by_ids(
+    State(app): State<AppState>,
+    Query(q): Query<IdsQuery>,
+) -> ApiResult<Json<Vec<RunRow>>> {
+    Ok(Json(
+        app.store.runs_by_ids(&parse_ids(&q.ids)?, None).await?,
+    ))
 }
 
 #[derive(Serialize)]
@@ -148,10 +174,16 @@ pub struct RunResponse {
     config_yaml: String,
 }
 
-pub async fn run(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<RunResponse>> {
+pub async fn run(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RunResponse>> {
     let missing = || ApiError::NotFound(format!("no run with id '{id}'"));
     let run_id: i64 = id.parse().map_err(|_| missing())?;
     let detail = app.store.run_detail(run_id).await?.ok_or_else(missing)?;
     let config_yaml = serde_yaml::to_string(&detail.config).unwrap_or_default();
-    Ok(Json(RunResponse { detail, config_yaml }))
+    Ok(Json(RunResponse {
+        detail,
+        config_yaml,
+    }))
 }

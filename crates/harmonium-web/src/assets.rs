@@ -17,7 +17,11 @@ pub struct Asset {
 
 macro_rules! asset {
     ($path:literal, $mime:literal) => {
-        Asset { path: $path, mime: $mime, body: include_bytes!(concat!("../../../web/", $path)) }
+        Asset {
+            path: $path,
+            mime: $mime,
+            body: include_bytes!(concat!("../../../web/", $path)),
+        }
     };
 }
 
@@ -44,7 +48,10 @@ pub static ASSETS: &[Asset] = &[
     asset!("js/parcoords.js", "text/javascript; charset=utf-8"),
     asset!("js/run.js", "text/javascript; charset=utf-8"),
     asset!("js/compare.js", "text/javascript; charset=utf-8"),
-    asset!("vendor/uplot/uPlot.esm.js", "text/javascript; charset=utf-8"),
+    asset!(
+        "vendor/uplot/uPlot.esm.js",
+        "text/javascript; charset=utf-8"
+    ),
     asset!("vendor/uplot/uPlot.min.css", "text/css; charset=utf-8"),
     asset!("vendor/uplot/LICENSE", "text/plain; charset=utf-8"),
 ];
@@ -68,7 +75,10 @@ fn respond(a: &Asset) -> Response {
     )
         .into_response();
     if a.mime == HTML {
-        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, header::HeaderValue::from_static(CSP));
+        r.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            header::HeaderValue::from_static(CSP),
+        );
     }
     r
 }
@@ -78,13 +88,20 @@ fn find(path: &str) -> Option<&'static Asset> {
 }
 
 fn page(name: &'static str) -> Response {
-    find(name).map(respond).unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
+    find(name)
+        .map(respond)
+        .unwrap_or_else(|| StatusCode::NOT_FOUND.into_response())
 }
 
 async fn static_file(Path(path): Path<String>) -> Response {
     match find(&path) {
         Some(a) => respond(a),
-        None => (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "not found").into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            "not found",
+        )
+            .into_response(),
     }
 }
 
@@ -92,7 +109,10 @@ async fn static_file(Path(path): Path<String>) -> Response {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { page("index.html") }))
-        .route("/experiments/{id}", get(|| async { page("experiment.html") }))
+        .route(
+            "/experiments/{id}",
+            get(|| async { page("experiment.html") }),
+        )
         .route("/runs/{id}", get(|| async { page("run.html") }))
         .route("/compare", get(|| async { page("compare.html") }))
         .route("/favicon.ico", get(|| async { page("favicon.svg") }))
@@ -109,7 +129,12 @@ mod tests {
             if p.is_dir() {
                 files(&p, root, out);
             } else {
-                out.push(p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"));
+                out.push(
+                    p.strip_prefix(root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/"),
+                );
             }
         }
     }

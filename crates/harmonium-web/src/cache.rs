@@ -29,7 +29,9 @@ pub struct Cache {
 impl Cache {
     fn get(&self, uri: &str, stamp: &str) -> Option<Bytes> {
         let map = self.entries.lock().ok()?;
-        map.get(uri).filter(|(s, _)| s == stamp).map(|(_, b)| b.clone())
+        map.get(uri)
+            .filter(|(s, _)| s == stamp)
+            .map(|(_, b)| b.clone())
     }
 
     fn put(&self, uri: String, stamp: String, body: Bytes) {
@@ -44,7 +46,10 @@ impl Cache {
 
 fn json(body: Bytes) -> Response {
     let mut r = Response::new(Body::from(body));
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 

@@ -60,8 +60,14 @@ mod tests {
         v[100] = None;
         let keep = min_max_downsample(&v, 200);
         assert!(keep.len() <= 200, "{}", keep.len());
-        assert!(keep.windows(2).all(|w| w[0] < w[1]), "indices stay in order");
-        assert!(keep.contains(&4321) && keep.contains(&8765), "the minimum and maximum survive");
+        assert!(
+            keep.windows(2).all(|w| w[0] < w[1]),
+            "indices stay in order"
+        );
+        assert!(
+            keep.contains(&4321) && keep.contains(&8765),
+            "the minimum and maximum survive"
+        );
         assert_eq!((keep[0], *keep.last().unwrap()), (0, 9_999));
     }
 }

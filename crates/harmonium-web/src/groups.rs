@@ -35,7 +35,8 @@ pub async fn groups(
 ) -> ApiResult<Json<Groups>> {
     let experiment = find_experiment(&app, &id).await?;
     let (filter, rest) = parse_filter(&pairs);
-    let (mut by, mut metric, mut curves, mut final_metric, mut max_points) = (Vec::new(), None, false, None, 500);
+    let (mut by, mut metric, mut curves, mut final_metric, mut max_points) =
+        (Vec::new(), None, false, None, 500);
     for (k, v) in rest {
         match k.as_str() {
             "by" => by = list(&v),
@@ -43,18 +44,31 @@ pub async fn groups(
             "final_metric" => final_metric = Some(v),
             "curves" => curves = matches!(v.as_str(), "1" | "true"),
             "max_points" => {
-                max_points = v.parse().map_err(|_| ApiError::BadRequest(format!("max_points must be a number, not '{v}'")))?
+                max_points = v.parse().map_err(|_| {
+                    ApiError::BadRequest(format!("max_points must be a number, not '{v}'"))
+                })?
             }
-            _ => return Err(ApiError::BadRequest(format!("unknown query parameter '{k}'"))),
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown query parameter '{k}'"
+                )));
+            }
         }
     }
     if by.len() > MAX_BY {
-        return Err(ApiError::BadRequest(format!("group by at most {MAX_BY} parameters")));
+        return Err(ApiError::BadRequest(format!(
+            "group by at most {MAX_BY} parameters"
+        )));
     }
     let metric = metric
         .or(experiment.metric.clone())
         .ok_or_else(|| ApiError::BadRequest("say which metric to aggregate: metric=KEY".into()))?;
-    let mut q = GroupQuery { experiment_id: experiment.id, by: by.clone(), metric: metric.clone(), filter };
+    let mut q = GroupQuery {
+        experiment_id: experiment.id,
+        by: by.clone(),
+        metric: metric.clone(),
+        filter,
+    };
     let curves = if curves {
         let mut c = app.store.group_curves(&q).await?;
         for g in &mut c {
@@ -69,7 +83,13 @@ pub async fn groups(
     }
     q.metric = final_metric.unwrap_or(metric.clone());
     let final_ = app.store.group_final(&q).await?;
-    Ok(Json(Groups { by, metric, final_metric: q.metric, final_, curves }))
+    Ok(Json(Groups {
+        by,
+        metric,
+        final_metric: q.metric,
+        final_,
+        curves,
+    }))
 }
 
 /// Keeps the steps where the mean is smallest and largest in each bucket.

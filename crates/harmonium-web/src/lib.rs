@@ -47,7 +47,10 @@ pub enum WebError {
     )]
     Unreadable { path: PathBuf, reason: String },
     #[error("cannot listen on {addr}: {source} (is another server using the port? try --port)")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -76,9 +79,14 @@ pub async fn serve(opts: ServeOptions) -> Result<(), WebError> {
 /// results are never touched), and returns a store over a read-only connection pool.
 pub async fn open_read_only(path: &Path) -> Result<Store, WebError> {
     if !path.exists() {
-        return Err(WebError::Missing(StoreError::NotFound { path: path.into() }));
+        return Err(WebError::Missing(StoreError::NotFound {
+            path: path.into(),
+        }));
     }
-    let unreadable = |reason: String| WebError::Unreadable { path: path.into(), reason };
+    let unreadable = |reason: String| WebError::Unreadable {
+        path: path.into(),
+        reason,
+    };
     let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
         .map_err(|e| unreadable(e.to_string()))?
         .read_only(true)
@@ -95,7 +103,9 @@ pub async fn open_read_only(path: &Path) -> Result<Store, WebError> {
     .await
     .map_err(|e| unreadable(e.to_string()))?;
     if tables.len() != 3 {
-        return Err(unreadable("it has no experiments, runs and metrics tables".into()));
+        return Err(unreadable(
+            "it has no experiments, runs and metrics tables".into(),
+        ));
     }
     // Adds the dashboard's indexes when the runner has not yet done so.
     Store::open_existing(path)
@@ -104,5 +114,8 @@ pub async fn open_read_only(path: &Path) -> Result<Store, WebError> {
         .pool
         .close()
         .await;
-    Ok(Store { pool, path: path.into() })
+    Ok(Store {
+        pool,
+        path: path.into(),
+    })
 }

@@ -21,7 +21,11 @@ pub struct AppState {
 
 /// The whole dashboard over `store`, serving artifact files from `artifacts_dir`.
 pub fn router(store: Store, artifacts_dir: PathBuf) -> Router {
-    let state = AppState { store, artifacts_dir, cache: Arc::new(cache::Cache::default()) };
+    let state = AppState {
+        store,
+        artifacts_dir,
+        cache: Arc::new(cache::Cache::default()),
+    };
     let cached_api = Router::new()
         .route("/api/experiments", get(api::experiments))
         .route("/api/experiments/{id}", get(api::experiment))

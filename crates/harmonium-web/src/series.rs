@@ -32,11 +32,16 @@ pub struct SeriesOut {
     points: Vec<MetricPoint>,
 }
 
-pub async fn series(State(app): State<AppState>, Query(q): Query<SeriesQuery>) -> ApiResult<Json<Vec<SeriesOut>>> {
+pub async fn series(
+    State(app): State<AppState>,
+    Query(q): Query<SeriesQuery>,
+) -> ApiResult<Json<Vec<SeriesOut>>> {
     let runs = parse_ids(&q.runs)?;
     let keys = list(&q.keys);
     if runs.len() > MAX_RUNS || keys.len() > MAX_KEYS {
-        return Err(ApiError::BadRequest(format!("at most {MAX_RUNS} runs and {MAX_KEYS} keys at once")));
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_RUNS} runs and {MAX_KEYS} keys at once"
+        )));
     }
     let max_points = q.max_points.unwrap_or(DEFAULT_POINTS).clamp(4, 100_000);
     let out = app
@@ -53,7 +58,12 @@ pub async fn series(State(app): State<AppState>, Query(q): Query<SeriesQuery>) -
             } else {
                 keep.into_iter().map(|i| s.points[i].clone()).collect()
             };
-            SeriesOut { run_id: s.run_id, key: s.key, total, points }
+            SeriesOut {
+                run_id: s.run_id,
+                key: s.key,
+                total,
+                points,
+            }
         })
         .collect();
     Ok(Json(out))

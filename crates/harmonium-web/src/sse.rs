@@ -46,10 +46,18 @@ pub async fn events(
         (None, Some(r)) => {
             let missing = || ApiError::NotFound(format!("no run with id '{r}'"));
             let id: i64 = r.parse().map_err(|_| missing())?;
-            app.store.runs_by_ids(&[id], Some(&[])).await?.pop().ok_or_else(missing)?;
+            app.store
+                .runs_by_ids(&[id], Some(&[]))
+                .await?
+                .pop()
+                .ok_or_else(missing)?;
             Scope::Run(id)
         }
-        _ => return Err(ApiError::BadRequest("give either experiment=ID or run=ID".into())),
+        _ => {
+            return Err(ApiError::BadRequest(
+                "give either experiment=ID or run=ID".into(),
+            ));
+        }
     };
     let seq = app.store.last_metric_seq().await?;
     let sent = app
@@ -60,11 +68,22 @@ pub async fn events(
         .map(|r| (r.run_id, r.status))
         .collect();
     let since = harmonium_store::now();
-    let feed = Feed { store: app.store.clone(), scope, seq, since, sent, first: true };
+    let feed = Feed {
+        store: app.store.clone(),
+        scope,
+        seq,
+        since,
+        sent,
+        first: true,
+    };
     let stream = stream::unfold(feed, |mut feed| async move {
         let events = if feed.first {
             feed.first = false;
-            vec![Event::default().event("ready").data(format!("{{\"seq\":{}}}", feed.seq))]
+            vec![
+                Event::default()
+                    .event("ready")
+                    .data(format!("{{\"seq\":{}}}", feed.seq)),
+            ]
         } else {
             tokio::time::sleep(POLL).await;
             poll(&mut feed).await
@@ -94,7 +113,11 @@ async fn poll(feed: &mut Feed) -> Vec<Event> {
         }
         Err(e) => out.push(Event::default().event("error").data(e.to_string())),
     }
-    match feed.store.metrics_since(feed.scope, feed.seq, MAX_POINTS).await {
+    match feed
+        .store
+        .metrics_since(feed.scope, feed.seq, MAX_POINTS)
+        .await
+    {
         Ok(points) => {
             for p in points {
                 feed.seq = feed.seq.max(p.seq);
@@ -107,5 +130,7 @@ async fn poll(feed: &mut Feed) -> Vec<Event> {
 }
 
 fn json_event<T: serde::Serialize>(name: &str, v: &T) -> Event {
-    Event::default().event(name).data(serde_json::to_string(v).unwrap_or_default())
+    Event::default()
+        .event(name)
+        .data(serde_json::to_string(v).unwrap_or_default())
 }

@@ -1,0 +1,140 @@
+//! The stage cache: a pretrained stack is stored once, keyed by the hash of everything it depends
+//! on (the data, each layer's configuration, how layers pass data up, the seed), and reused by
+//! every fine-tuning trial that shares it, across runs of the CLI.
+//!
+//! An entry is a folder `stack-HASH/` with one SafeTensors file per layer, the pretraining
+//! metrics (`metrics.json`) and pictures, replayed into each run that reuses it so every run
+//! has the full curves. It is written under a temporary name and renamed when complete, so an
+//! interrupted pretraining never leaves a half entry.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use burn::tensor::Device;
+use harmonium_models::dbn::Dbn;
+use harmonium_models::{Event, EventSink};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Hash of the inputs of a stage (any serializable description of them).
+pub fn stage_key<T: Serialize>(what: &T) -> String {
+    let digest = Sha256::digest(serde_json::to_vec(what).expect("json"));
+    hex::encode(&digest[..8])
+}
+
+#[derive(Serialize, Deserialize)]
+struct Recorded {
+    metrics: Vec<(String, u64, f64)>,
+    /// (kind, name, step); the bytes are in a file of that name beside it.
+    artifacts: Vec<(String, String, Option<u64>)>,
+}
+
+/// Forwards events and keeps the metrics and pictures for the cache entry.
+struct Recorder<'a> {
+    inner: &'a mut dyn EventSink,
+    rec: Recorded,
+    pictures: Vec<(String, Vec<u8>)>,
+}
+
+impl EventSink for Recorder<'_> {
+    fn emit(&mut self, event: Event) {
+        match &event {
+            Event::Metric { key, step, value } => self.rec.metrics.push((key.clone(), *step, *value)),
+            Event::Artifact { kind, name, step, bytes } if kind != "checkpoint" => {
+                self.rec.artifacts.push((kind.clone(), name.clone(), *step));
+                self.pictures.push((name.clone(), bytes.clone()));
+            }
+            _ => {}
+        }
+        self.inner.emit(event);
+    }
+
+    fn keep_going(&self) -> bool {
+        self.inner.keep_going()
+    }
+}
+
+pub struct StageCache {
+    dir: PathBuf,
+    /// One lock per key, so parallel trials needing the same stack train it once.
+    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl StageCache {
+    pub fn new(dir: PathBuf) -> Self {
+        Self { dir, locks: Mutex::default() }
+    }
+
+    fn entry(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("stack-{key}"))
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.entry(key).join("metrics.json").exists()
+    }
+
+    /// The stack for `key`: loaded and replayed into `sink` when cached (returns `true`), else
+    /// trained by `train` and stored. Nothing is stored when training was interrupted.
+    pub fn stack(
+        &self,
+        key: &str,
+        device: &Device,
+        sink: &mut dyn EventSink,
+        train: impl FnOnce(&mut dyn EventSink) -> Result<Dbn, String>,
+    ) -> Result<(Dbn, bool), String> {
+        let lock = self.locks.lock().unwrap_or_else(|e| e.into_inner()).entry(key.to_string()).or_default().clone();
+        let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = self.entry(key);
+        if self.contains(key) {
+            match load(&dir, device, sink) {
+                Ok(dbn) => return Ok((dbn, true)),
+                Err(e) => {
+                    sink.metric("stage_cache_error", 0, 1.0);
+                    let _ = e; // A damaged entry is rebuilt below.
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+            }
+        }
+        let mut rec = Recorder { inner: sink, rec: Recorded { metrics: Vec::new(), artifacts: Vec::new() }, pictures: Vec::new() };
+        let dbn = train(&mut rec)?;
+        if rec.inner.keep_going() {
+            store(&dir, &dbn, &rec.rec, &rec.pictures).map_err(|e| format!("stage cache {}: {e}", dir.display()))?;
+        }
+        Ok((dbn, false))
+    }
+}
+
+fn store(dir: &Path, dbn: &Dbn, rec: &Recorded, pictures: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp)?;
+    for (i, bytes) in dbn.to_checkpoints().iter().enumerate() {
+        std::fs::write(tmp.join(format!("layer{}.safetensors", i + 1)), bytes)?;
+    }
+    for (name, bytes) in pictures {
+        std::fs::write(tmp.join(name), bytes)?;
+    }
+    std::fs::write(tmp.join("metrics.json"), serde_json::to_vec(rec).expect("json"))?;
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::rename(&tmp, dir)
+}
+
+fn load(dir: &Path, device: &Device, sink: &mut dyn EventSink) -> Result<Dbn, String> {
+    let rec: Recorded = serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).map_err(|e| e.to_string())?)
+        .map_err(|e| e.to_string())?;
+    let mut files = Vec::new();
+    while let Ok(b) = std::fs::read(dir.join(format!("layer{}.safetensors", files.len() + 1))) {
+        files.push(b);
+    }
+    let dbn = Dbn::from_checkpoints(&files, device).map_err(|e| e.to_string())?;
+    for (key, step, value) in rec.metrics {
+        sink.emit(Event::Metric { key, step, value });
+    }
+    for (kind, name, step) in rec.artifacts {
+        if let Ok(bytes) = std::fs::read(dir.join(&name)) {
+            sink.emit(Event::Artifact { kind, name, step, bytes });
+        }
+    }
+    Ok(dbn)
+}
