@@ -28,6 +28,10 @@ run FILE *ARGS: build
 test: data
     HARMONIUM_DATA_MIRROR="${HARMONIUM_DATA_MIRROR:-{{justfile_directory()}}/data}" cargo test --release --workspace
 
+# Speed of RBM training on MNIST (CD-1, CD-10, PCD-1 epochs) against the matmul bound.
+bench *ARGS: data
+    {{bin}} bench {{ARGS}}
+
 # Format check and clippy.
 lint:
     cargo fmt --all -- --check

@@ -94,6 +94,28 @@ enum Command {
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
     },
+    /// Time RBM training epochs on MNIST against the matmul bound of the same device: CD-1,
+    /// CD-10 and PCD-1, 784-500, batch 100, on all 60,000 training images.
+    Bench {
+        /// Compute device: flex, cuda, cuda:N or wgpu.
+        #[arg(long, default_value = "flex")]
+        device: String,
+        /// Hidden units.
+        #[arg(long, default_value_t = 500)]
+        hidden: usize,
+        /// Mini-batch size.
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        /// Training images used (at most 60,000).
+        #[arg(long, default_value_t = 60_000)]
+        examples: usize,
+        /// Only CD-1 (skip CD-10 and PCD-1).
+        #[arg(long)]
+        quick: bool,
+        /// Where datasets are stored.
+        #[arg(long, env = "HARMONIUM_DATA_DIR", default_value = "data")]
+        data_dir: PathBuf,
+    },
     /// Serve the dashboard (read-only) over the database.
     Serve {
         /// Port to listen on.
@@ -189,6 +211,10 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             eprintln!("wrote {}", path.display());
             Ok(0)
         }
+        Command::Bench { device, hidden, batch, examples, quick, data_dir } => {
+            bench(&device, hidden, batch, examples, quick, &data_dir)?;
+            Ok(0)
+        }
         Command::Show { run } => {
             let store = Store::open_existing(&cli.db).await?;
             table::show(&store, run).await?;
@@ -270,4 +296,24 @@ async fn run(
 /// `artifacts/` in the folder of the database file.
 fn default_artifacts_dir(db: &Path) -> PathBuf {
     db.parent().unwrap_or(Path::new(".")).join("artifacts")
+}
+
+fn bench(device: &str, hidden: usize, batch: usize, examples: usize, quick: bool, data_dir: &Path) -> Result<()> {
+    use harmonium_models::bench::rbm_epoch_bench;
+    let device = harmonium_models::parse_device(device)?;
+    let mnist = data_dir.join("mnist");
+    if !mnist.join(harmonium_data::mnist::FILES[0].0).exists() {
+        harmonium_data::fetch_dataset("mnist", data_dir, harmonium_data::mirror_dir().as_deref(), &mut |l| eprintln!("{l}"))?;
+    }
+    let images = harmonium_data::mnist::read_images(&mnist.join(harmonium_data::mnist::FILES[0].0))?;
+    let n = examples.clamp(1, images.count);
+    let dim = images.rows * images.cols;
+    let pixels: Vec<f32> = images.pixels[..n * dim].iter().map(|&p| p as f32 / 255.0).collect();
+    let data = harmonium_models::data::matrix_to_tensor(&harmonium_data::Matrix::new(n, dim, pixels), &device);
+    println!("device {device:?}, {} threads", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let runs: &[(usize, bool)] = if quick { &[(1, false)] } else { &[(1, false), (10, false), (1, true)] };
+    for &(k, persistent) in runs {
+        println!("{}", rbm_epoch_bench(&device, data.clone(), hidden, batch, k, persistent));
+    }
+    Ok(())
 }

@@ -25,8 +25,10 @@ pub fn flatten(prefix: &str, v: &Value, out: &mut BTreeMap<String, Value>) {
 }
 
 /// Sets the value at a dotted path in a YAML mapping, creating intermediate mappings where a key
-/// is absent (an optional section the base file leaves out). Whether the path names a real field
-/// is decided afterwards by deserializing with `deny_unknown_fields`.
+/// is absent (an optional section the base file leaves out). A mapping value set on a mapping is
+/// merged into it key by key, so `rbm: [{cd_k: 1}, {cd_k: 1, persistent: true}]` sweeps variants
+/// of a section. Whether the path names a real field is decided afterwards by deserializing with
+/// `deny_unknown_fields`.
 pub fn set_path(
     root: &mut serde_yaml::Value,
     path: &str,
@@ -52,7 +54,21 @@ pub fn set_path(
             }
         };
         if i == parts.len() - 1 {
-            map.insert(key, value);
+            match (map.get_mut(&key), value) {
+                (Some(serde_yaml::Value::Mapping(existing)), serde_yaml::Value::Mapping(over)) => {
+                    for (k, v) in over {
+                        let sub = k.as_str().map(str::to_string).ok_or_else(|| format!("'{path}': keys must be text"))?;
+                        let mut node = serde_yaml::Value::Mapping(std::mem::take(existing));
+                        set_path(&mut node, &sub, v)?;
+                        if let serde_yaml::Value::Mapping(m) = node {
+                            *existing = m;
+                        }
+                    }
+                }
+                (_, value) => {
+                    map.insert(key, value);
+                }
+            }
             return Ok(());
         }
         node = map.entry(key).or_insert(serde_yaml::Value::Null);
@@ -77,6 +93,16 @@ mod tests {
                 .contains("not a section")
         );
         assert!(set_path(&mut v, "a..b", 1.into()).is_err());
+    }
+
+    #[test]
+    fn a_mapping_value_merges_into_a_section() {
+        let mut v: serde_yaml::Value = serde_yaml::from_str("rbm: {cd_k: 1, epochs: 5, momentum: {start: 0.5}}").unwrap();
+        let over: serde_yaml::Value = serde_yaml::from_str("{cd_k: 3, persistent: true, momentum: {final: 0.8}}").unwrap();
+        set_path(&mut v, "rbm", over).unwrap();
+        let want: serde_yaml::Value =
+            serde_yaml::from_str("rbm: {cd_k: 3, epochs: 5, momentum: {start: 0.5, final: 0.8}, persistent: true}").unwrap();
+        assert_eq!(v, want);
     }
 
     #[test]

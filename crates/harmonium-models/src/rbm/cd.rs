@@ -1,0 +1,164 @@
+//! The learning rule: contrastive divergence (CD-k) and persistent CD statistics (paper eq. 4).
+//!
+//! ```text
+//! ΔW_ij ∝ ⟨v_i h_j⟩_data − ⟨v_i h_j⟩_model                                 (4)
+//! Δb_i  ∝ ⟨v_i⟩_data − ⟨v_i⟩_model,   Δc_j ∝ ⟨h_j⟩_data − ⟨h_j⟩_model
+//! ```
+//!
+//! * **Positive phase:** `p(h|v_data)`; a sample of it drives the chain.
+//! * **Negative phase, CD-k:** k steps of alternating Gibbs sampling started at the data;
+//!   reconstructions use `p(v|h)` (Gaussian: the mean), intermediate hidden states are sampled,
+//!   the final hidden statistics use probabilities.
+//! * **Negative phase, persistent CD:** the statistics use the fantasy chains' current visible
+//!   states and `p(h|v)`; the chains then advance k full Gibbs steps (sampled visible states).
+//! * **Statistics:** data minus model, averaged over examples (and chains); Gaussian units see
+//!   `v/σ`, and Δb is divided by σ.
+
+use burn::tensor::Tensor;
+
+use super::model::bernoulli;
+use super::{Draws, Rbm};
+
+/// Where the negative phase starts.
+#[derive(Debug)]
+pub enum NegativePhase<'a> {
+    /// CD-k: from the sampled hidden states of the data.
+    Reconstruction,
+    /// Persistent CD: from these fantasy chains (visible states, [chains, visible]); they are
+    /// advanced k Gibbs steps and written back.
+    Persistent(&'a mut Tensor<2>),
+}
+
+/// Learning statistics of one mini-batch, each "data minus model" and averaged over examples
+/// (and chains): the approximate log-likelihood gradient.
+#[derive(Debug, Clone)]
+pub struct CdStatistics {
+    /// `⟨v h⟩_data − ⟨v h⟩_model`, [visible, hidden] (Gaussian: v/σ).
+    pub delta_w: Tensor<2>,
+    /// `⟨v⟩_data − ⟨v⟩_model`, [visible] (Gaussian: divided by σ²).
+    pub delta_b: Tensor<1>,
+    /// `⟨h⟩_data − ⟨h⟩_model`, [hidden].
+    pub delta_c: Tensor<1>,
+    /// `⟨p(h|v)⟩_data`, [hidden] (for the sparsity target).
+    pub hidden_data_mean: Tensor<1>,
+    /// `⟨v⟩_data` (Gaussian: v/σ), [visible] (for the sparsity target).
+    pub visible_data_mean: Tensor<1>,
+}
+
+impl Rbm {
+    /// CD-k or persistent-CD statistics for the mini-batch `v0`, using the random numbers from
+    /// `draws` (the device's generator in training, fixed numbers in tests).
+    pub fn cd_statistics(
+        &self,
+        v0: Tensor<2>,
+        cd_k: usize,
+        negative: NegativePhase<'_>,
+        draws: &mut dyn Draws,
+    ) -> CdStatistics {
+        self.scaled_statistics(v0, cd_k, negative, draws, 1.0)
+    }
+
+    /// [`Rbm::cd_statistics`] with `delta_w` multiplied by `scale` (the learning rate, folded into
+    /// the small hidden matrices instead of a pass over W).
+    fn scaled_statistics(
+        &self,
+        v0: Tensor<2>,
+        cd_k: usize,
+        negative: NegativePhase<'_>,
+        draws: &mut dyn Draws,
+        scale: f64,
+    ) -> CdStatistics {
+        // Positive phase: statistics with p(h|v_data).
+        let ph_data = self.hidden_probs(v0.clone());
+
+        // Negative phase.
+        let (v_model, ph_model) = match negative {
+            NegativePhase::Reconstruction => {
+                let u = draws.uniform(&ph_data);
+                let mut h = bernoulli(ph_data.clone(), u);
+                let mut step = 1;
+                loop {
+                    let v = self.visible_mean(h);
+                    let ph = self.hidden_probs(v.clone());
+                    if step == cd_k {
+                        break (v, ph);
+                    }
+                    let u = draws.uniform(&ph);
+                    h = bernoulli(ph, u);
+                    step += 1;
+                }
+            }
+            NegativePhase::Persistent(chains) => {
+                let v = chains.clone();
+                let ph = self.hidden_probs(v.clone());
+                let mut ph_step = ph.clone();
+                let mut v_step = v.clone();
+                for step in 0..cd_k {
+                    if step > 0 {
+                        ph_step = self.hidden_probs(v_step);
+                    }
+                    let u = draws.uniform(&ph_step);
+                    v_step = self.sample_visible(bernoulli(ph_step.clone(), u), draws);
+                }
+                *chains = v_step;
+                (v, ph)
+            }
+        };
+
+        self.statistics(v0, ph_data, v_model, ph_model, scale)
+    }
+
+    /// `⟨v h⟩_data − ⟨v h⟩_model` as one matmul `[v_data; v_model]ᵀ · [ph_data/B; −ph_model/C]`,
+    /// and the bias statistics from the same matrices.
+    fn statistics(
+        &self,
+        v_data: Tensor<2>,
+        ph_data: Tensor<2>,
+        v_model: Tensor<2>,
+        ph_model: Tensor<2>,
+        scale: f64,
+    ) -> CdStatistics {
+        let n_data = v_data.dims()[0] as f64;
+        let n_model = v_model.dims()[0] as f64;
+        let v_data = self.scale_visible(v_data);
+        let v_model = self.scale_visible(v_model);
+
+        let visible_data_mean: Tensor<1> =
+            v_data.clone().sum_dim(0).squeeze_dim(0).div_scalar(n_data);
+        let visible_model_mean: Tensor<1> = v_model
+            .clone()
+            .sum_dim(0)
+            .squeeze_dim(0)
+            .div_scalar(n_model);
+        let hidden_data_mean: Tensor<1> =
+            ph_data.clone().sum_dim(0).squeeze_dim(0).div_scalar(n_data);
+        let hidden_model_mean: Tensor<1> = ph_model
+            .clone()
+            .sum_dim(0)
+            .squeeze_dim(0)
+            .div_scalar(n_model);
+
+        let visible = Tensor::cat(vec![v_data, v_model], 0);
+        let hidden = Tensor::cat(
+            vec![
+                ph_data.mul_scalar(scale / n_data),
+                ph_model.mul_scalar(-scale / n_model),
+            ],
+            0,
+        );
+        let delta_w = visible.transpose().matmul(hidden);
+
+        let delta_b = visible_data_mean.clone() - visible_model_mean;
+        let delta_b = match self.sigma() {
+            Some(s) => delta_b.div(s.clone()),
+            None => delta_b,
+        };
+        CdStatistics {
+            delta_w,
+            delta_b,
+            delta_c: hidden_data_mean.clone() - hidden_model_mean,
+            hidden_data_mean,
+            visible_data_mean,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The random numbers a Gibbs step consumes: the device's generator ([`DeviceDraws`]), or a fast
+//! host generator whose numbers are handed over as data ([`HostDraws`], used on `flex`).
+
+use burn::tensor::{Device, Distribution, Tensor, TensorData};
+
+/// The random numbers a Gibbs step consumes. Training uses the device's generator; tests supply
+/// fixed numbers so that a step can be checked by hand.
+pub trait Draws {
+    /// Uniform numbers in [0, 1) shaped like `like`.
+    fn uniform(&mut self, like: &Tensor<2>) -> Tensor<2>;
+    /// Standard normal numbers shaped like `like`.
+    fn normal(&mut self, like: &Tensor<2>) -> Tensor<2>;
+}
+
+/// Draws from the device's random generator (seed it with `device.seed`).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DeviceDraws;
+
+impl Draws for DeviceDraws {
+    fn uniform(&mut self, like: &Tensor<2>) -> Tensor<2> {
+        like.random_like(Distribution::Default)
+    }
+    fn normal(&mut self, like: &Tensor<2>) -> Tensor<2> {
+        like.random_like(Distribution::Normal(0.0, 1.0))
+    }
+}
+
+/// Draws made on the host by a small fast generator (xoshiro256+) and handed over as data. On the
+/// CPU (`flex`) device that is a plain copy, and several times faster than the device's
+/// per-element generator; training uses it there. Seeded from the device's generator, so a run
+/// seeded with `device.seed` stays reproducible.
+#[derive(Debug, Clone)]
+pub struct HostDraws {
+    state: [u64; 4],
+}
+
+impl HostDraws {
+    /// A generator whose state is expanded from `seed` by splitmix64.
+    pub fn new(seed: u64) -> Self {
+        let mut x = seed;
+        let mut next = || {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        };
+        HostDraws {
+            state: [next(), next(), next(), next()],
+        }
+    }
+
+    /// A generator seeded by two draws from the device's generator.
+    pub fn from_device(device: &Device) -> Self {
+        let bits = crate::eval::to_vec(Tensor::<1>::random([2], Distribution::Default, device));
+        HostDraws::new(((bits[0].to_bits() as u64) << 32) | bits[1].to_bits() as u64)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let s = &mut self.state;
+        let result = s[0].wrapping_add(s[3]);
+        let t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = s[3].rotate_left(45);
+        result
+    }
+
+    /// `n` uniform numbers in [0, 1) with 24 random bits each (two per 64-bit draw).
+    fn uniforms(&mut self, n: usize) -> Vec<f32> {
+        const SCALE: f32 = 1.0 / (1u32 << 24) as f32;
+        let mut out = Vec::with_capacity(n + 1);
+        while out.len() < n {
+            let x = self.next_u64();
+            out.push((x >> 40) as f32 * SCALE);
+            out.push(((x >> 8) & 0xFF_FFFF) as f32 * SCALE);
+        }
+        out.truncate(n);
+        out
+    }
+}
+
+impl Draws for HostDraws {
+    fn uniform(&mut self, like: &Tensor<2>) -> Tensor<2> {
+        let dims = like.dims();
+        let values = self.uniforms(dims[0] * dims[1]);
+        Tensor::from_data(TensorData::new(values, dims), &like.device())
+    }
+
+    fn normal(&mut self, like: &Tensor<2>) -> Tensor<2> {
+        let dims = like.dims();
+        let n = dims[0] * dims[1];
+        let u = self.uniforms(n + n % 2);
+        let mut values = Vec::with_capacity(n + 1);
+        for pair in u.chunks_exact(2) {
+            // Box–Muller; 1 − u avoids log(0).
+            let r = (-2.0 * (1.0 - pair[0]).ln()).sqrt();
+            let (sin, cos) = (std::f32::consts::TAU * pair[1]).sin_cos();
+            values.push(r * cos);
+            values.push(r * sin);
+        }
+        values.truncate(n);
+        Tensor::from_data(TensorData::new(values, dims), &like.device())
+    }
+}

@@ -1,0 +1,158 @@
+//! The update (practical guide §9–11): for every parameter θ,
+//!
+//! ```text
+//! Δθ(t) = momentum · Δθ(t−1) + lr · (statistics − weight_cost · W)     (W only for the cost)
+//! θ     ← θ + Δθ(t)
+//! ```
+//!
+//! with an optional sparsity penalty: a running estimate `q ← decay·q + (1−decay)·⟨p(h|v)⟩` of
+//! each hidden unit's mean activity, and `cost·(target − q)` added to Δc (and, times the mean
+//! visible state, to ΔW). An epoch is one pass through the data in a random order.
+
+use burn::tensor::{Device, Distribution, Int, Tensor};
+
+use super::model::row;
+use super::{
+    CdStatistics, DeviceDraws, Draws, HostDraws, NegativePhase, Rbm, RbmConfig, Sparsity,
+    VisibleUnits,
+};
+
+/// Learner state carried across mini-batches: momentum increments, persistent chains and the
+/// running hidden activity for the sparsity target.
+#[derive(Debug, Clone)]
+pub struct Learner {
+    inc_w: Tensor<2>,
+    inc_b: Tensor<1>,
+    inc_c: Tensor<1>,
+    /// Persistent chains (visible states), when learning by persistent CD.
+    pub chains: Option<Tensor<2>>,
+    /// Host-side draws on the CPU device; `None`: the device's generator.
+    host_draws: Option<HostDraws>,
+    /// Running estimate q of each hidden unit's mean activity (sparsity target).
+    pub hidden_activity: Option<Tensor<1>>,
+}
+
+/// Hyper-parameters of one update.
+#[derive(Debug, Clone, Copy)]
+pub struct Step {
+    pub lr: f64,
+    pub momentum: f64,
+    pub weight_cost: f64,
+    pub cd_k: usize,
+}
+
+impl Learner {
+    /// Zero increments; `cfg.chains` persistent chains started from random binary states
+    /// (Gaussian: from the visible biases plus unit noise) when `cfg.persistent`.
+    pub fn new(rbm: &Rbm, cfg: &RbmConfig) -> Learner {
+        let device = rbm.device();
+        let (v, h) = (rbm.visible(), rbm.hidden());
+        let chains = cfg.persistent.then(|| {
+            let shape = [cfg.chains, v];
+            match &rbm.visible_units {
+                VisibleUnits::Binary => {
+                    Tensor::<2>::random(shape, Distribution::Bernoulli(0.5), &device)
+                }
+                VisibleUnits::Gaussian { .. } => {
+                    rbm.sample_visible(Tensor::zeros([cfg.chains, h], &device), &mut DeviceDraws)
+                }
+            }
+        });
+        Learner {
+            inc_w: Tensor::zeros([v, h], &device),
+            inc_b: Tensor::zeros([v], &device),
+            inc_c: Tensor::zeros([h], &device),
+            chains,
+            hidden_activity: None,
+            host_draws: (device == Device::flex()).then(|| HostDraws::from_device(&device)),
+        }
+    }
+
+    /// One learning step on mini-batch `v0`: statistics, then
+    /// `Δθ ← momentum·Δθ + lr·(statistics − weight_cost·W)`, `θ ← θ + Δθ`.
+    pub fn step(
+        &mut self,
+        rbm: &mut Rbm,
+        v0: Tensor<2>,
+        step: Step,
+        sparsity: Option<&Sparsity>,
+        draws: &mut dyn Draws,
+    ) {
+        let negative = match &mut self.chains {
+            Some(chains) => NegativePhase::Persistent(chains),
+            None => NegativePhase::Reconstruction,
+        };
+        let stats = rbm.scaled_statistics(v0, step.cd_k, negative, draws, step.lr);
+        let CdStatistics {
+            mut delta_w,
+            delta_b,
+            mut delta_c,
+            hidden_data_mean,
+            visible_data_mean,
+        } = stats;
+        let lr = step.lr;
+
+        if let Some(sp) = sparsity {
+            let q = match self.hidden_activity.take() {
+                Some(q) => q.mul_scalar(sp.decay) + hidden_data_mean.mul_scalar(1.0 - sp.decay),
+                None => hidden_data_mean,
+            };
+            let pull = q.clone().neg().add_scalar(sp.target).mul_scalar(sp.cost); // cost·(target − q)
+            delta_c = delta_c + pull.clone();
+            let outer = visible_data_mean.unsqueeze_dim::<2>(1).matmul(row(&pull));
+            delta_w = delta_w + outer.mul_scalar(lr);
+            self.hidden_activity = Some(q);
+        }
+        if step.weight_cost > 0.0 {
+            delta_w = delta_w - rbm.weights.clone().mul_scalar(lr * step.weight_cost);
+        }
+
+        let m = step.momentum;
+        self.inc_w.inplace(|inc| {
+            if m == 0.0 {
+                delta_w
+            } else {
+                inc.mul_scalar(m) + delta_w
+            }
+        });
+        self.inc_b
+            .inplace(|inc| inc.mul_scalar(m) + delta_b.mul_scalar(lr));
+        self.inc_c
+            .inplace(|inc| inc.mul_scalar(m) + delta_c.mul_scalar(lr));
+        let (inc_w, inc_b, inc_c) = (self.inc_w.clone(), self.inc_b.clone(), self.inc_c.clone());
+        rbm.weights.inplace(|w| w + inc_w);
+        rbm.visible_bias.inplace(|b| b + inc_b);
+        rbm.hidden_bias.inplace(|c| c + inc_c);
+    }
+}
+
+impl Learner {
+    /// One pass through `data` in a random order (a permutation drawn on the device), in
+    /// mini-batches of `batch_size` (the last one may be smaller).
+    pub fn epoch(
+        &mut self,
+        rbm: &mut Rbm,
+        data: &Tensor<2>,
+        batch_size: usize,
+        step: Step,
+        sparsity: Option<&Sparsity>,
+    ) {
+        let n = data.dims()[0];
+        let order: Tensor<1, Int> =
+            Tensor::<1>::random([n], Distribution::Default, &data.device()).argsort(0);
+        let mut host_draws = self.host_draws.take();
+        let mut device_draws = DeviceDraws;
+        let draws: &mut dyn Draws = match &mut host_draws {
+            Some(h) => h,
+            None => &mut device_draws,
+        };
+        let mut start = 0;
+        while start < n {
+            let len = batch_size.min(n - start);
+            let v0 = data.clone().select(0, order.clone().narrow(0, start, len));
+            self.step(rbm, v0, step, sparsity, draws);
+            start += len;
+        }
+        self.host_draws = host_draws;
+    }
+}

@@ -1,0 +1,305 @@
+//! The training loop: epochs of [`Learner`] updates, evaluation every few epochs (reconstruction
+//! error, free-energy gap, pseudo-likelihood, exact log-likelihood of small models), pictures, an
+//! AIS estimate of log Z after the last epoch, a checkpoint, and progress events.
+
+use std::time::Instant;
+
+use burn::tensor::Tensor;
+
+use super::{Learner, Rbm, RbmConfig, RbmError, RbmEvalConfig, Step};
+use crate::eval;
+use crate::events::{Event, EventSink};
+
+/// What a training run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSummary {
+    /// Epochs completed.
+    pub epochs: usize,
+    /// True when the sink asked to stop before the last epoch.
+    pub stopped_early: bool,
+    /// Wall-clock seconds spent training (evaluation included).
+    pub seconds: f64,
+    /// The last value of each metric emitted, in emission order.
+    pub final_metrics: Vec<(String, f64)>,
+}
+
+/// Forwards events to the caller's sink and remembers the last value of each metric.
+struct Recorder<'a> {
+    sink: &'a mut dyn EventSink,
+    last: Vec<(String, f64)>,
+}
+
+impl Recorder<'_> {
+    fn metric(&mut self, key: &str, step: usize, value: f64) {
+        self.sink.metric(key, step as u64, value);
+        match self.last.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.last.push((key.to_string(), value)),
+        }
+    }
+}
+
+/// The first `n` rows (all when fewer).
+fn head(data: &Tensor<2>, n: usize) -> Tensor<2> {
+    let rows = data.dims()[0];
+    if rows <= n {
+        data.clone()
+    } else {
+        data.clone().narrow(0, 0, n)
+    }
+}
+
+impl Rbm {
+    /// Builds an RBM for `data`, sets its visible biases from the data, and trains it. The device
+    /// is seeded once with `seed`, so a run on the CPU is reproducible.
+    pub fn fit(
+        data: &Tensor<2>,
+        valid: Option<&Tensor<2>>,
+        cfg: &RbmConfig,
+        sink: &mut dyn EventSink,
+        seed: u64,
+    ) -> Result<(Rbm, TrainSummary), RbmError> {
+        let device = data.device();
+        device.seed(seed);
+        let mut rbm = Rbm::new(data.dims()[1], cfg, &device)?;
+        rbm.init_from_data(data, cfg)?;
+        let summary = rbm.train_seeded(data, valid, cfg, sink)?;
+        Ok((rbm, summary))
+    }
+
+    /// Trains this RBM on `data` ([examples, visible], on the RBM's device) for `cfg.epochs`
+    /// epochs after seeding the device with `seed`. Emits per-epoch metrics, pictures, a final
+    /// checkpoint and `Progress { stage: "rbm" }`; stops early when `sink.keep_going()` is false.
+    pub fn train(
+        &mut self,
+        data: &Tensor<2>,
+        valid: Option<&Tensor<2>>,
+        cfg: &RbmConfig,
+        sink: &mut dyn EventSink,
+        seed: u64,
+    ) -> Result<TrainSummary, RbmError> {
+        self.device().seed(seed);
+        self.train_seeded(data, valid, cfg, sink)
+    }
+
+    fn train_seeded(
+        &mut self,
+        data: &Tensor<2>,
+        valid: Option<&Tensor<2>>,
+        cfg: &RbmConfig,
+        sink: &mut dyn EventSink,
+    ) -> Result<TrainSummary, RbmError> {
+        cfg.validate()?;
+        self.check_columns("the training data", data)?;
+        if let Some(v) = valid {
+            self.check_columns("the validation data", v)?;
+        }
+        if cfg.hidden != self.hidden() {
+            return Err(RbmError::Config(format!(
+                "hidden is {} but the RBM has {} hidden units",
+                cfg.hidden,
+                self.hidden()
+            )));
+        }
+        let n = data.dims()[0];
+        if n == 0 {
+            return Err(RbmError::EmptyData);
+        }
+        let started = Instant::now();
+        let mut rec = Recorder {
+            sink,
+            last: Vec::new(),
+        };
+        let mut learner = Learner::new(self, cfg);
+        let base_rate = eval::ais::BaseRateModel::fit(data);
+        let train_eval = head(data, cfg.eval.max_examples);
+        let valid_eval = valid.map(|v| head(v, cfg.eval.max_examples));
+        let mut epochs_done = 0;
+        let mut stopped_early = false;
+
+        for epoch in 0..cfg.epochs {
+            if !rec.sink.keep_going() {
+                stopped_early = true;
+                break;
+            }
+            let epoch_start = Instant::now();
+            let step = Step {
+                lr: cfg.lr_at(epoch),
+                momentum: cfg.momentum.at(epoch),
+                weight_cost: cfg.weight_cost,
+                cd_k: cfg.cd_k,
+            };
+            learner.epoch(self, data, cfg.batch_size, step, cfg.sparsity.as_ref());
+            epochs_done = epoch + 1;
+            let last = epochs_done == cfg.epochs;
+            let e = epochs_done;
+            self.check_finite(e)?;
+            rec.metric("epoch_seconds", e, epoch_start.elapsed().as_secs_f64());
+            rec.metric("lr", e, step.lr);
+            rec.metric("momentum", e, step.momentum);
+            if last || (cfg.eval.every > 0 && e % cfg.eval.every == 0) {
+                self.evaluate(e, &train_eval, valid_eval.as_ref(), cfg, &mut rec)?;
+            }
+            if let Some(shape) = cfg.eval.picture_shape
+                && (last || (cfg.eval.pictures_every > 0 && e % cfg.eval.pictures_every == 0))
+            {
+                self.emit_pictures(e, shape, &train_eval, &cfg.eval, rec.sink);
+            }
+            rec.sink.emit(Event::Progress {
+                stage: "rbm".into(),
+                done: e as u64,
+                total: cfg.epochs as u64,
+            });
+        }
+
+        if epochs_done > 0 && !stopped_early {
+            if let Some(ais) = &cfg.eval.ais
+                && ais.at_end
+                && self.is_binary()
+            {
+                let estimate = eval::ais::estimate_log_z(self, &base_rate, ais.runs, ais.betas);
+                let e = epochs_done;
+                rec.metric("ais_log_z", e, estimate.log_z);
+                if estimate.log_z_lower.is_finite() {
+                    rec.metric("ais_log_z_lower", e, estimate.log_z_lower);
+                }
+                rec.metric("ais_log_z_upper", e, estimate.log_z_upper);
+                let train_ll = -eval::metrics::mean_free_energy(self, &train_eval) - estimate.log_z;
+                rec.metric("ais_loglik", e, train_ll);
+                if let Some(v) = &valid_eval {
+                    let ll = -eval::metrics::mean_free_energy(self, v) - estimate.log_z;
+                    rec.metric("ais_loglik_valid", e, ll);
+                }
+            }
+            if cfg.eval.checkpoint {
+                rec.sink.emit(Event::Artifact {
+                    kind: "checkpoint".into(),
+                    name: "rbm.safetensors".into(),
+                    step: Some(epochs_done as u64),
+                    bytes: self.to_safetensors(),
+                });
+            }
+        }
+        Ok(TrainSummary {
+            epochs: epochs_done,
+            stopped_early,
+            seconds: started.elapsed().as_secs_f64(),
+            final_metrics: rec.last,
+        })
+    }
+
+    /// Errors with [`RbmError::Diverged`] when a parameter is NaN or infinite.
+    fn check_finite(&self, epoch: usize) -> Result<(), RbmError> {
+        let finite = |t: Tensor<1>| t.is_finite().all().into_scalar::<bool>();
+        let w: Tensor<1> = self.weights.clone().flatten(0, 1);
+        for (what, t) in [
+            ("the weights W", w),
+            ("the visible biases b", self.visible_bias.clone()),
+            ("the hidden biases c", self.hidden_bias.clone()),
+        ] {
+            if !finite(t) {
+                return Err(RbmError::Diverged {
+                    epoch,
+                    what: what.into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn evaluate(
+        &self,
+        epoch: usize,
+        train: &Tensor<2>,
+        valid: Option<&Tensor<2>>,
+        cfg: &RbmConfig,
+        rec: &mut Recorder<'_>,
+    ) -> Result<(), RbmError> {
+        let ec = &cfg.eval;
+        let checked = |key: &str, value: f64, rec: &mut Recorder<'_>| {
+            if value.is_finite() {
+                rec.metric(key, epoch, value);
+                Ok(())
+            } else {
+                Err(RbmError::Diverged {
+                    epoch,
+                    what: key.to_string(),
+                })
+            }
+        };
+        if ec.reconstruction {
+            checked(
+                "recon_error",
+                eval::metrics::reconstruction_error(self, train),
+                rec,
+            )?;
+        }
+        if ec.free_energy_gap {
+            let f_train = eval::metrics::mean_free_energy(self, train);
+            checked("free_energy_train", f_train, rec)?;
+            if let Some(v) = valid {
+                let f_valid = eval::metrics::mean_free_energy(self, v);
+                checked("free_energy_valid", f_valid, rec)?;
+                checked("free_energy_gap", f_valid - f_train, rec)?;
+            }
+        }
+        if ec.pseudo_likelihood && self.is_binary() {
+            checked(
+                "pseudo_loglik",
+                eval::metrics::pseudo_log_likelihood(self, train),
+                rec,
+            )?;
+        }
+        if ec.exact_loglik && self.visible().min(self.hidden()) <= ec.exact_max_units {
+            let log_z = eval::exact::log_partition(self, ec.exact_max_units)?;
+            checked("exact_log_z", log_z, rec)?;
+            checked(
+                "exact_loglik",
+                eval::exact::mean_log_likelihood(self, train, log_z),
+                rec,
+            )?;
+            if let Some(v) = valid {
+                checked(
+                    "exact_loglik_valid",
+                    eval::exact::mean_log_likelihood(self, v, log_z),
+                    rec,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    fn emit_pictures(
+        &self,
+        epoch: usize,
+        [rows, cols]: [usize; 2],
+        train: &Tensor<2>,
+        ec: &RbmEvalConfig,
+        sink: &mut dyn EventSink,
+    ) {
+        if rows * cols != self.visible() {
+            return;
+        }
+        let tile = eval::images::TileShape { rows, cols };
+        let mut emit = |kind: &str, bytes: Vec<u8>| {
+            sink.emit(Event::Artifact {
+                kind: kind.into(),
+                name: format!("{kind}_epoch{epoch}.png"),
+                step: Some(epoch as u64),
+                bytes,
+            })
+        };
+        emit(
+            "filters",
+            eval::images::filters_png(self, tile, ec.picture_filters),
+        );
+        emit(
+            "reconstructions",
+            eval::images::reconstructions_png(self, &head(train, 50), tile),
+        );
+        emit(
+            "samples",
+            eval::images::samples_png(self, tile, ec.sample_chains, ec.sample_steps),
+        );
+    }
+}
