@@ -22,7 +22,7 @@ function align(lines, fields) {
   const cols = lines.map((l) =>
     fields.map((f) => {
       const col = new Array(xs.length).fill(null);
-      l.xs.forEach((x, i) => (col[index.get(x)] = l[f][i] ?? null));
+      if (l[f]) l.xs.forEach((x, i) => (col[index.get(x)] = l[f][i] ?? null));
       return col;
     }),
   );

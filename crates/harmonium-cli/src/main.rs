@@ -51,6 +51,9 @@ enum Command {
         /// Do not draw progress bars.
         #[arg(long)]
         no_progress: bool,
+        /// Print the trials the file expands to and exit without running anything.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// List experiments and their runs with status and key metrics.
     Ls {
@@ -178,7 +181,11 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             data_dir,
             artifacts_dir,
             no_progress,
+            dry_run,
         } => {
+            if dry_run {
+                return dry(&file);
+            }
             run(
                 &cli.db,
                 &file,
@@ -316,4 +323,17 @@ fn bench(device: &str, hidden: usize, batch: usize, examples: usize, quick: bool
         println!("{}", rbm_epoch_bench(&device, data.clone(), hidden, batch, k, persistent));
     }
     Ok(())
+}
+
+/// `run --dry-run`: the trials of a file, one line each.
+fn dry(file: &Path) -> Result<i32> {
+    let (exp, yaml) = load_experiment(file)?;
+    let trials = harmonium_experiment::expand(&exp, &yaml).map_err(anyhow::Error::msg)?;
+    let stacks: std::collections::BTreeSet<String> =
+        trials.iter().filter_map(|t| harmonium_experiment::pipeline::stack_plan(t).map(|p| p.3)).collect();
+    println!("experiment '{}': {} trials, {} pretrained stacks", exp.name, trials.len(), stacks.len());
+    for t in &trials {
+        println!("{:>4}  {}  {}", t.index, t.hash, t.label());
+    }
+    Ok(0)
 }

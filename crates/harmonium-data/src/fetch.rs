@@ -60,8 +60,10 @@ pub fn fetch_dataset(
 ) -> Result<FetchReport, DataError> {
     match name {
         "mnist" => fetch_mnist(data_dir, mirror, log),
+        "fsdd" => crate::fsdd::fetch(data_dir, mirror, log),
         other => Err(DataError::Fetch(format!(
-            "unknown dataset '{other}': known datasets are mnist"
+            "unknown dataset '{other}': known datasets are mnist and fsdd (TIMIT is licensed by \
+             the LDC and cannot be fetched: point `dataset: {{name: timit, path: ...}}` at your copy)"
         ))),
     }
 }

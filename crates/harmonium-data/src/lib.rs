@@ -3,14 +3,22 @@
 //! `mnist` reads the official IDX files; `fetch` downloads and checksums them (or copies them from
 //! a mirror directory). Later: `fsdd` (speech frames), `timit`, toy sets.
 
+pub mod deltas;
+pub mod feature_cache;
 pub mod fetch;
+pub mod filterbank;
+pub mod fsdd;
 pub mod idx;
 pub mod mnist;
+pub mod speech;
+pub mod wav;
 
 use std::path::PathBuf;
 
 pub use fetch::{FetchReport, fetch_dataset};
+pub use fsdd::FsddConfig;
 pub use mnist::{Binarize, DatasetConfig};
+pub use speech::{SpeechConfig, SpeechDataset, Utterances, utterance_decisions};
 
 /// Environment variable naming a local mirror directory laid out like the upstream sources
 /// (`mnist/*.gz`, `fsdd/recordings/*.wav`).

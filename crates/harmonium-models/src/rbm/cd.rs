@@ -60,7 +60,7 @@ impl Rbm {
 
     /// [`Rbm::cd_statistics`] with `delta_w` multiplied by `scale` (the learning rate, folded into
     /// the small hidden matrices instead of a pass over W).
-    fn scaled_statistics(
+    pub(crate) fn scaled_statistics(
         &self,
         v0: Tensor<2>,
         cd_k: usize,

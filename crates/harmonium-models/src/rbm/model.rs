@@ -50,7 +50,7 @@ pub struct GibbsSample {
 }
 
 /// A bias vector as a [1, n] row that broadcasts over a batch.
-fn row(t: &Tensor<1>) -> Tensor<2> {
+pub(crate) fn row(t: &Tensor<1>) -> Tensor<2> {
     t.clone().unsqueeze()
 }
 
@@ -60,7 +60,7 @@ pub fn softplus<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 }
 
 /// Binary states that are on with the given probabilities: `p > u` for uniform u.
-fn bernoulli(p: Tensor<2>, uniform: Tensor<2>) -> Tensor<2> {
+pub(crate) fn bernoulli(p: Tensor<2>, uniform: Tensor<2>) -> Tensor<2> {
     p.greater(uniform).float()
 }
 impl Rbm {
