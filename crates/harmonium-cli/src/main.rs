@@ -147,6 +147,12 @@ enum DataCommand {
 }
 
 fn main() {
+    // Behave like other command-line tools when output is piped into `head`: end quietly.
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
