@@ -237,24 +237,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let key = cache_key(&serde_json::json!({"bands": 40}));
         assert_eq!(key.len(), 16);
-        let mut builds = 0;
-        let mut build = || {
-            builds += 1;
+        let builds = std::cell::Cell::new(0);
+        let build = || {
+            builds.set(builds.get() + 1);
             Ok(sample())
         };
-        let (f, r) = load_or_build(dir.path(), &key, &mut build).unwrap();
+        let (f, r) = load_or_build(dir.path(), &key, build).unwrap();
         assert_eq!((f, &r.status), (sample(), &CacheStatus::Built));
         assert_eq!(r.path, dir.path().join(format!("features-{key}.bin")));
-        let (f, r) = load_or_build(dir.path(), &key, &mut build).unwrap();
+        let (f, r) = load_or_build(dir.path(), &key, build).unwrap();
         assert_eq!((f, &r.status), (sample(), &CacheStatus::Loaded));
-        assert_eq!(builds, 1);
+        assert_eq!(builds.get(), 1);
 
         // Flip one data byte: the checksum catches it.
         let mut bytes = std::fs::read(&r.path).unwrap();
         let last = bytes.len() - 3;
         bytes[last] ^= 0x40;
         std::fs::write(&r.path, &bytes).unwrap();
-        let (f, r2) = load_or_build(dir.path(), &key, &mut build).unwrap();
+        let (f, r2) = load_or_build(dir.path(), &key, build).unwrap();
         assert_eq!(f, sample());
         assert!(
             matches!(&r2.status, CacheStatus::Rebuilt { reason } if reason.contains("checksum")),
@@ -268,7 +268,7 @@ mod tests {
             (encode("otherkey", &sample()), "key"),
         ] {
             std::fs::write(&r.path, bad).unwrap();
-            let (f, r3) = load_or_build(dir.path(), &key, &mut build).unwrap();
+            let (f, r3) = load_or_build(dir.path(), &key, build).unwrap();
             assert_eq!(f, sample());
             assert!(
                 matches!(&r3.status, CacheStatus::Rebuilt { reason } if reason.contains(why)),
@@ -276,12 +276,9 @@ mod tests {
                 r3.status
             );
         }
-        assert_eq!(builds, 5);
+        assert_eq!(builds.get(), 5);
         assert_eq!(
-            load_or_build(dir.path(), &key, &mut build)
-                .unwrap()
-                .1
-                .status,
+            load_or_build(dir.path(), &key, build).unwrap().1.status,
             CacheStatus::Loaded
         );
     }

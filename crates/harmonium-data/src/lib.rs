@@ -1,8 +1,11 @@
 //! Datasets as dense f32 matrices with labels and named splits.
 //!
-//! `mnist` reads the official IDX files; `fetch` downloads and checksums them (or copies them from
-//! a mirror directory). Later: `fsdd` (speech frames), `timit`, toy sets.
+//! `dataset` is the entry point: a `dataset:` section of an experiment loads as a [`Dataset`].
+//! `mnist` reads the official IDX files; `fsdd` (spoken digits) and `timit` turn recordings into
+//! frames of log-mel features (`wav`, `sphere`, `filterbank`, `deltas`, `speech`, cached by
+//! `feature_cache`); `fetch` downloads and checksums datasets or copies them from a mirror.
 
+pub mod dataset;
 pub mod deltas;
 pub mod feature_cache;
 pub mod fetch;
@@ -11,14 +14,19 @@ pub mod fsdd;
 pub mod idx;
 pub mod mnist;
 pub mod speech;
+pub mod sphere;
+pub mod timit;
+pub mod timit_phones;
 pub mod wav;
 
 use std::path::PathBuf;
 
 pub use fetch::{FetchReport, fetch_dataset};
 pub use fsdd::FsddConfig;
-pub use mnist::{Binarize, DatasetConfig};
+pub use dataset::{DatasetConfig, Loaded, Scoring};
+pub use mnist::Binarize;
 pub use speech::{SpeechConfig, SpeechDataset, Utterances, utterance_decisions};
+pub use timit::TimitConfig;
 
 /// Environment variable naming a local mirror directory laid out like the upstream sources
 /// (`mnist/*.gz`, `fsdd/recordings/*.wav`).

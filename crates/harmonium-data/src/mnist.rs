@@ -11,6 +11,8 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+pub use crate::dataset::DatasetConfig;
+
 pub use crate::idx::IdxImages;
 use crate::idx::{parse_images, parse_labels, read_maybe_gz};
 use crate::{DataError, Dataset, Matrix, Split};
@@ -46,52 +48,6 @@ pub enum Binarize {
     Threshold,
     /// 1 with probability equal to the scaled intensity, drawn once with the dataset seed.
     Stochastic,
-}
-
-/// The `dataset:` section of an experiment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatasetConfig {
-    /// Dataset name: `mnist`.
-    pub name: String,
-    /// Number of labelled training examples used (a seeded subset of the training split);
-    /// all of them when absent.
-    #[serde(default)]
-    pub train_size: Option<usize>,
-    /// Size of the validation split carved from the end of the official training set.
-    #[serde(default = "default_valid_size")]
-    pub valid_size: usize,
-    /// Use only the first N test examples (for quick runs); all when absent.
-    #[serde(default)]
-    pub test_size: Option<usize>,
-    /// Scale pixels from 0..255 to [0, 1].
-    #[serde(default = "yes")]
-    pub scale: bool,
-    #[serde(default)]
-    pub binarize: Binarize,
-    /// Threshold for `binarize: threshold`, on the [0, 1] scale.
-    #[serde(default = "half")]
-    pub threshold: f32,
-    /// Seed for choosing the training subset and for stochastic binarization. It is part of the
-    /// data, not of the trial: every trial of an experiment sees the same examples.
-    #[serde(default)]
-    pub seed: u64,
-}
-
-fn default_valid_size() -> usize {
-    10_000
-}
-fn yes() -> bool {
-    true
-}
-fn half() -> f32 {
-    0.5
-}
-
-impl DatasetConfig {
-    pub fn mnist() -> Self {
-        serde_json::from_str(r#"{"name":"mnist"}"#).expect("defaults")
-    }
 }
 
 fn load_pair(

@@ -70,17 +70,8 @@ impl SphereHeader {
                 break;
             }
             if !(trimmed.is_empty() || trimmed.starts_with(';')) {
-                let (key, value, used) = parse_field(trimmed, line)?;
+                let (key, value) = parse_field(trimmed)?;
                 fields.insert(key, value);
-                // A string value may contain newlines: skip what it used beyond this line.
-                if used > line.len() {
-                    let extra = used - line.len();
-                    if nl + 1 + extra > body.len() {
-                        return Err(format!("string value of {trimmed:?} runs past the header"));
-                    }
-                    body = &body[nl + 1 + extra..];
-                    continue;
-                }
             }
             body = &body[nl + 1..];
         }
@@ -102,38 +93,29 @@ impl SphereHeader {
     }
 }
 
-/// Parses `key -type value`; returns how many bytes of the raw line (from its start) it used.
-fn parse_field(text: &str, raw: &[u8]) -> Result<(String, SphereValue, usize), String> {
+/// Parses one `key -type value` line. A `-sN` value is the N bytes after the type (the rest
+/// of the line when it is shorter: string values spanning lines are not supported).
+fn parse_field(text: &str) -> Result<(String, SphereValue), String> {
     let mut parts = text.splitn(3, ' ');
     let key = parts.next().unwrap_or_default();
-    let ty = parts.next().ok_or(format!("header line {text:?} has no type"))?;
+    let ty = parts
+        .next()
+        .ok_or(format!("header line {text:?} has no type"))?;
     let value = parts.next().unwrap_or("");
     let bad = || format!("header line {text:?}: value does not match type {ty}");
     let v = match ty {
         "-i" => SphereValue::Int(value.trim().parse().map_err(|_| bad())?),
         "-r" => SphereValue::Real(value.trim().parse().map_err(|_| bad())?),
         s if s.starts_with("-s") => {
-            let n: usize = s[2..].parse().map_err(|_| format!("bad string type {s:?}"))?;
-            // The value is exactly n bytes after "key -sN ".
-            let lead = raw
-                .iter()
-                .position(|&b| b != b' ' && b != b'\t')
-                .unwrap_or(0);
-            let offset = lead + key.len() + 1 + ty.len() + 1;
-            let end = offset + n;
-            if end <= raw.len() {
-                let s = String::from_utf8_lossy(&raw[offset..end]).into_owned();
-                return Ok((key.to_string(), SphereValue::Str(s), end));
-            }
-            if value.len() < n {
-                // Only possible when the value continues on the next line(s).
-                return Ok((key.to_string(), SphereValue::Str(value.to_string()), end));
-            }
-            SphereValue::Str(value[..n].to_string())
+            let n: usize = s[2..]
+                .parse()
+                .map_err(|_| format!("bad string type {s:?}"))?;
+            let end = value.char_indices().nth(n).map_or(value.len(), |(i, _)| i);
+            SphereValue::Str(value[..end].to_string())
         }
         _ => return Err(format!("header line {text:?} has unknown type {ty:?}")),
     };
-    Ok((key.to_string(), v, raw.len()))
+    Ok((key.to_string(), v))
 }
 
 /// Decodes the samples of a SPHERE file.
@@ -248,7 +230,10 @@ mod tests {
         assert_eq!(h.str("utterance_id"), Some("fake_sa1"));
         assert_eq!(h.str("sample_byte_format"), Some("01"));
         let a = decode_sphere(&bytes, Path::new("x.wav")).unwrap();
-        assert_eq!((a.sample_rate, a.samples.clone()), (16000, vec![1.0, -2.0, 300.0, -32768.0]));
+        assert_eq!(
+            (a.sample_rate, a.samples.clone()),
+            (16000, vec![1.0, -2.0, 300.0, -32768.0])
+        );
 
         // Big-endian samples, a real-valued field, a comment and a string with spaces.
         let mut b = header(
@@ -270,7 +255,10 @@ mod tests {
             (b"NIST_1A\n  abc\n".to_vec(), "not a number"),
             (b"NIST_1A\n   1024\nend_head\n".to_vec(), "does not fit"),
             (header("sample_rate -i 16000\n"), "no end_head"),
-            (header("sample_rate -i sixteen\nend_head\n"), "does not match type -i"),
+            (
+                header("sample_rate -i sixteen\nend_head\n"),
+                "does not match type -i",
+            ),
             (header("sample_rate -x 1\nend_head\n"), "unknown type"),
             (header("sample_rate\nend_head\n"), "has no type"),
         ];
@@ -281,7 +269,9 @@ mod tests {
         // A header promising more samples than the file holds.
         let mut b = encode_sphere(16000, &[1, 2, 3, 4]);
         b.truncate(b.len() - 2);
-        let err = decode_sphere(&b, Path::new("t.wav")).unwrap_err().to_string();
+        let err = decode_sphere(&b, Path::new("t.wav"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("t.wav") && err.contains("truncated"), "{err}");
     }
 
@@ -291,13 +281,17 @@ mod tests {
             "sample_rate -i 16000\nsample_count -i 10\nsample_n_bytes -i 2\n\
              sample_coding -s26 pcm,embedded-shorten-v2.00\nend_head\n",
         );
-        let err = decode_sphere(&b, Path::new("SI1.WAV")).unwrap_err().to_string();
+        let err = decode_sphere(&b, Path::new("SI1.WAV"))
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("SI1.WAV") && err.contains("shorten") && err.contains("sph2pipe"),
             "{err}"
         );
         let ulaw = header("sample_rate -i 8000\nsample_coding -s4 ulaw\nend_head\n");
-        let err = decode_sphere(&ulaw, Path::new("u")).unwrap_err().to_string();
+        let err = decode_sphere(&ulaw, Path::new("u"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unsupported sample_coding ulaw"), "{err}");
     }
 }

@@ -180,13 +180,8 @@ impl TrialConfig {
         } else if self.pretrain.is_some() {
             return Err("`pretrain:` pretrains the hidden layers of `mlp:`, which is missing".into());
         }
-        if self.dataset.name != "mnist" {
-            return Err(format!(
-                "dataset.name: unknown dataset '{}' (known: mnist)",
-                self.dataset.name
-            ));
-        }
-        Ok(())
+        self.dataset.validate()
+
     }
 }
 

@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use burn::tensor::Device;
-use harmonium_data::{Dataset, DatasetConfig, fetch_dataset, mirror_dir, mnist};
+use harmonium_data::{Dataset, DatasetConfig, Loaded, Scoring};
 use harmonium_models::data::{Labelled, matrix_to_tensor};
 use harmonium_models::dbn::{Dbn, PassUp};
 use harmonium_models::eval::metrics::mean_free_energy;
-use harmonium_models::mlp::{self, Init, Mlp};
+use harmonium_data::timit_phones::fold_39;
+use harmonium_data::utterance_decisions;
+use harmonium_models::mlp::{self, Activation, Init, Mlp};
 use harmonium_models::rbm::{Rbm, RbmConfig};
 use harmonium_models::{EventSink, parse_device};
 
@@ -23,7 +25,7 @@ use crate::sweep::Trial;
 #[derive(Default)]
 pub struct DataCache {
     pub data_dir: PathBuf,
-    loaded: Mutex<HashMap<String, Arc<Dataset>>>,
+    loaded: Mutex<HashMap<String, Arc<Loaded>>>,
 }
 
 impl DataCache {
@@ -34,29 +36,14 @@ impl DataCache {
         }
     }
 
-    /// Loads the dataset, fetching it first (from the mirror or upstream) when it is missing.
-    pub fn get(&self, cfg: &harmonium_data::DatasetConfig) -> Result<Arc<Dataset>, String> {
+    /// Loads the dataset (fetching it first when it is missing), once per configuration.
+    pub fn get(&self, cfg: &DatasetConfig) -> Result<Arc<Loaded>, String> {
         let key = serde_json::to_string(cfg).expect("json");
         let mut loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(d) = loaded.get(&key) {
             return Ok(d.clone());
         }
-        let dir = self.data_dir.join(&cfg.name);
-        let ds = match mnist::load(&dir, cfg) {
-            Err(harmonium_data::DataError::Missing { .. }) => {
-                fetch_dataset(
-                    &cfg.name,
-                    &self.data_dir,
-                    mirror_dir().as_deref(),
-                    &mut |_| {},
-                )
-                .map_err(|e| e.to_string())?;
-                mnist::load(&dir, cfg)
-            }
-            other => other,
-        }
-        .map_err(|e| e.to_string())?;
-        let ds = Arc::new(ds);
+        let ds = Arc::new(cfg.load(&self.data_dir).map_err(|e| e.to_string())?);
         loaded.insert(key, ds.clone());
         Ok(ds)
     }
@@ -99,11 +86,12 @@ pub fn stack_plan(trial: &Trial) -> Option<(DatasetConfig, Vec<RbmConfig>, PassU
 pub fn run_trial(trial: &Trial, shared: &Shared, sink: &mut dyn EventSink) -> Result<(), TrialError> {
     let cfg = &trial.config;
     let device = parse_device(&cfg.device).map_err(|e| fail(format!("device: {e}")))?;
-    let ds = shared.data.get(&cfg.dataset).map_err(|e| fail(format!("dataset: {e}")))?;
+    let loaded = shared.data.get(&cfg.dataset).map_err(|e| fail(format!("dataset: {e}")))?;
+    let ds = &loaded.dataset;
     device.seed(trial.seed);
 
     if let Some(rcfg) = &cfg.rbm {
-        rbm_stage(rcfg, &ds, &device, trial.seed, sink)?;
+        rbm_stage(rcfg, ds, &device, trial.seed, sink)?;
     }
     if let Some(mcfg) = &cfg.mlp {
         let model = match mcfg.init {
@@ -122,10 +110,11 @@ pub fn run_trial(trial: &Trial, shared: &Shared, sink: &mut dyn EventSink) -> Re
         let valid = Labelled::from_split(&ds.valid, &device);
         let test = Labelled::from_split(&ds.test, &device);
         let splits = mlp::Splits { train: &train, valid: &valid, test: &test };
-        let (_, summary) = mlp::train(model, &splits, mcfg, trial.seed, "mlp", sink).map_err(fail)?;
+        let (best, summary) = mlp::train(model, &splits, mcfg, trial.seed, "mlp", sink).map_err(fail)?;
         if summary.interrupted {
             return Err(TrialError::Interrupted);
         }
+        speech_scores(&loaded, &best, mcfg.activation, &valid, &test, summary.epochs_run as u64, sink);
     }
     if !sink.keep_going() {
         return Err(TrialError::Interrupted);
@@ -168,9 +157,9 @@ fn pretrained_stack(trial: &Trial, shared: &Shared, device: &Device, sink: &mut 
     let (dbn, cached) = shared
         .stages
         .stack(&key, device, sink, |sink| {
-            let ds = shared.data.get(&data_cfg)?;
-            let x = matrix_to_tensor(&ds.train.x, device);
-            let valid = matrix_to_tensor(&ds.valid.x, device);
+            let loaded = shared.data.get(&data_cfg)?;
+            let x = matrix_to_tensor(&loaded.dataset.train.x, device);
+            let valid = matrix_to_tensor(&loaded.dataset.valid.x, device);
             Dbn::pretrain(&x, Some(&valid), &layers, pass_up, sink, trial.seed).map_err(|e| e.to_string())
         })
         .map_err(|e| fail(format!("pretraining: {e}")))?;
@@ -179,4 +168,31 @@ fn pretrained_stack(trial: &Trial, shared: &Shared, device: &Device, sink: &mut 
     }
     sink.metric("pretrain_cached", 0, if cached { 1.0 } else { 0.0 });
     Ok(dbn)
+}
+
+/// Speech: utterance error (frame log-probabilities summed over each utterance) and, for TIMIT,
+/// frame error on the 39 folded phone classes, of the best-validation model.
+fn speech_scores(loaded: &Loaded, model: &Mlp, activation: Activation, valid: &Labelled, test: &Labelled, step: u64, sink: &mut dyn EventSink) {
+    let Some(utts) = &loaded.utterances else { return };
+    let classes = loaded.dataset.classes;
+    for (name, data, split, utt) in [("valid", valid, &loaded.dataset.valid, &utts[1]), ("test", test, &loaded.dataset.test, &utts[2])] {
+        let logp = mlp::log_probabilities(model, data, activation);
+        if loaded.scoring == Scoring::Timit39 {
+            let (mut wrong, mut scored) = (0usize, 0usize);
+            for (row, &label) in split.y.iter().enumerate() {
+                let Some(truth) = fold_39(label) else { continue };
+                let p = &logp[row * classes..(row + 1) * classes];
+                let guess = p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i as u32).unwrap_or(0);
+                scored += 1;
+                wrong += (fold_39(guess) != Some(truth)) as usize;
+            }
+            sink.metric(&format!("{name}_frame_error_39"), step, wrong as f64 / scored.max(1) as f64);
+        }
+        if !utt.labels.is_empty() && utt.utterance_of_frame.len() == split.len() {
+            let decisions = utterance_decisions(&logp, &utt.utterance_of_frame, classes);
+            let present: std::collections::BTreeSet<u32> = utt.utterance_of_frame.iter().copied().collect();
+            let wrong = present.iter().filter(|&&u| decisions[u as usize] != utt.labels[u as usize]).count();
+            sink.metric(&format!("{name}_utterance_error"), step, wrong as f64 / present.len().max(1) as f64);
+        }
+    }
 }

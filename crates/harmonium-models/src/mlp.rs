@@ -245,6 +245,23 @@ pub fn evaluate(model: &Mlp, data: &Labelled, activation: Activation) -> (f64, f
     (loss as f64 / n as f64, wrong as f64 / n as f64)
 }
 
+/// log p(y | x) of every class for every row, read back to the host (rows × classes), e.g. to
+/// sum frame log-probabilities over an utterance.
+pub fn log_probabilities(model: &Mlp, data: &Labelled, activation: Activation) -> Vec<f32> {
+    let n = data.len();
+    let mut out = Vec::new();
+    let chunk = 2000;
+    let mut start = 0;
+    while start < n {
+        let len = chunk.min(n - start);
+        let logits = model.forward(data.x.clone().narrow(0, start, len), activation);
+        let logp = burn::tensor::activation::log_softmax(logits, 1);
+        out.extend(logp.into_data().try_to_vec::<f32>().expect("f32 tensor"));
+        start += len;
+    }
+    out
+}
+
 /// Data for supervised training, on the plain (non-autodiff) device.
 pub struct Splits<'a> {
     pub train: &'a Labelled,

@@ -14,13 +14,13 @@
 //! `log p*_{β_k}(v) − log p*_{β_{k−1}}(v)` to its log importance weight and moves v by one Gibbs
 //! step that leaves p_{β_k} invariant (`h ~ σ(β(c + vW))`, `v ~ σ((1−β) b_A + β(b + Wh))`).
 //! Then `Z_B/Z_A ≈ mean(w)`. All runs advance together as one batch of chains; the log-weights are
-//! summed on the device in f32 within segments of 100 steps and the segments are added in f64.
+//! summed on the device in f32 within segments of 100 steps, read back once at the end, and the
+//! segments are added in f64.
 
-use burn::tensor::activation::sigmoid;
-use burn::tensor::{Distribution, Tensor};
+use burn::tensor::{Device, Tensor};
 
 use super::to_vec;
-use crate::rbm::{Rbm, softplus};
+use crate::rbm::{DeviceDraws, Draws, HostDraws, Rbm};
 
 /// The base-rate model A: independent visible units with biases fitted to data.
 #[derive(Debug, Clone)]
@@ -94,72 +94,122 @@ pub fn beta_schedule(betas: usize) -> Vec<f64> {
 }
 
 /// Estimates log Z of `rbm` (binary visible units) with `runs` AIS runs through `betas`
-/// intermediate distributions, using the device's random generator.
+/// intermediate distributions. On the CPU (`flex`) the Gibbs steps use [`HostDraws`] seeded from
+/// the device's generator (several times faster than per-element device draws), elsewhere the
+/// device's generator; either way a run seeded with `device.seed` is reproducible.
 pub fn estimate_log_z(rbm: &Rbm, base: &BaseRateModel, runs: usize, betas: usize) -> AisEstimate {
+    let device = rbm.device();
+    let mut host = (device == Device::flex()).then(|| HostDraws::from_device(&device));
+    let mut on_device = DeviceDraws;
+    let draws: &mut dyn Draws = match &mut host {
+        Some(h) => h,
+        None => &mut on_device,
+    };
+    estimate_log_z_with(rbm, base, runs, betas, draws)
+}
+
+/// [`estimate_log_z`] with the uniform numbers taken from `draws`.
+///
+/// Each step reads nothing back: the per-step increments of the log-weights are summed on the
+/// device in f32 over segments of [`SEGMENT`] steps, and the segments are read back together at
+/// the end and added in f64. Within a step the increment is computed without cancellation:
+/// with `a = β x`, `a' = β' x` and `x = c_j + (vW)_j`,
+///
+/// ```text
+/// softplus(a) − softplus(a') = (β − β') max(x, 0) + log[(1 + e^{−β|x|}) / (1 + e^{−β'|x|})]
+/// ```
+///
+/// where the logarithm of the ratios is taken once per group of hidden units, of their product.
+/// Subtracting two softplus values of ~|a| in f32 instead loses ~|a|·6e-8 per unit and step.
+pub fn estimate_log_z_with(
+    rbm: &Rbm,
+    base: &BaseRateModel,
+    runs: usize,
+    betas: usize,
+    draws: &mut dyn Draws,
+) -> AisEstimate {
     assert!(
         rbm.is_binary(),
         "AIS is implemented for binary visible units"
     );
     let device = rbm.device();
+    let hidden = rbm.hidden();
     let schedule = beta_schedule(betas);
     let b_a: Tensor<2> = base.visible_bias.clone().unsqueeze();
     let b_b: Tensor<2> = rbm.visible_bias.clone().unsqueeze();
     let c: Tensor<2> = rbm.hidden_bias.clone().unsqueeze();
     let w = rbm.weights.clone();
-    let w_t = w.clone().transpose();
+    let w_t = Tensor::<2>::from_data(w.clone().transpose().into_data(), &device); // contiguous Wᵀ
     let bias_diff: Tensor<2> = (b_b.clone() - b_a.clone()).transpose(); // [visible, 1]
+    // Products of at most GROUP ratios, each in [1/2, 1], stay far from f32 underflow.
+    let group = (1..=GROUP.min(hidden))
+        .rev()
+        .find(|g| hidden % g == 0)
+        .unwrap_or(1);
 
     // v ~ A: independent Bernoulli(σ(b_A)).
-    let p_a = sigmoid(b_a.clone()).repeat_dim(0, runs);
-    let mut v = p_a
-        .clone()
-        .greater(p_a.random_like(Distribution::Default))
-        .float();
+    let a0 = b_a.clone().repeat_dim(0, runs);
+    let mut v = bernoulli_logit(a0, draws);
 
-    const SEGMENT: usize = 100;
-    let mut segments: Vec<Tensor<1>> = Vec::new();
-    let mut segment: Tensor<1> = Tensor::zeros([runs], &device);
+    let mut segments: Vec<Tensor<2>> = Vec::new();
+    let mut segment: Tensor<2> = Tensor::zeros([runs, 1], &device);
     for k in 1..schedule.len() {
         let (beta_prev, beta) = (schedule[k - 1], schedule[k]);
         // log p*_β(v) − log p*_β'(v) at the current v.
         let x = v.clone().matmul(w.clone()) + c.clone(); // c + vW, [runs, hidden]
-        let visible_part: Tensor<1> = v.clone().matmul(bias_diff.clone()).squeeze_dim(1);
-        let hidden_part: Tensor<1> = (softplus(x.clone().mul_scalar(beta))
-            - softplus(x.clone().mul_scalar(beta_prev)))
-        .sum_dim(1)
-        .squeeze_dim(1);
-        segment = segment + visible_part.mul_scalar(beta - beta_prev) + hidden_part;
+        let linear = x.clone().clamp_min(0.0).sum_dim(1) + v.clone().matmul(bias_diff.clone());
+        let abs_x = x.clone().abs();
+        let d = abs_x.clone().mul_scalar(-beta).exp().add_scalar(1.0); // 1 + e^{−β|x|}
+        let d_prev = abs_x.mul_scalar(-beta_prev).exp().add_scalar(1.0);
+        let log_ratio: Tensor<2> = (d.clone() / d_prev)
+            .reshape([runs * hidden / group, group])
+            .prod_dim(1)
+            .log()
+            .reshape([runs, hidden / group])
+            .sum_dim(1);
+        segment = segment + linear.mul_scalar(beta - beta_prev) + log_ratio;
         if k % SEGMENT == 0 {
             segments.push(std::mem::replace(
                 &mut segment,
-                Tensor::zeros([runs], &device),
+                Tensor::zeros([runs, 1], &device),
             ));
         }
         if k + 1 < schedule.len() {
-            // One Gibbs step that leaves p_β invariant.
-            let ph = sigmoid(x.mul_scalar(beta));
-            let h = ph
-                .clone()
-                .greater(ph.random_like(Distribution::Default))
-                .float();
-            let input = (h.matmul(w_t.clone()) + b_b.clone()).mul_scalar(beta)
-                + b_a.clone().mul_scalar(1.0 - beta);
-            let pv = sigmoid(input);
-            v = pv
-                .clone()
-                .greater(pv.random_like(Distribution::Default))
-                .float();
+            // One Gibbs step that leaves p_β invariant: h ~ σ(β x), then
+            // v ~ σ(β (b + W h) + (1 − β) b_A). σ(β|x|) = 1/d is at hand.
+            let h = bernoulli_from_abs(x, d.recip(), draws);
+            let bias = b_b.clone().mul_scalar(beta) + b_a.clone().mul_scalar(1.0 - beta);
+            let input = h.matmul(w_t.clone()).mul_scalar(beta) + bias;
+            v = bernoulli_logit(input, draws);
         }
     }
     segments.push(segment);
 
     let mut log_weights = vec![0.0f64; runs];
-    for s in segments {
-        for (lw, x) in log_weights.iter_mut().zip(to_vec(s)) {
-            *lw += x as f64;
-        }
+    let sums = to_vec(Tensor::cat(segments, 1)); // [runs, segments], read back once
+    let per_run = sums.len() / runs;
+    for (lw, row) in log_weights.iter_mut().zip(sums.chunks(per_run)) {
+        *lw = row.iter().map(|&x| x as f64).sum();
     }
-    summarise(log_weights, base.log_z(rbm.hidden()))
+    summarise(log_weights, base.log_z(hidden))
+}
+
+/// Steps whose log-weight increments are summed in f32 before being added in f64.
+const SEGMENT: usize = 100;
+/// Largest group of hidden units whose ratios are multiplied before one logarithm.
+const GROUP: usize = 50;
+
+/// Binary states on with probability σ(a): from `s = σ(|a|)`, `a ≥ 0` is on when u < s and
+/// `a < 0` when u ≥ s (as 1 − u is uniform too), which needs no second exponential.
+fn bernoulli_from_abs(a: Tensor<2>, s: Tensor<2>, draws: &mut dyn Draws) -> Tensor<2> {
+    let u = draws.uniform(&s);
+    a.greater_equal_elem(0.0).equal(u.lower(s)).float()
+}
+
+/// Binary states on with probability σ(a).
+fn bernoulli_logit(a: Tensor<2>, draws: &mut dyn Draws) -> Tensor<2> {
+    let s = a.clone().abs().neg().exp().add_scalar(1.0).recip(); // σ(|a|)
+    bernoulli_from_abs(a, s, draws)
 }
 
 /// log Z and its ±3σ bounds from the log importance weights.
@@ -294,5 +344,158 @@ mod tests {
              mean log p(v) on 10,000 training images = {ll:.2} nats",
             est.log_z, est.log_z_lower, est.log_z_upper
         );
+    }
+}
+
+#[cfg(test)]
+mod microbench {
+    use super::*;
+    use crate::rbm::softplus;
+    use burn::tensor::activation::{log_sigmoid, sigmoid};
+    use burn::tensor::{Device, Distribution, Tensor};
+    use std::time::Instant;
+
+    fn time(name: &str, reps: usize, mut f: impl FnMut() -> Tensor<2>) {
+        let _ = f().sum().into_scalar::<f32>();
+        let t = Instant::now();
+        let mut last = None;
+        for _ in 0..reps {
+            last = Some(f());
+        }
+        let _ = last.unwrap().sum().into_scalar::<f32>();
+        println!("{name:30} {:8.1} us", t.elapsed().as_secs_f64() / reps as f64 * 1e6);
+    }
+
+pub fn reference_estimate(rbm: &Rbm, base: &BaseRateModel, runs: usize, betas: usize) -> AisEstimate {
+    assert!(
+        rbm.is_binary(),
+        "AIS is implemented for binary visible units"
+    );
+    let device = rbm.device();
+    let schedule = beta_schedule(betas);
+    let b_a: Tensor<2> = base.visible_bias.clone().unsqueeze();
+    let b_b: Tensor<2> = rbm.visible_bias.clone().unsqueeze();
+    let c: Tensor<2> = rbm.hidden_bias.clone().unsqueeze();
+    let w = rbm.weights.clone();
+    let w_t = w.clone().transpose();
+    let bias_diff: Tensor<2> = (b_b.clone() - b_a.clone()).transpose(); // [visible, 1]
+
+    // v ~ A: independent Bernoulli(σ(b_A)).
+    let p_a = sigmoid(b_a.clone()).repeat_dim(0, runs);
+    let mut v = p_a
+        .clone()
+        .greater(p_a.random_like(Distribution::Default))
+        .float();
+
+    const SEGMENT: usize = 100;
+    let mut segments: Vec<Tensor<1>> = Vec::new();
+    let mut segment: Tensor<1> = Tensor::zeros([runs], &device);
+    for k in 1..schedule.len() {
+        let (beta_prev, beta) = (schedule[k - 1], schedule[k]);
+        // log p*_β(v) − log p*_β'(v) at the current v.
+        let x = v.clone().matmul(w.clone()) + c.clone(); // c + vW, [runs, hidden]
+        let visible_part: Tensor<1> = v.clone().matmul(bias_diff.clone()).squeeze_dim(1);
+        let hidden_part: Tensor<1> = (softplus(x.clone().mul_scalar(beta))
+            - softplus(x.clone().mul_scalar(beta_prev)))
+        .sum_dim(1)
+        .squeeze_dim(1);
+        segment = segment + visible_part.mul_scalar(beta - beta_prev) + hidden_part;
+        if k % SEGMENT == 0 {
+            segments.push(std::mem::replace(
+                &mut segment,
+                Tensor::zeros([runs], &device),
+            ));
+        }
+        if k + 1 < schedule.len() {
+            // One Gibbs step that leaves p_β invariant.
+            let ph = sigmoid(x.mul_scalar(beta));
+            let h = ph
+                .clone()
+                .greater(ph.random_like(Distribution::Default))
+                .float();
+            let input = (h.matmul(w_t.clone()) + b_b.clone()).mul_scalar(beta)
+                + b_a.clone().mul_scalar(1.0 - beta);
+            let pv = sigmoid(input);
+            v = pv
+                .clone()
+                .greater(pv.random_like(Distribution::Default))
+                .float();
+        }
+    }
+    segments.push(segment);
+
+    let mut log_weights = vec![0.0f64; runs];
+    for s in segments {
+        for (lw, x) in log_weights.iter_mut().zip(to_vec(s)) {
+            *lw += x as f64;
+        }
+    }
+    super::summarise(log_weights, base.log_z(rbm.hidden()))
+}
+
+
+    #[test]
+    #[ignore]
+    fn ais_new_vs_reference() {
+        use super::{BaseRateModel, estimate_log_z};
+        let device = Device::flex();
+        let rbm = crate::eval::testing::random_rbm(784, 500, 0.05, 3, &device);
+        let data = crate::eval::testing::mnist_binary(10_000, &device);
+        let base = BaseRateModel::fit(&data);
+        let betas: usize = std::env::var("AIS_BETAS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
+        device.seed(1);
+        let t = Instant::now();
+        let r = reference_estimate(&rbm, &base, 100, betas);
+        println!("reference: {:.1} s  log Z {:.4} [{:.4}, {:.4}]", t.elapsed().as_secs_f64(), r.log_z, r.log_z_lower, r.log_z_upper);
+        device.seed(1);
+        let t = Instant::now();
+        let r = estimate_log_z(&rbm, &base, 100, betas);
+        println!("new:       {:.1} s  log Z {:.4} [{:.4}, {:.4}]", t.elapsed().as_secs_f64(), r.log_z, r.log_z_lower, r.log_z_upper);
+    }
+
+    #[test]
+    #[ignore]
+    fn ais_ops_microbench() {
+        let device = Device::flex();
+        let x = Tensor::<2>::random([100, 500], Distribution::Normal(0.0, 5.0), &device);
+        let xv = Tensor::<2>::random([100, 784], Distribution::Normal(0.0, 5.0), &device);
+        let w = Tensor::<2>::random([784, 500], Distribution::Normal(0.0, 0.1), &device);
+        let wt = w.clone().transpose();
+        let wtc = Tensor::<2>::from_data(w.clone().transpose().into_data(), &device);
+        let c = Tensor::<2>::random([1, 500], Distribution::Default, &device);
+        let v = xv.clone().greater_elem(0.0).float();
+        let h = x.clone().greater_elem(0.0).float();
+        let mut hd = HostDraws::new(1);
+        let n = 200;
+        time("matmul v W", n, || v.clone().matmul(w.clone()));
+        time("matmul h W^T (view)", n, || h.clone().matmul(wt.clone()));
+        time("matmul h W^T (contig)", n, || h.clone().matmul(wtc.clone()));
+        time("add bias [100,500]", n, || x.clone() + c.clone());
+        time("mul_scalar", n, || x.clone().mul_scalar(0.5));
+        time("clone only", n, || x.clone());
+        time("exp", n, || x.clone().exp());
+        time("log1p", n, || x.clone().abs().log1p());
+        time("tanh", n, || x.clone().tanh());
+        time("sigmoid", n, || sigmoid(x.clone()));
+        time("sigmoid via tanh", n, || x.clone().mul_scalar(0.5).tanh().mul_scalar(0.5).add_scalar(0.5));
+        time("log_sigmoid", n, || log_sigmoid(x.clone()));
+        time("softplus (ours)", n, || crate::rbm::softplus(x.clone()));
+        time("abs", n, || x.clone().abs());
+        time("random_like", n, || x.random_like(Distribution::Default));
+        time("host uniform", n, || hd.uniform(&x));
+        time("greater float", n, || x.clone().greater(c.clone()).float());
+        time("sum_dim", n, || x.clone().sum_dim(1));
+        time("sigmoid [100,784]", n, || sigmoid(xv.clone()));
+        time("ln", n, || x.clone().abs().add_scalar(0.5).log());
+        time("recip", n, || x.clone().recip());
+        time("div", n, || x.clone().div(xv.clone().narrow(1, 0, 500)));
+        time("prod_dim", n, || x.clone().prod_dim(1));
+        time("mask_where", n, || x.clone().mask_where(x.clone().greater_equal_elem(0.0), xv.clone().narrow(1, 0, 500)));
+        time("lower equal float", n, || x.clone().greater_equal_elem(0.0).equal(x.clone().lower(c.clone())).float());
+        time("exact sigmoid composed", n, || {
+            let e = x.clone().abs().neg().exp();
+            let d = e.clone().add_scalar(1.0);
+            d.clone().recip().mask_where(x.clone().lower_elem(0.0), e.div(d))
+        });
     }
 }
