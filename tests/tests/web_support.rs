@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -94,6 +94,8 @@ pub fn sql(db: &Path, statements: &[&str]) {
 pub struct Server {
     child: Child,
     pub url: String,
+    /// The rest of its output (kept open, so that it can still write).
+    out: BufReader<ChildStdout>,
 }
 
 impl Server {
@@ -107,16 +109,28 @@ impl Server {
             .spawn()
             .expect("start harmonium serve");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut line).unwrap();
         let url = line
             .split_whitespace()
             .find(|w| w.starts_with("http://127.0.0.1:"))
             .unwrap_or_else(|| panic!("harmonium serve printed no address: {line:?}"))
             .trim_end_matches('/')
             .to_string();
-        Server { child, url }
+        Server { child, url, out }
+    }
+
+    /// Waits for the server to report that its in-memory summary is built; returns that line.
+    pub fn wait_ready(&mut self) -> String {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = self.out.read_line(&mut line).unwrap();
+            assert!(n > 0, "harmonium serve stopped before it was ready");
+            if line.contains("ready") {
+                return line.trim().to_string();
+            }
+        }
     }
 }
 

@@ -134,6 +134,14 @@ pub struct GroupQuery {
     pub filter: RunFilter,
 }
 
+/// A run taking part in a group query, with its value of each grouping key (`value`, and
+/// `value_num` when it is a number; `None` when the run lacks the parameter).
+#[derive(Debug, Clone)]
+pub struct GroupMember {
+    pub run_id: i64,
+    pub group: Vec<(Option<String>, Option<f64>)>,
+}
+
 /// Aggregate of a metric over the runs of one group (at one step, or their latest value).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Stat {
@@ -164,24 +172,57 @@ pub struct GroupCurve {
 }
 
 fn stat(n: i64, sum: Option<f64>, sumsq: Option<f64>, min: Option<f64>, max: Option<f64>) -> Stat {
-    let (mean, std) = match (sum, sumsq) {
-        (Some(s), Some(q)) if n > 0 => {
-            let mean = s / n as f64;
-            let std = (n > 1).then(|| {
-                ((q - n as f64 * mean * mean) / (n - 1) as f64)
-                    .max(0.0)
-                    .sqrt()
-            });
-            (Some(mean), std)
+    Stat::from_sums(n, sum, sumsq, min, max)
+}
+
+impl Stat {
+    /// The statistics of `n` numbers from their sum, sum of squares, minimum and maximum (as SQL
+    /// `COUNT`, `SUM`, `MIN` and `MAX` give them: `None` when there is no number).
+    pub fn from_sums(
+        n: i64,
+        sum: Option<f64>,
+        sumsq: Option<f64>,
+        min: Option<f64>,
+        max: Option<f64>,
+    ) -> Stat {
+        let (mean, std) = match (sum, sumsq) {
+            (Some(s), Some(q)) if n > 0 => {
+                let mean = s / n as f64;
+                let std = (n > 1).then(|| {
+                    ((q - n as f64 * mean * mean) / (n - 1) as f64)
+                        .max(0.0)
+                        .sqrt()
+                });
+                (Some(mean), std)
+            }
+            _ => (None, None),
+        };
+        Stat {
+            n,
+            mean,
+            std,
+            min,
+            max,
         }
-        _ => (None, None),
-    };
-    Stat {
-        n,
-        mean,
-        std,
-        min,
-        max,
+    }
+}
+
+impl SweptParam {
+    /// The parameter `key` from its distinct values (in text order) and each value's number
+    /// (`None` when it is not one); `None` when it has fewer than two values, so is not swept.
+    pub fn from_values(key: String, mut values: Vec<(String, Option<f64>)>) -> Option<SweptParam> {
+        if values.len() < 2 {
+            return None;
+        }
+        let numeric = values.iter().all(|(_, n)| n.is_some());
+        if numeric {
+            values.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
+        }
+        Some(SweptParam {
+            key,
+            values: values.into_iter().map(|(v, _)| v).collect(),
+            numeric,
+        })
     }
 }
 
@@ -218,7 +259,6 @@ impl Store {
     pub async fn runs_page(&self, q: &RunQuery) -> Result<RunPage> {
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM runs r");
         push_where(&mut count, q.experiment_id, &q.filter);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
 
         let dir = if q.descending { "DESC" } else { "ASC" };
         let mut ids = QueryBuilder::<Sqlite>::new("SELECT r.id FROM runs r");
@@ -239,7 +279,12 @@ impl Store {
         ids.push(format!(" ORDER BY {order} LIMIT "))
             .push_bind(q.limit.max(0));
         ids.push(" OFFSET ").push_bind(q.offset.max(0));
-        let ids: Vec<i64> = ids.build_query_scalar().fetch_all(&self.pool).await?;
+        // Both at once, on two connections.
+        let (total, ids) = tokio::join!(
+            count.build_query_scalar::<i64>().fetch_one(&self.pool),
+            ids.build_query_scalar::<i64>().fetch_all(&self.pool),
+        );
+        let (total, ids) = (total?, ids?);
         let runs = self.runs_by_ids(&ids, q.param_keys.as_deref()).await?;
         Ok(RunPage {
             total,
@@ -256,36 +301,37 @@ impl Store {
         param_keys: Option<&[String]>,
     ) -> Result<Vec<RunRow>> {
         let id_json = serde_json::to_string(ids).unwrap_or_default();
-        let rows = sqlx::query(
-            "SELECT r.id, r.experiment_id, e.name AS experiment, r.trial_index, r.status, r.seed, r.config_hash, \
-             r.created_at, r.started_at, r.finished_at, r.error \
-             FROM runs r JOIN experiments e ON e.id = r.experiment_id \
-             WHERE r.id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&id_json)
-        .fetch_all(&self.pool)
-        .await?;
         let keys_json = param_keys.map(|k| serde_json::to_string(k).unwrap_or_default());
+        // The three reads at once, on three connections.
+        let (rows, param_rows, metric_rows) = tokio::join!(
+            sqlx::query(
+                "SELECT r.id, r.experiment_id, e.name AS experiment, r.trial_index, r.status, r.seed, r.config_hash, \
+                 r.created_at, r.started_at, r.finished_at, r.error \
+                 FROM runs r JOIN experiments e ON e.id = r.experiment_id \
+                 WHERE r.id IN (SELECT value FROM json_each(?))",
+            )
+            .bind(&id_json)
+            .fetch_all(&self.pool),
+            sqlx::query(
+                "SELECT run_id, key, value FROM params WHERE run_id IN (SELECT value FROM json_each(?1)) \
+                 AND (?2 IS NULL OR key IN (SELECT value FROM json_each(?2)))",
+            )
+            .bind(&id_json)
+            .bind(&keys_json)
+            .fetch_all(&self.pool),
+            sqlx::query(
+                "SELECT run_id, key, value FROM latest_metrics WHERE run_id IN (SELECT value FROM json_each(?))",
+            )
+            .bind(&id_json)
+            .fetch_all(&self.pool),
+        );
+        let (rows, param_rows, metric_rows) = (rows?, param_rows?, metric_rows?);
         let mut params: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT run_id, key, value FROM params WHERE run_id IN (SELECT value FROM json_each(?1)) \
-             AND (?2 IS NULL OR key IN (SELECT value FROM json_each(?2)))",
-        )
-        .bind(&id_json)
-        .bind(&keys_json)
-        .fetch_all(&self.pool)
-        .await?
-        {
+        for r in param_rows {
             params.entry(r.get(0)).or_default().insert(r.get(1), r.get(2));
         }
         let mut metrics: BTreeMap<i64, BTreeMap<String, Option<f64>>> = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT run_id, key, value FROM latest_metrics WHERE run_id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(&id_json)
-        .fetch_all(&self.pool)
-        .await?
-        {
+        for r in metric_rows {
             metrics.entry(r.get(0)).or_default().insert(r.get(1), r.get(2));
         }
         let mut by_id: BTreeMap<i64, RunRow> = rows
@@ -385,18 +431,7 @@ impl Store {
         }
         Ok(by_key
             .into_iter()
-            .filter(|(_, vs)| vs.len() > 1)
-            .map(|(key, mut vs)| {
-                let numeric = vs.iter().all(|(_, n)| n.is_some());
-                if numeric {
-                    vs.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal));
-                }
-                SweptParam {
-                    key,
-                    values: vs.into_iter().map(|(v, _)| v).collect(),
-                    numeric,
-                }
-            })
+            .filter_map(|(key, vs)| SweptParam::from_values(key, vs))
             .collect())
     }
 
@@ -483,7 +518,31 @@ impl Store {
             .collect())
     }
 
-    /// The metric at every step, aggregated per group.
+    /// The runs of a group query (its experiment and filter), with their values of the `by`
+    /// keys: what an in-memory aggregation of the metric needs besides the metric's points.
+    pub async fn group_members(&self, q: &GroupQuery) -> Result<Vec<GroupMember>> {
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT r.id");
+        for i in 0..q.by.len() {
+            qb.push(format!(", g{i}.value, g{i}.value_num"));
+        }
+        qb.push(" FROM runs r");
+        push_group_joins(&mut qb, &q.by);
+        push_where(&mut qb, q.experiment_id, &q.filter);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| GroupMember {
+                run_id: r.get(0),
+                group: (0..q.by.len())
+                    .map(|i| (r.get(1 + 2 * i), r.get(2 + 2 * i)))
+                    .collect(),
+            })
+            .collect())
+    }
+
+    /// The metric at every step, aggregated per group (in SQL; it reads every point of the
+    /// metric, so the dashboard aggregates from its in-memory summary instead and this is the
+    /// reference it is tested against).
     pub async fn group_curves(&self, q: &GroupQuery) -> Result<Vec<GroupCurve>> {
         let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
         let cols = group_value_columns(q.by.len());

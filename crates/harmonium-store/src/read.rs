@@ -70,9 +70,22 @@ pub struct MetricPoint {
 
 impl Store {
     pub async fn experiments(&self) -> Result<Vec<ExperimentRow>> {
+        self.experiment_rows(None).await
+    }
+
+    /// One experiment by numeric id (what [`Store::experiments`] gives for it), reading only its
+    /// own runs; `None` when there is no such experiment.
+    pub async fn experiment(&self, id: i64) -> Result<Option<ExperimentRow>> {
+        Ok(self.experiment_rows(Some(id)).await?.pop())
+    }
+
+    /// Every experiment, or the one with this id, most recently updated first.
+    async fn experiment_rows(&self, only: Option<i64>) -> Result<Vec<ExperimentRow>> {
         let rows = sqlx::query(
-            "SELECT id, name, description, metric, goal, created_at, updated_at FROM experiments ORDER BY updated_at DESC",
+            "SELECT id, name, description, metric, goal, created_at, updated_at FROM experiments \
+             WHERE ?1 IS NULL OR id = ?1 ORDER BY updated_at DESC",
         )
+        .bind(only)
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::new();
@@ -199,45 +212,15 @@ impl Store {
             .collect())
     }
 
+    /// One run with its configuration and artifacts (oldest first); an error when there is no
+    /// such run. Reads only this run's rows.
     pub async fn run(&self, run_id: i64) -> Result<RunDetail> {
-        let r = sqlx::query(
-            "SELECT experiment_id, config_json, git_commit, host FROM runs WHERE id = ?",
-        )
-        .bind(run_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::Message(format!("no run with id {run_id}")))?;
-        let exp: i64 = r.get("experiment_id");
-        let run = self
-            .runs(Some(exp))
+        let mut detail = self
+            .run_detail(run_id)
             .await?
-            .into_iter()
-            .find(|x| x.id == run_id)
             .ok_or_else(|| StoreError::Message(format!("no run with id {run_id}")))?;
-        let config_json: String = r.get("config_json");
-        let artifacts = sqlx::query(
-            "SELECT id, run_id, kind, path, step FROM artifacts WHERE run_id = ? ORDER BY id",
-        )
-        .bind(run_id)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|a| ArtifactRow {
-            id: a.get(0),
-            run_id: a.get(1),
-            kind: a.get(2),
-            path: a.get(3),
-            step: a.get(4),
-        })
-        .collect();
-        Ok(RunDetail {
-            run,
-            config: serde_json::from_str(&config_json)
-                .unwrap_or(serde_json::Value::String(config_json)),
-            git_commit: r.get("git_commit"),
-            host: r.get("host"),
-            artifacts,
-        })
+        detail.artifacts.sort_by_key(|a| a.id);
+        Ok(detail)
     }
 
     /// Every point of one metric of one run, in step order.

@@ -34,10 +34,8 @@ pub async fn find_experiment(app: &AppState, id: &str) -> ApiResult<ExperimentRo
         .parse()
         .map_err(|_| ApiError::NotFound(format!("no experiment with id '{id}'")))?;
     app.store
-        .experiments()
+        .experiment(id)
         .await?
-        .into_iter()
-        .find(|e| e.id == id)
         .ok_or_else(|| ApiError::NotFound(format!("no experiment with id {id}")))
 }
 
@@ -46,7 +44,7 @@ pub async fn experiment(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExperimentDetail>> {
     let experiment = find_experiment(&app, &id).await?;
-    let swept = app.store.swept_params(experiment.id).await?;
+    let swept = app.summary.swept(&app.store, experiment.id).await?;
     let metrics = app.store.metric_keys(experiment.id).await?;
     Ok(Json(ExperimentDetail {
         experiment,
@@ -127,7 +125,7 @@ pub async fn experiment_runs(
             "limit" => q.limit = int("limit", &v)?.clamp(0, MAX_PAGE),
             "offset" => q.offset = int("offset", &v)?.max(0),
             "params" if v == "swept" => {
-                let swept = app.store.swept_params(experiment.id).await?;
+                let swept = app.summary.swept(&app.store, experiment.id).await?;
                 q.param_keys = Some(swept.into_iter().map(|p| p.key).collect());
             }
             "params" if v == "all" => q.param_keys = None,

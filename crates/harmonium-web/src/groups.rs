@@ -63,26 +63,33 @@ pub async fn groups(
     let metric = metric
         .or(experiment.metric.clone())
         .ok_or_else(|| ApiError::BadRequest("say which metric to aggregate: metric=KEY".into()))?;
-    let mut q = GroupQuery {
+    let q = GroupQuery {
         experiment_id: experiment.id,
         by: by.clone(),
         metric: metric.clone(),
         filter,
     };
-    let curves = if curves {
-        let mut c = app.store.group_curves(&q).await?;
-        for g in &mut c {
-            downsample_curve(g, max_points);
-        }
-        c
-    } else {
-        Vec::new()
-    };
-    if q.filter.statuses.is_empty() {
-        q.filter.statuses = vec!["finished".into()];
+    let mut final_q = q.clone();
+    if final_q.filter.statuses.is_empty() {
+        final_q.filter.statuses = vec!["finished".into()];
     }
-    q.metric = final_metric.unwrap_or(metric.clone());
-    let final_ = app.store.group_final(&q).await?;
+    final_q.metric = final_metric.unwrap_or(metric.clone());
+    // The curves (summary) and the final aggregates (SQL) at once, on two connections.
+    let (curves, final_) = tokio::join!(
+        async {
+            if !curves {
+                return Ok(Vec::new());
+            }
+            let mut c = app.summary.group_curves(&app.store, &q).await?;
+            for g in &mut c {
+                downsample_curve(g, max_points);
+            }
+            Ok::<_, ApiError>(c)
+        },
+        app.store.group_final(&final_q)
+    );
+    let (curves, final_) = (curves?, final_?);
+    let q = final_q;
     Ok(Json(Groups {
         by,
         metric,

@@ -14,10 +14,13 @@ mod groups;
 mod routes;
 mod series;
 mod sse;
+mod summary;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::io::Write;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use harmonium_store::{Store, StoreError};
@@ -67,7 +70,26 @@ pub async fn serve(opts: ServeOptions) -> Result<(), WebError> {
         "harmonium dashboard on http://{local}/ (database {}, read-only); Ctrl-C stops it",
         opts.db.display()
     );
-    axum::serve(listener, router(store, opts.artifacts_dir))
+    // Builds the in-memory summary (parameter values, metric points) in the background; the
+    // pages are served meanwhile, and answers that need the summary wait for it.
+    let summary = Arc::new(summary::Summary::default());
+    tokio::spawn({
+        let (store, summary) = (store.clone(), summary.clone());
+        async move {
+            let line = match summary.refresh(&store).await {
+                Ok(l) => format!(
+                    "dashboard ready: summary of {} parameter values and {} metric points built in {:.1} s",
+                    l.params,
+                    l.points,
+                    l.elapsed.as_secs_f64()
+                ),
+                Err(e) => format!("dashboard ready (summary not built: {e}; built on first use)"),
+            };
+            // Not println!: whoever started the server may no longer read its output.
+            let _ = writeln!(std::io::stdout(), "{line}");
+        }
+    });
+    axum::serve(listener, routes::router_with(store, opts.artifacts_dir, summary))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

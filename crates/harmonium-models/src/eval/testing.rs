@@ -35,6 +35,26 @@ pub fn mnist_binary(n: usize, device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(values, [n, size]), device)
 }
 
+/// The first `n` MNIST training images binarized stochastically (each pixel on with probability
+/// its intensity /255, from a host generator seeded with `seed`), as [n, 784].
+pub fn mnist_stochastic(n: usize, seed: u64, device: &Device) -> Tensor<2> {
+    let img = mnist_images();
+    let size = img.rows * img.cols;
+    let n = n.min(img.count);
+    let mut rng = HostRng::new(seed);
+    let values: Vec<f32> = img.pixels[..n * size]
+        .iter()
+        .map(|&p| {
+            if rng.uniform() < p as f64 / 255.0 {
+                1.0
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Tensor::from_data(TensorData::new(values, [n, size]), device)
+}
+
 /// A deterministic stream of numbers (splitmix64), independent of the device's generator.
 pub struct HostRng(u64);
 
