@@ -6,9 +6,16 @@ use std::process::{Command, Output};
 /// The release `harmonium` binary built by `cargo test --workspace` next to this test.
 pub fn harmonium_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target profile folder");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile folder");
     let bin = dir.join(format!("harmonium{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{} not built: run the tests with `cargo test --workspace` (just test)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} not built: run the tests with `cargo test --workspace` (just test)",
+        bin.display()
+    );
     bin
 }
 
@@ -42,6 +49,12 @@ pub fn stderr(o: &Output) -> String {
 
 /// Panics with both streams when the command failed.
 pub fn ok(o: Output) -> Output {
-    assert!(o.status.success(), "harmonium failed ({}):\nstdout:\n{}\nstderr:\n{}", o.status, stdout(&o), stderr(&o));
+    assert!(
+        o.status.success(),
+        "harmonium failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        o.status,
+        stdout(&o),
+        stderr(&o)
+    );
     o
 }

@@ -18,7 +18,10 @@ sweep:
 ";
 
 async fn scalar(db: &std::path::Path, sql: &str) -> i64 {
-    let pool = SqlitePoolOptions::new().connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let pool = SqlitePoolOptions::new()
+        .connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
     let v: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
     pool.close().await;
     v
@@ -30,32 +33,88 @@ async fn pretrained_vs_random_sweep_lands_every_run_and_reuses_stacks() {
     let d = dir.path();
     std::fs::write(d.join("pvr.yaml"), SWEEP).unwrap();
     let out = ok(harmonium(d, &["run", "pvr.yaml", "--no-progress"]));
-    assert!(stderr(&out).contains("2 pretrained stacks needed (0 cached, 2 to train)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 pretrained stacks needed (0 cached, 2 to train)"),
+        "{}",
+        stderr(&out)
+    );
     let db = d.join("h.db");
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await, 4);
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
+        4
+    );
     // Pretrained runs carry per-layer curves; random ones do not.
-    assert_eq!(scalar(&db, "SELECT COUNT(DISTINCT run_id) FROM metrics WHERE key = 'layer2/recon_error'").await, 2);
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM artifacts WHERE kind = 'filters'").await, 2);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(DISTINCT run_id) FROM metrics WHERE key = 'layer2/recon_error'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM artifacts WHERE kind = 'filters'").await,
+        2
+    );
 
     // A second experiment that changes only fine-tuning reuses both stacks, with their curves.
-    let tuned = SWEEP.replace("name: pvr", "name: pvr-lr").replace("lr: 0.1}", "lr: 0.05}");
+    let tuned = SWEEP
+        .replace("name: pvr", "name: pvr-lr")
+        .replace("lr: 0.1}", "lr: 0.05}");
     std::fs::write(d.join("tuned.yaml"), tuned).unwrap();
     let out = ok(harmonium(d, &["run", "tuned.yaml", "--no-progress"]));
-    assert!(stderr(&out).contains("2 pretrained stacks needed (2 cached, 0 to train)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 pretrained stacks needed (2 cached, 0 to train)"),
+        "{}",
+        stderr(&out)
+    );
     let reused = "SELECT COUNT(*) FROM latest_metrics l JOIN runs r ON r.id = l.run_id JOIN experiments e ON e.id = r.experiment_id \
                   WHERE e.name = 'pvr-lr' AND l.key = 'pretrain_cached' AND l.value = 1";
     assert_eq!(scalar(&db, reused).await, 2);
     let curves = "SELECT COUNT(*) FROM metrics m JOIN runs r ON r.id = m.run_id JOIN experiments e ON e.id = r.experiment_id \
                   WHERE e.name = 'pvr-lr' AND m.key = 'layer1/recon_error'";
-    assert_eq!(scalar(&db, curves).await, 2, "cached curves are replayed into each run");
+    assert_eq!(
+        scalar(&db, curves).await,
+        2,
+        "cached curves are replayed into each run"
+    );
 
-    let table = stdout(&ok(harmonium(d, &["compare", "pvr", "--group-by", "init", "--metric", "test_error"])));
-    assert!(table.contains("pretrained  2") && table.contains("random      2") && table.contains("random − pretrained"), "{table}");
-    ok(harmonium(d, &["export", "pvr", "--format", "csv", "-o", "runs.csv"]));
+    let table = stdout(&ok(harmonium(
+        d,
+        &[
+            "compare",
+            "pvr",
+            "--group-by",
+            "init",
+            "--metric",
+            "test_error",
+        ],
+    )));
+    assert!(
+        table.contains("pretrained  2")
+            && table.contains("random      2")
+            && table.contains("random − pretrained"),
+        "{table}"
+    );
+    ok(harmonium(
+        d,
+        &["export", "pvr", "--format", "csv", "-o", "runs.csv"],
+    ));
     let csv = std::fs::read_to_string(d.join("runs.csv")).unwrap();
     assert_eq!(csv.lines().count(), 5, "header and 4 runs:\n{csv}");
     assert!(csv.lines().next().unwrap().contains("mlp.init"));
-    ok(harmonium(d, &["export", "pvr", "--format", "parquet", "--curves", "-o", "curves.parquet"]));
+    ok(harmonium(
+        d,
+        &[
+            "export",
+            "pvr",
+            "--format",
+            "parquet",
+            "--curves",
+            "-o",
+            "curves.parquet",
+        ],
+    ));
     let bytes = std::fs::read(d.join("curves.parquet")).unwrap();
     assert_eq!(&bytes[..4], b"PAR1");
 }

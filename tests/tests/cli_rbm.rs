@@ -23,11 +23,26 @@ async fn rbm_stage_records_curves_likelihoods_pictures_and_a_checkpoint() {
     let d = dir.path();
     std::fs::write(d.join("rbm.yaml"), RBM).unwrap();
     ok(harmonium(d, &["run", "rbm.yaml", "--no-progress"]));
-    let pool = SqlitePoolOptions::new().connect(&format!("sqlite://{}", d.join("h.db").display())).await.unwrap();
-    let finished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetch_one(&pool).await.unwrap();
+    let pool = SqlitePoolOptions::new()
+        .connect(&format!("sqlite://{}", d.join("h.db").display()))
+        .await
+        .unwrap();
+    let finished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE status = 'finished'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(finished, 2);
-    for key in ["recon_error", "free_energy_gap", "pseudo_loglik", "exact_loglik"] {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM metrics WHERE key = ?").bind(key).fetch_one(&pool).await.unwrap();
+    for key in [
+        "recon_error",
+        "free_energy_gap",
+        "pseudo_loglik",
+        "exact_loglik",
+    ] {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM metrics WHERE key = ?")
+            .bind(key)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(n, 4, "{key}: 2 runs × 2 epochs");
     }
     // With 16 hidden units the exact log-likelihood is known: the AIS figure must be close.
@@ -40,14 +55,31 @@ async fn rbm_stage_records_curves_likelihoods_pictures_and_a_checkpoint() {
     .unwrap();
     assert_eq!(rows.len(), 2);
     for (ais, exact) in rows {
-        assert!((ais - exact).abs() < 2.0, "AIS log Z {ais} vs exact {exact}");
+        assert!(
+            (ais - exact).abs() < 2.0,
+            "AIS log Z {ais} vs exact {exact}"
+        );
     }
-    let logprob: Vec<f64> = sqlx::query_scalar("SELECT value FROM latest_metrics WHERE key = 'test_logprob'").fetch_all(&pool).await.unwrap();
+    let logprob: Vec<f64> =
+        sqlx::query_scalar("SELECT value FROM latest_metrics WHERE key = 'test_logprob'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(logprob.len(), 2);
-    assert!(logprob.iter().all(|&l| l < 0.0 && l > -543.0), "{logprob:?} (−543 nats = uniform over 784 bits)");
-    let artifacts: Vec<(String, String)> = sqlx::query_as("SELECT kind, path FROM artifacts WHERE run_id = 1").fetch_all(&pool).await.unwrap();
+    assert!(
+        logprob.iter().all(|&l| l < 0.0 && l > -543.0),
+        "{logprob:?} (−543 nats = uniform over 784 bits)"
+    );
+    let artifacts: Vec<(String, String)> =
+        sqlx::query_as("SELECT kind, path FROM artifacts WHERE run_id = 1")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     for kind in ["filters", "reconstructions", "samples", "checkpoint"] {
-        let (_, path) = artifacts.iter().find(|(k, _)| k == kind).unwrap_or_else(|| panic!("no {kind} in {artifacts:?}"));
+        let (_, path) = artifacts
+            .iter()
+            .find(|(k, _)| k == kind)
+            .unwrap_or_else(|| panic!("no {kind} in {artifacts:?}"));
         let bytes = std::fs::read(d.join("artifacts").join(path)).unwrap();
         if kind == "checkpoint" {
             assert!(bytes.len() > 784 * 16 * 4);
@@ -57,5 +89,8 @@ async fn rbm_stage_records_curves_likelihoods_pictures_and_a_checkpoint() {
     }
     pool.close().await;
     let ls = stdout(&ok(harmonium(d, &["ls", "rbm-tiny"])));
-    assert!(ls.contains("test_logprob") && ls.contains("rbm.persistent"), "{ls}");
+    assert!(
+        ls.contains("test_logprob") && ls.contains("rbm.persistent"),
+        "{ls}"
+    );
 }

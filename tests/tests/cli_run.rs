@@ -15,7 +15,10 @@ sweep:
 ";
 
 async fn scalar(db: &std::path::Path, sql: &str) -> i64 {
-    let pool = SqlitePoolOptions::new().connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    let pool = SqlitePoolOptions::new()
+        .connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
     let v: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
     pool.close().await;
     v
@@ -28,28 +31,75 @@ async fn run_lands_every_trial_in_the_database_and_resumes() {
     std::fs::write(d.join("tiny.yaml"), TINY).unwrap();
     let out = ok(harmonium(d, &["run", "tiny.yaml", "--no-progress"]));
     let err = stderr(&out);
-    assert!(err.contains("2 trials (0 already finished, 2 to run)"), "{err}");
+    assert!(
+        err.contains("2 trials (0 already finished, 2 to run)"),
+        "{err}"
+    );
     let db = d.join("h.db");
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM experiments WHERE name = 'tiny'").await, 1);
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await, 2);
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM experiments WHERE name = 'tiny'").await,
+        1
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
+        2
+    );
     // 7 metrics per epoch × 2 epochs + 3 summary metrics, per run.
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM metrics").await, 2 * (7 * 2 + 3));
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM latest_metrics WHERE key = 'best_test_error'").await, 2);
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM params WHERE key = 'mlp.lr'").await, 2);
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM runs WHERE host <> '' AND started_at IS NOT NULL").await, 2);
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM metrics").await,
+        2 * (7 * 2 + 3)
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM latest_metrics WHERE key = 'best_test_error'"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM params WHERE key = 'mlp.lr'").await,
+        2
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM runs WHERE host <> '' AND started_at IS NOT NULL"
+        )
+        .await,
+        2
+    );
     let errors_ok = scalar(&db, "SELECT COUNT(*) FROM latest_metrics WHERE key = 'best_test_error' AND value > 0 AND value < 0.5").await;
-    assert_eq!(errors_ok, 2, "500 training digits give a test error well under 50%");
+    assert_eq!(
+        errors_ok, 2,
+        "500 training digits give a test error well under 50%"
+    );
 
     // Resume: the same file again runs nothing.
     let again = ok(harmonium(d, &["run", "tiny.yaml", "--no-progress"]));
-    assert!(stderr(&again).contains("2 already finished, 0 to run"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("2 already finished, 0 to run"),
+        "{}",
+        stderr(&again)
+    );
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM runs").await, 2);
 
     // ls and show read it back.
     let ls = stdout(&ok(harmonium(d, &["ls"])));
-    assert!(ls.contains("tiny") && ls.contains("finished") && ls.contains("best_test_error") && ls.contains("mlp.lr"), "{ls}");
+    assert!(
+        ls.contains("tiny")
+            && ls.contains("finished")
+            && ls.contains("best_test_error")
+            && ls.contains("mlp.lr"),
+        "{ls}"
+    );
     let show = stdout(&ok(harmonium(d, &["show", "1"])));
-    assert!(show.contains("status:   finished") && show.contains("lr: 0.1") && show.contains("best_valid_error"), "{show}");
+    assert!(
+        show.contains("status:   finished")
+            && show.contains("lr: 0.1")
+            && show.contains("best_valid_error"),
+        "{show}"
+    );
     let missing = harmonium(d, &["show", "99"]);
     assert!(!missing.status.success() && stderr(&missing).contains("no run with id 99"));
 }
@@ -58,15 +108,25 @@ async fn run_lands_every_trial_in_the_database_and_resumes() {
 async fn bad_files_are_refused_before_anything_runs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("typo.yaml"), TINY.replace("batch_size: 50", "batch_sise: 50")).unwrap();
+    std::fs::write(
+        d.join("typo.yaml"),
+        TINY.replace("batch_size: 50", "batch_sise: 50"),
+    )
+    .unwrap();
     let o = harmonium(d, &["run", "typo.yaml"]);
     assert!(!o.status.success());
     let e = stderr(&o);
-    assert!(e.contains("typo.yaml") && e.contains("batch_sise") && e.contains("line 5"), "{e}");
+    assert!(
+        e.contains("typo.yaml") && e.contains("batch_sise") && e.contains("line 5"),
+        "{e}"
+    );
     std::fs::write(d.join("path.yaml"), TINY.replace("mlp.lr:", "mlp.rate:")).unwrap();
     let e = stderr(&harmonium(d, &["run", "path.yaml"]));
     assert!(e.contains("'mlp.rate'") && e.contains("line 8"), "{e}");
-    assert!(!d.join("h.db").exists(), "nothing was written for a bad file");
+    assert!(
+        !d.join("h.db").exists(),
+        "nothing was written for a bad file"
+    );
     let e = stderr(&harmonium(d, &["run", "absent.yaml"]));
     assert!(e.contains("absent.yaml"), "{e}");
 }
@@ -80,13 +140,26 @@ async fn a_run_left_running_by_a_dead_process_is_marked_killed() {
     ok(harmonium(d, &["run", "one.yaml", "--no-progress"]));
     // Simulate a crash: the finished run becomes a half-done run of a process that is gone.
     let db = d.join("h.db");
-    let pool = SqlitePoolOptions::new().connect(&format!("sqlite://{}", db.display())).await.unwrap();
-    sqlx::query("UPDATE runs SET status = 'running', pid = 999999999").execute(&pool).await.unwrap();
+    let pool = SqlitePoolOptions::new()
+        .connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE runs SET status = 'running', pid = 999999999")
+        .execute(&pool)
+        .await
+        .unwrap();
     pool.close().await;
     let out = ok(harmonium(d, &["run", "one.yaml", "--no-progress"]));
     assert!(stderr(&out).contains("marked killed"), "{}", stderr(&out));
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'killed'").await, 1);
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await, 1, "the trial ran again");
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'killed'").await,
+        1
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
+        1,
+        "the trial ran again"
+    );
 }
 
 #[tokio::test]
@@ -108,16 +181,40 @@ async fn ctrl_c_marks_the_running_trial_killed_and_keeps_finished_ones() {
     let db = d.join("h.db");
     let t0 = std::time::Instant::now();
     loop {
-        assert!(t0.elapsed().as_secs() < 120, "the second trial never started");
+        assert!(
+            t0.elapsed().as_secs() < 120,
+            "the second trial never started"
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
         if db.exists() && scalar(&db, "SELECT COUNT(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.status = 'running' AND r.trial_index = 1").await > 0 {
             break;
         }
     }
-    std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await, 1);
-    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'killed' AND error LIKE '%Ctrl-C%'").await, 1);
-    assert!(scalar(&db, "SELECT COUNT(*) FROM metrics WHERE run_id = 2").await > 0, "metrics of the killed run are kept");
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
+        1
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM runs WHERE status = 'killed' AND error LIKE '%Ctrl-C%'"
+        )
+        .await,
+        1
+    );
+    assert!(
+        scalar(&db, "SELECT COUNT(*) FROM metrics WHERE run_id = 2").await > 0,
+        "metrics of the killed run are kept"
+    );
 }

@@ -26,20 +26,53 @@ async fn fsdd_run_on_three_speakers_records_frame_and_utterance_errors() {
     let d = dir.path();
     std::fs::write(d.join("fsdd.yaml"), FSDD).unwrap();
     ok(harmonium(d, &["run", "fsdd.yaml", "--no-progress"]));
-    let pool = SqlitePoolOptions::new().connect(&format!("sqlite://{}", d.join("h.db").display())).await.unwrap();
-    let finished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE status = 'finished'").fetch_one(&pool).await.unwrap();
+    let pool = SqlitePoolOptions::new()
+        .connect(&format!("sqlite://{}", d.join("h.db").display()))
+        .await
+        .unwrap();
+    let finished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE status = 'finished'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(finished, 2);
     // 4 repetitions × 10 digits of one test speaker: utterance error is a multiple of 1/40.
-    let errs: Vec<f64> = sqlx::query_scalar("SELECT value FROM latest_metrics WHERE key = 'test_utterance_error'").fetch_all(&pool).await.unwrap();
+    let errs: Vec<f64> =
+        sqlx::query_scalar("SELECT value FROM latest_metrics WHERE key = 'test_utterance_error'")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(errs.len(), 2);
     for e in errs {
-        assert!((0.0..=1.0).contains(&e) && ((e * 40.0) - (e * 40.0).round()).abs() < 1e-9, "{e}");
+        assert!(
+            (0.0..=1.0).contains(&e) && ((e * 40.0) - (e * 40.0).round()).abs() < 1e-9,
+            "{e}"
+        );
     }
-    let gaussian: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM metrics WHERE key = 'layer1/recon_error'").fetch_one(&pool).await.unwrap();
-    assert_eq!(gaussian, 1, "the Gaussian first layer of the pretrained run logs its curve");
+    let gaussian: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM metrics WHERE key = 'layer1/recon_error'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        gaussian, 1,
+        "the Gaussian first layer of the pretrained run logs its curve"
+    );
     pool.close().await;
     // The feature cache was written beside the data and is reused by a second experiment.
     assert_eq!(std::fs::read_dir(d.join("data/cache")).unwrap().count(), 1);
-    let table = stdout(&ok(harmonium(d, &["compare", "fsdd-tiny", "--group-by", "init", "--metric", "test_utterance_error"])));
-    assert!(table.contains("pretrained") && table.contains("random"), "{table}");
+    let table = stdout(&ok(harmonium(
+        d,
+        &[
+            "compare",
+            "fsdd-tiny",
+            "--group-by",
+            "init",
+            "--metric",
+            "test_utterance_error",
+        ],
+    )));
+    assert!(
+        table.contains("pretrained") && table.contains("random"),
+        "{table}"
+    );
 }

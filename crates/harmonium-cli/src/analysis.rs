@@ -12,21 +12,62 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 /// run, plus `run_id`, `status`, `seed`, `config_hash`, `started_at`, `finished_at`. A metric whose
 /// name equals a param key is prefixed with `metric:`.
 pub fn runs_frame(runs: &[RunRow]) -> PolarsResult<DataFrame> {
-    let params: BTreeSet<&str> = runs.iter().flat_map(|r| r.params.keys().map(String::as_str)).collect();
-    let metrics: BTreeSet<&str> = runs.iter().flat_map(|r| r.metrics.keys().map(String::as_str)).collect();
+    let params: BTreeSet<&str> = runs
+        .iter()
+        .flat_map(|r| r.params.keys().map(String::as_str))
+        .collect();
+    let metrics: BTreeSet<&str> = runs
+        .iter()
+        .flat_map(|r| r.metrics.keys().map(String::as_str))
+        .collect();
     let mut cols: Vec<Column> = vec![
-        Column::new("run_id".into(), runs.iter().map(|r| r.id).collect::<Vec<_>>()),
-        Column::new("status".into(), runs.iter().map(|r| r.status.as_str()).collect::<Vec<_>>()),
-        Column::new("config_hash".into(), runs.iter().map(|r| r.config_hash.as_str()).collect::<Vec<_>>()),
-        Column::new("started_at".into(), runs.iter().map(|r| r.started_at.clone()).collect::<Vec<_>>()),
-        Column::new("finished_at".into(), runs.iter().map(|r| r.finished_at.clone()).collect::<Vec<_>>()),
+        Column::new(
+            "run_id".into(),
+            runs.iter().map(|r| r.id).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "status".into(),
+            runs.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "config_hash".into(),
+            runs.iter()
+                .map(|r| r.config_hash.as_str())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "started_at".into(),
+            runs.iter()
+                .map(|r| r.started_at.clone())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "finished_at".into(),
+            runs.iter()
+                .map(|r| r.finished_at.clone())
+                .collect::<Vec<_>>(),
+        ),
     ];
     for p in &params {
-        cols.push(Column::new((*p).into(), runs.iter().map(|r| r.params.get(*p).cloned()).collect::<Vec<_>>()));
+        cols.push(Column::new(
+            (*p).into(),
+            runs.iter()
+                .map(|r| r.params.get(*p).cloned())
+                .collect::<Vec<_>>(),
+        ));
     }
     for m in &metrics {
-        let name = if params.contains(m) || ["run_id", "status"].contains(m) { format!("metric:{m}") } else { m.to_string() };
-        cols.push(Column::new(name.into(), runs.iter().map(|r| r.metrics.get(*m).copied().flatten()).collect::<Vec<_>>()));
+        let name = if params.contains(m) || ["run_id", "status"].contains(m) {
+            format!("metric:{m}")
+        } else {
+            m.to_string()
+        };
+        cols.push(Column::new(
+            name.into(),
+            runs.iter()
+                .map(|r| r.metrics.get(*m).copied().flatten())
+                .collect::<Vec<_>>(),
+        ));
     }
     DataFrame::new_infer_height(cols)
 }
@@ -44,7 +85,11 @@ pub fn resolve_param(df: &DataFrame, name: &str) -> Result<String, String> {
 }
 
 fn resolve(df: &DataFrame, name: &str, params_first: bool) -> Result<String, String> {
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let names: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     let suffix = format!(".{name}");
     if params_first && !name.contains('.') {
         let dotted: Vec<&String> = names.iter().filter(|n| n.ends_with(&suffix)).collect();
@@ -58,8 +103,17 @@ fn resolve(df: &DataFrame, name: &str, params_first: bool) -> Result<String, Str
     let hits: Vec<&String> = names.iter().filter(|n| n.ends_with(&suffix)).collect();
     match hits.as_slice() {
         [one] => Ok(one.to_string()),
-        [] => Err(format!("no column '{name}'; columns are: {}", names.join(", "))),
-        many => Err(format!("'{name}' is ambiguous: {}", many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))),
+        [] => Err(format!(
+            "no column '{name}'; columns are: {}",
+            names.join(", ")
+        )),
+        many => Err(format!(
+            "'{name}' is ambiguous: {}",
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 
@@ -78,7 +132,11 @@ pub struct GroupStats {
 
 /// Mean, std, n, min, max of `metric` per group of finished runs, groups in natural order
 /// (numbers numerically).
-pub fn group_stats(df: &DataFrame, group_by: &[String], metric: &str) -> PolarsResult<Vec<GroupStats>> {
+pub fn group_stats(
+    df: &DataFrame,
+    group_by: &[String],
+    metric: &str,
+) -> PolarsResult<Vec<GroupStats>> {
     let keys: Vec<Expr> = group_by.iter().map(|g| col(g.as_str())).collect();
     let m = || col(metric);
     let out = df
@@ -104,11 +162,19 @@ pub fn group_stats(df: &DataFrame, group_by: &[String], metric: &str) -> PolarsR
         })
     };
     let num = |c: &str, i: usize| -> PolarsResult<f64> {
-        Ok(out.column(c)?.cast(&DataType::Float64)?.f64()?.get(i).unwrap_or(f64::NAN))
+        Ok(out
+            .column(c)?
+            .cast(&DataType::Float64)?
+            .f64()?
+            .get(i)
+            .unwrap_or(f64::NAN))
     };
     for i in 0..out.height() {
         stats.push(GroupStats {
-            key: group_by.iter().map(|g| text(g, i)).collect::<PolarsResult<_>>()?,
+            key: group_by
+                .iter()
+                .map(|g| text(g, i))
+                .collect::<PolarsResult<_>>()?,
             n: num("n", i)? as usize,
             mean: num("mean", i)?,
             std: num("std", i)?,
@@ -161,7 +227,9 @@ pub fn welch_interval(a: &GroupStats, b: &GroupStats, level: f64) -> (f64, f64, 
         return (diff, diff, diff, f64::INFINITY);
     }
     let dof = (va + vb).powi(2) / (va * va / (a.n as f64 - 1.0) + vb * vb / (b.n as f64 - 1.0));
-    let t = StudentsT::new(0.0, 1.0, dof).expect("dof > 0").inverse_cdf(0.5 + level / 2.0);
+    let t = StudentsT::new(0.0, 1.0, dof)
+        .expect("dof > 0")
+        .inverse_cdf(0.5 + level / 2.0);
     (diff, diff - t * se, diff + t * se, dof)
 }
 
@@ -176,10 +244,20 @@ pub fn contrasts(stats: &[GroupStats], level: f64) -> Vec<Contrast> {
     let mut groups: Vec<(Vec<String>, Vec<&GroupStats>)> = by_rest.into_iter().collect();
     groups.sort_by(|x, y| natural_cmp(&x.0, &y.0));
     for (rest, members) in groups {
-        let Some((reference, others)) = members.split_first() else { continue };
+        let Some((reference, others)) = members.split_first() else {
+            continue;
+        };
         for o in others {
             let (diff, lo, hi, dof) = welch_interval(o, reference, level);
-            out.push(Contrast { within: rest.clone(), a: o.key[0].clone(), b: reference.key[0].clone(), diff, lo, hi, dof });
+            out.push(Contrast {
+                within: rest.clone(),
+                a: o.key[0].clone(),
+                b: reference.key[0].clone(),
+                diff,
+                lo,
+                hi,
+                dof,
+            });
         }
     }
     out
@@ -202,7 +280,11 @@ mod tests {
             started_at: None,
             finished_at: None,
             error: None,
-            params: [("dbn.init".to_string(), init.to_string()), ("dataset.train_size".to_string(), size.to_string())].into(),
+            params: [
+                ("dbn.init".to_string(), init.to_string()),
+                ("dataset.train_size".to_string(), size.to_string()),
+            ]
+            .into(),
             metrics: [("test_error".to_string(), err)].into(),
         }
     }
@@ -232,7 +314,10 @@ mod tests {
         assert_eq!(pre.key, vec!["pretrained", "1000"]);
         assert_eq!(pre.n, 3);
         assert!((pre.mean - 0.08).abs() < 1e-12);
-        assert!((pre.std - 0.01).abs() < 1e-12, "sample std of .08 .09 .07 is 0.01");
+        assert!(
+            (pre.std - 0.01).abs() < 1e-12,
+            "sample std of .08 .09 .07 is 0.01"
+        );
         assert_eq!((pre.min, pre.max), (0.07, 0.09));
         let rnd = &stats[1];
         assert_eq!(rnd.key, vec!["random", "1000"]);
@@ -244,12 +329,27 @@ mod tests {
 
     #[test]
     fn welch_interval_equals_a_hand_computation() {
-        let a = GroupStats { key: vec!["random".into()], n: 3, mean: 0.12, std: 0.02, min: 0.0, max: 0.0 };
-        let b = GroupStats { key: vec!["pretrained".into()], n: 3, mean: 0.08, std: 0.01, min: 0.0, max: 0.0 };
+        let a = GroupStats {
+            key: vec!["random".into()],
+            n: 3,
+            mean: 0.12,
+            std: 0.02,
+            min: 0.0,
+            max: 0.0,
+        };
+        let b = GroupStats {
+            key: vec!["pretrained".into()],
+            n: 3,
+            mean: 0.08,
+            std: 0.01,
+            min: 0.0,
+            max: 0.0,
+        };
         let (diff, lo, hi, dof) = welch_interval(&a, &b, 0.95);
         // se² = .0004/3 + .0001/3 = 1.6667e-4; dof = se⁴ / ((.0004/3)²/2 + (.0001/3)²/2) = 2.9412
         let se = (0.0005f64 / 3.0).sqrt();
-        let dof_hand = (0.0005f64 / 3.0).powi(2) / ((0.0004f64 / 3.0).powi(2) / 2.0 + (0.0001f64 / 3.0).powi(2) / 2.0);
+        let dof_hand = (0.0005f64 / 3.0).powi(2)
+            / ((0.0004f64 / 3.0).powi(2) / 2.0 + (0.0001f64 / 3.0).powi(2) / 2.0);
         assert!((dof - dof_hand).abs() < 1e-9 && (dof - 2.941176).abs() < 1e-5);
         // t quantile 0.975 at 2.941 dof = 3.2188 (numerical integration of the t density; tables
         // give 3.182 at 3 dof and 4.303 at 2).
@@ -261,10 +361,18 @@ mod tests {
     #[test]
     fn contrasts_compare_each_level_with_the_first_within_the_other_columns() {
         let df = table();
-        let stats = group_stats(&df, &["dbn.init".into(), "dataset.train_size".into()], "test_error").unwrap();
+        let stats = group_stats(
+            &df,
+            &["dbn.init".into(), "dataset.train_size".into()],
+            "test_error",
+        )
+        .unwrap();
         let c = contrasts(&stats, 0.95);
         assert_eq!(c.len(), 1, "only train_size 1000 has both inits");
-        assert_eq!((c[0].a.as_str(), c[0].b.as_str(), c[0].within.clone()), ("random", "pretrained", vec!["1000".to_string()]));
+        assert_eq!(
+            (c[0].a.as_str(), c[0].b.as_str(), c[0].within.clone()),
+            ("random", "pretrained", vec!["1000".to_string()])
+        );
         assert!((c[0].diff - 0.04).abs() < 1e-12);
         assert!(c[0].lo < 0.04 && c[0].hi > 0.04);
     }
@@ -272,7 +380,11 @@ mod tests {
     #[test]
     fn unknown_or_ambiguous_columns_are_reported() {
         let df = table();
-        assert!(resolve_column(&df, "depth").unwrap_err().contains("no column 'depth'"));
+        assert!(
+            resolve_column(&df, "depth")
+                .unwrap_err()
+                .contains("no column 'depth'")
+        );
         assert_eq!(resolve_column(&df, "test_error").unwrap(), "test_error");
     }
 }

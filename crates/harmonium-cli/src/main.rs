@@ -208,23 +208,50 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             table::ls(&store, experiment.as_deref(), limit).await?;
             Ok(0)
         }
-        Command::Serve { port, bind, artifacts_dir } => {
+        Command::Serve {
+            port,
+            bind,
+            artifacts_dir,
+        } => {
             let artifacts_dir = artifacts_dir.unwrap_or_else(|| default_artifacts_dir(&cli.db));
-            harmonium_web::serve(harmonium_web::ServeOptions { db: cli.db.clone(), bind, port, artifacts_dir }).await?;
+            harmonium_web::serve(harmonium_web::ServeOptions {
+                db: cli.db.clone(),
+                bind,
+                port,
+                artifacts_dir,
+            })
+            .await?;
             Ok(0)
         }
-        Command::Compare { experiment, group_by, metric, level } => {
+        Command::Compare {
+            experiment,
+            group_by,
+            metric,
+            level,
+        } => {
             let store = Store::open_existing(&cli.db).await?;
             report::compare(&store, &experiment, &group_by, metric.as_deref(), level).await?;
             Ok(0)
         }
-        Command::Export { experiment, format, curves, output } => {
+        Command::Export {
+            experiment,
+            format,
+            curves,
+            output,
+        } => {
             let store = Store::open_existing(&cli.db).await?;
             let path = report::export(&store, &experiment, format, curves, output).await?;
             eprintln!("wrote {}", path.display());
             Ok(0)
         }
-        Command::Bench { device, hidden, batch, examples, quick, data_dir } => {
+        Command::Bench {
+            device,
+            hidden,
+            batch,
+            examples,
+            quick,
+            data_dir,
+        } => {
             bench(&device, hidden, batch, examples, quick, &data_dir)?;
             Ok(0)
         }
@@ -252,8 +279,7 @@ async fn run(
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening {}", db.display()))?;
-    let artifacts_dir =
-        artifacts_dir.unwrap_or_else(|| default_artifacts_dir(db));
+    let artifacts_dir = artifacts_dir.unwrap_or_else(|| default_artifacts_dir(db));
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -311,22 +337,53 @@ fn default_artifacts_dir(db: &Path) -> PathBuf {
     db.parent().unwrap_or(Path::new(".")).join("artifacts")
 }
 
-fn bench(device: &str, hidden: usize, batch: usize, examples: usize, quick: bool, data_dir: &Path) -> Result<()> {
+fn bench(
+    device: &str,
+    hidden: usize,
+    batch: usize,
+    examples: usize,
+    quick: bool,
+    data_dir: &Path,
+) -> Result<()> {
     use harmonium_models::bench::rbm_epoch_bench;
     let device = harmonium_models::parse_device(device)?;
     let mnist = data_dir.join("mnist");
     if !mnist.join(harmonium_data::mnist::FILES[0].0).exists() {
-        harmonium_data::fetch_dataset("mnist", data_dir, harmonium_data::mirror_dir().as_deref(), &mut |l| eprintln!("{l}"))?;
+        harmonium_data::fetch_dataset(
+            "mnist",
+            data_dir,
+            harmonium_data::mirror_dir().as_deref(),
+            &mut |l| eprintln!("{l}"),
+        )?;
     }
-    let images = harmonium_data::mnist::read_images(&mnist.join(harmonium_data::mnist::FILES[0].0))?;
+    let images =
+        harmonium_data::mnist::read_images(&mnist.join(harmonium_data::mnist::FILES[0].0))?;
     let n = examples.clamp(1, images.count);
     let dim = images.rows * images.cols;
-    let pixels: Vec<f32> = images.pixels[..n * dim].iter().map(|&p| p as f32 / 255.0).collect();
-    let data = harmonium_models::data::matrix_to_tensor(&harmonium_data::Matrix::new(n, dim, pixels), &device);
-    println!("device {device:?}, {} threads", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    let runs: &[(usize, bool)] = if quick { &[(1, false)] } else { &[(1, false), (10, false), (1, true)] };
+    let pixels: Vec<f32> = images.pixels[..n * dim]
+        .iter()
+        .map(|&p| p as f32 / 255.0)
+        .collect();
+    let data = harmonium_models::data::matrix_to_tensor(
+        &harmonium_data::Matrix::new(n, dim, pixels),
+        &device,
+    );
+    println!(
+        "device {device:?}, {} threads",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    let runs: &[(usize, bool)] = if quick {
+        &[(1, false)]
+    } else {
+        &[(1, false), (10, false), (1, true)]
+    };
     for &(k, persistent) in runs {
-        println!("{}", rbm_epoch_bench(&device, data.clone(), hidden, batch, k, persistent));
+        println!(
+            "{}",
+            rbm_epoch_bench(&device, data.clone(), hidden, batch, k, persistent)
+        );
     }
     Ok(())
 }
@@ -335,9 +392,16 @@ fn bench(device: &str, hidden: usize, batch: usize, examples: usize, quick: bool
 fn dry(file: &Path) -> Result<i32> {
     let (exp, yaml) = load_experiment(file)?;
     let trials = harmonium_experiment::expand(&exp, &yaml).map_err(anyhow::Error::msg)?;
-    let stacks: std::collections::BTreeSet<String> =
-        trials.iter().filter_map(|t| harmonium_experiment::pipeline::stack_plan(t).map(|p| p.3)).collect();
-    println!("experiment '{}': {} trials, {} pretrained stacks", exp.name, trials.len(), stacks.len());
+    let stacks: std::collections::BTreeSet<String> = trials
+        .iter()
+        .filter_map(|t| harmonium_experiment::pipeline::stack_plan(t).map(|p| p.3))
+        .collect();
+    println!(
+        "experiment '{}': {} trials, {} pretrained stacks",
+        exp.name,
+        trials.len(),
+        stacks.len()
+    );
     for t in &trials {
         println!("{:>4}  {}  {}", t.index, t.hash, t.label());
     }

@@ -6,8 +6,13 @@ use anyhow::Result;
 use harmonium_store::{RunRow, Store};
 
 /// Metrics shown by `ls` when a run has them.
-const KEY_METRICS: [&str; 5] =
-    ["best_valid_error", "best_test_error", "test_utterance_error", "test_frame_error_39", "test_logprob"];
+const KEY_METRICS: [&str; 5] = [
+    "best_valid_error",
+    "best_test_error",
+    "test_utterance_error",
+    "test_frame_error_39",
+    "test_logprob",
+];
 
 /// `0.0123` → `1.23%` for error rates, plain otherwise.
 pub fn fmt_metric(key: &str, v: Option<f64>) -> String {

@@ -126,16 +126,26 @@ impl DatasetConfig {
             "mnist" => &[],
             "fsdd" => &["features", "split", "speakers", "repetitions"],
             "timit" => &["features", "path", "keep_glottal_stops", "train_speakers"],
-            other => return Err(format!("dataset.name: unknown dataset '{other}' (known: mnist, fsdd, timit)")),
+            other => {
+                return Err(format!(
+                    "dataset.name: unknown dataset '{other}' (known: mnist, fsdd, timit)"
+                ));
+            }
         };
         for (key, set) in speech_only {
             if set && !allowed.contains(&key) {
-                return Err(format!("dataset.{key} does not apply to dataset '{}'", self.name));
+                return Err(format!(
+                    "dataset.{key} does not apply to dataset '{}'",
+                    self.name
+                ));
             }
         }
         if self.name != "mnist" {
             if let Some((key, _)) = mnist_only.iter().find(|(_, set)| *set) {
-                return Err(format!("dataset.{key} applies to mnist only, not '{}'", self.name));
+                return Err(format!(
+                    "dataset.{key} applies to mnist only, not '{}'",
+                    self.name
+                ));
             }
         }
         Ok(())
@@ -158,7 +168,11 @@ impl DatasetConfig {
         let mut loaded = match self.name.as_str() {
             "mnist" => {
                 return with_fetch(&|| {
-                    Ok(Loaded { dataset: crate::mnist::load(&dir, self)?, utterances: None, scoring: Scoring::Plain })
+                    Ok(Loaded {
+                        dataset: crate::mnist::load(&dir, self)?,
+                        utterances: None,
+                        scoring: Scoring::Plain,
+                    })
                 });
             }
             "fsdd" => with_fetch(&|| {
@@ -168,7 +182,11 @@ impl DatasetConfig {
                     repetitions: self.repetitions,
                 };
                 let s = crate::fsdd::load(&dir, &cache, &cfg, &features)?;
-                Ok(Loaded { dataset: s.dataset, utterances: Some([s.train, s.valid, s.test]), scoring: Scoring::Plain })
+                Ok(Loaded {
+                    dataset: s.dataset,
+                    utterances: Some([s.train, s.valid, s.test]),
+                    scoring: Scoring::Plain,
+                })
             })?,
             _ => {
                 let cfg = TimitConfig {
@@ -176,7 +194,11 @@ impl DatasetConfig {
                     train_speakers: self.train_speakers,
                 };
                 let s = crate::timit::load(self.path.as_deref(), &cache, &cfg, &features)?;
-                Loaded { dataset: s.dataset, utterances: Some([s.train, s.valid, s.test]), scoring: Scoring::Timit39 }
+                Loaded {
+                    dataset: s.dataset,
+                    utterances: Some([s.train, s.valid, s.test]),
+                    scoring: Scoring::Timit39,
+                }
             }
         };
         self.subset_speech(&mut loaded)?;
@@ -189,7 +211,9 @@ impl DatasetConfig {
         if let Some(k) = self.train_size {
             let n = ds.train.len();
             if k == 0 || k > n {
-                return Err(DataError::Config(format!("train_size {k} must be between 1 and {n} (training frames)")));
+                return Err(DataError::Config(format!(
+                    "train_size {k} must be between 1 and {n} (training frames)"
+                )));
             }
             let mut idx: Vec<usize> = (0..n).collect();
             idx.shuffle(&mut ChaCha8Rng::seed_from_u64(self.seed));
@@ -203,7 +227,9 @@ impl DatasetConfig {
         if let Some(k) = self.test_size {
             let n = ds.test.len();
             if k == 0 || k > n {
-                return Err(DataError::Config(format!("test_size {k} must be between 1 and {n} (test frames)")));
+                return Err(DataError::Config(format!(
+                    "test_size {k} must be between 1 and {n} (test frames)"
+                )));
             }
             ds.test = ds.test.select(&(0..k).collect::<Vec<_>>());
             if let Some(u) = &mut loaded.utterances {
@@ -222,14 +248,23 @@ mod tests {
     fn keys_of_another_dataset_are_refused() {
         let mut c = DatasetConfig::mnist();
         c.repetitions = Some(2);
-        assert!(c.validate().unwrap_err().contains("dataset.repetitions does not apply to dataset 'mnist'"));
-        let mut c: DatasetConfig = serde_json::from_str(r#"{"name":"fsdd","binarize":"threshold"}"#).unwrap();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .contains("dataset.repetitions does not apply to dataset 'mnist'")
+        );
+        let mut c: DatasetConfig =
+            serde_json::from_str(r#"{"name":"fsdd","binarize":"threshold"}"#).unwrap();
         assert!(c.validate().unwrap_err().contains("mnist only"));
         c.binarize = Binarize::None;
         c.path = Some("x".into());
         assert!(c.validate().is_err());
         let c: DatasetConfig = serde_json::from_str(r#"{"name":"cifar"}"#).unwrap();
-        assert!(c.validate().unwrap_err().contains("known: mnist, fsdd, timit"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .contains("known: mnist, fsdd, timit")
+        );
     }
 
     #[test]
@@ -243,7 +278,10 @@ mod tests {
 
     #[test]
     fn fsdd_loads_with_utterances_and_a_frame_subset() {
-        assert!(crate::mirror_dir().is_some(), "set HARMONIUM_DATA_MIRROR to run the data tests");
+        assert!(
+            crate::mirror_dir().is_some(),
+            "set HARMONIUM_DATA_MIRROR to run the data tests"
+        );
         let data = tempfile::tempdir().unwrap();
         let c: DatasetConfig = serde_json::from_str(
             r#"{"name":"fsdd","speakers":["george","jackson","lucas"],"repetitions":2,
@@ -255,7 +293,11 @@ mod tests {
         assert_eq!(loaded.dataset.train.len(), 100);
         assert_eq!(u[0].utterance_of_frame.len(), 100);
         assert_eq!(u[2].utterance_of_frame.len(), loaded.dataset.test.len());
-        assert_eq!(u[2].labels.len(), 20, "2 repetitions × 10 digits of the test speaker");
+        assert_eq!(
+            u[2].labels.len(),
+            20,
+            "2 repetitions × 10 digits of the test speaker"
+        );
         assert_eq!(loaded.dataset.classes, 10);
     }
 }

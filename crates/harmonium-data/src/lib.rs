@@ -21,9 +21,9 @@ pub mod wav;
 
 use std::path::PathBuf;
 
+pub use dataset::{DatasetConfig, Loaded, Scoring};
 pub use fetch::{FetchReport, fetch_dataset};
 pub use fsdd::FsddConfig;
-pub use dataset::{DatasetConfig, Loaded, Scoring};
 pub use mnist::Binarize;
 pub use speech::{SpeechConfig, SpeechDataset, Utterances, utterance_decisions};
 pub use timit::TimitConfig;

@@ -40,8 +40,15 @@ struct Recorder<'a> {
 impl EventSink for Recorder<'_> {
     fn emit(&mut self, event: Event) {
         match &event {
-            Event::Metric { key, step, value } => self.rec.metrics.push((key.clone(), *step, *value)),
-            Event::Artifact { kind, name, step, bytes } if kind != "checkpoint" => {
+            Event::Metric { key, step, value } => {
+                self.rec.metrics.push((key.clone(), *step, *value))
+            }
+            Event::Artifact {
+                kind,
+                name,
+                step,
+                bytes,
+            } if kind != "checkpoint" => {
                 self.rec.artifacts.push((kind.clone(), name.clone(), *step));
                 self.pictures.push((name.clone(), bytes.clone()));
             }
@@ -63,7 +70,10 @@ pub struct StageCache {
 
 impl StageCache {
     pub fn new(dir: PathBuf) -> Self {
-        Self { dir, locks: Mutex::default() }
+        Self {
+            dir,
+            locks: Mutex::default(),
+        }
     }
 
     fn entry(&self, key: &str) -> PathBuf {
@@ -83,7 +93,13 @@ impl StageCache {
         sink: &mut dyn EventSink,
         train: impl FnOnce(&mut dyn EventSink) -> Result<Dbn, String>,
     ) -> Result<(Dbn, bool), String> {
-        let lock = self.locks.lock().unwrap_or_else(|e| e.into_inner()).entry(key.to_string()).or_default().clone();
+        let lock = self
+            .locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_string())
+            .or_default()
+            .clone();
         let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
         let dir = self.entry(key);
         if self.contains(key) {
@@ -96,16 +112,29 @@ impl StageCache {
                 }
             }
         }
-        let mut rec = Recorder { inner: sink, rec: Recorded { metrics: Vec::new(), artifacts: Vec::new() }, pictures: Vec::new() };
+        let mut rec = Recorder {
+            inner: sink,
+            rec: Recorded {
+                metrics: Vec::new(),
+                artifacts: Vec::new(),
+            },
+            pictures: Vec::new(),
+        };
         let dbn = train(&mut rec)?;
         if rec.inner.keep_going() {
-            store(&dir, &dbn, &rec.rec, &rec.pictures).map_err(|e| format!("stage cache {}: {e}", dir.display()))?;
+            store(&dir, &dbn, &rec.rec, &rec.pictures)
+                .map_err(|e| format!("stage cache {}: {e}", dir.display()))?;
         }
         Ok((dbn, false))
     }
 }
 
-fn store(dir: &Path, dbn: &Dbn, rec: &Recorded, pictures: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+fn store(
+    dir: &Path,
+    dbn: &Dbn,
+    rec: &Recorded,
+    pictures: &[(String, Vec<u8>)],
+) -> std::io::Result<()> {
     let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
@@ -115,14 +144,19 @@ fn store(dir: &Path, dbn: &Dbn, rec: &Recorded, pictures: &[(String, Vec<u8>)]) 
     for (name, bytes) in pictures {
         std::fs::write(tmp.join(name), bytes)?;
     }
-    std::fs::write(tmp.join("metrics.json"), serde_json::to_vec(rec).expect("json"))?;
+    std::fs::write(
+        tmp.join("metrics.json"),
+        serde_json::to_vec(rec).expect("json"),
+    )?;
     let _ = std::fs::remove_dir_all(dir);
     std::fs::rename(&tmp, dir)
 }
 
 fn load(dir: &Path, device: &Device, sink: &mut dyn EventSink) -> Result<Dbn, String> {
-    let rec: Recorded = serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).map_err(|e| e.to_string())?)
-        .map_err(|e| e.to_string())?;
+    let rec: Recorded = serde_json::from_slice(
+        &std::fs::read(dir.join("metrics.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
     let mut files = Vec::new();
     while let Ok(b) = std::fs::read(dir.join(format!("layer{}.safetensors", files.len() + 1))) {
         files.push(b);
@@ -133,7 +167,12 @@ fn load(dir: &Path, device: &Device, sink: &mut dyn EventSink) -> Result<Dbn, St
     }
     for (kind, name, step) in rec.artifacts {
         if let Ok(bytes) = std::fs::read(dir.join(&name)) {
-            sink.emit(Event::Artifact { kind, name, step, bytes });
+            sink.emit(Event::Artifact {
+                kind,
+                name,
+                step,
+                bytes,
+            });
         }
     }
     Ok(dbn)

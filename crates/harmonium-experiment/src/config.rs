@@ -174,14 +174,18 @@ impl TrialConfig {
         if let Some(m) = &self.mlp {
             m.validate().map_err(|e| format!("mlp: {e}"))?;
             if m.init == Init::Pretrained {
-                let p = self.pretrain.as_ref().ok_or("mlp.init: pretrained needs a `pretrain:` section")?;
+                let p = self
+                    .pretrain
+                    .as_ref()
+                    .ok_or("mlp.init: pretrained needs a `pretrain:` section")?;
                 p.layer_configs(&m.hidden, Some((28, 28)))?;
             }
         } else if self.pretrain.is_some() {
-            return Err("`pretrain:` pretrains the hidden layers of `mlp:`, which is missing".into());
+            return Err(
+                "`pretrain:` pretrains the hidden layers of `mlp:`, which is missing".into(),
+            );
         }
         self.dataset.validate()
-
     }
 }
 

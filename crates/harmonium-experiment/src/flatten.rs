@@ -57,7 +57,10 @@ pub fn set_path(
             match (map.get_mut(&key), value) {
                 (Some(serde_yaml::Value::Mapping(existing)), serde_yaml::Value::Mapping(over)) => {
                     for (k, v) in over {
-                        let sub = k.as_str().map(str::to_string).ok_or_else(|| format!("'{path}': keys must be text"))?;
+                        let sub = k
+                            .as_str()
+                            .map(str::to_string)
+                            .ok_or_else(|| format!("'{path}': keys must be text"))?;
                         let mut node = serde_yaml::Value::Mapping(std::mem::take(existing));
                         set_path(&mut node, &sub, v)?;
                         if let serde_yaml::Value::Mapping(m) = node {
@@ -97,11 +100,15 @@ mod tests {
 
     #[test]
     fn a_mapping_value_merges_into_a_section() {
-        let mut v: serde_yaml::Value = serde_yaml::from_str("rbm: {cd_k: 1, epochs: 5, momentum: {start: 0.5}}").unwrap();
-        let over: serde_yaml::Value = serde_yaml::from_str("{cd_k: 3, persistent: true, momentum: {final: 0.8}}").unwrap();
+        let mut v: serde_yaml::Value =
+            serde_yaml::from_str("rbm: {cd_k: 1, epochs: 5, momentum: {start: 0.5}}").unwrap();
+        let over: serde_yaml::Value =
+            serde_yaml::from_str("{cd_k: 3, persistent: true, momentum: {final: 0.8}}").unwrap();
         set_path(&mut v, "rbm", over).unwrap();
-        let want: serde_yaml::Value =
-            serde_yaml::from_str("rbm: {cd_k: 3, epochs: 5, momentum: {start: 0.5, final: 0.8}, persistent: true}").unwrap();
+        let want: serde_yaml::Value = serde_yaml::from_str(
+            "rbm: {cd_k: 3, epochs: 5, momentum: {start: 0.5, final: 0.8}, persistent: true}",
+        )
+        .unwrap();
         assert_eq!(v, want);
     }
 

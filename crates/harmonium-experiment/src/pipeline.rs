@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use burn::tensor::Device;
+use harmonium_data::timit_phones::fold_39;
+use harmonium_data::utterance_decisions;
 use harmonium_data::{Dataset, DatasetConfig, Loaded, Scoring};
 use harmonium_models::data::{Labelled, matrix_to_tensor};
 use harmonium_models::dbn::{Dbn, PassUp};
 use harmonium_models::eval::metrics::mean_free_energy;
-use harmonium_data::timit_phones::fold_39;
-use harmonium_data::utterance_decisions;
 use harmonium_models::mlp::{self, Activation, Init, Mlp};
 use harmonium_models::rbm::{Rbm, RbmConfig};
 use harmonium_models::{EventSink, parse_device};
@@ -78,15 +78,24 @@ pub fn stack_plan(trial: &Trial) -> Option<(DatasetConfig, Vec<RbmConfig>, PassU
     }
     let image = (data.name == "mnist").then_some((28, 28));
     let layers = p.layer_configs(&m.hidden, image).ok()?;
-    let key = stage_key(&serde_json::json!({"data": data, "layers": layers, "pass_up": p.pass_up, "seed": trial.seed}));
+    let key = stage_key(
+        &serde_json::json!({"data": data, "layers": layers, "pass_up": p.pass_up, "seed": trial.seed}),
+    );
     Some((data, layers, p.pass_up, key))
 }
 
 /// Runs every stage of one trial.
-pub fn run_trial(trial: &Trial, shared: &Shared, sink: &mut dyn EventSink) -> Result<(), TrialError> {
+pub fn run_trial(
+    trial: &Trial,
+    shared: &Shared,
+    sink: &mut dyn EventSink,
+) -> Result<(), TrialError> {
     let cfg = &trial.config;
     let device = parse_device(&cfg.device).map_err(|e| fail(format!("device: {e}")))?;
-    let loaded = shared.data.get(&cfg.dataset).map_err(|e| fail(format!("dataset: {e}")))?;
+    let loaded = shared
+        .data
+        .get(&cfg.dataset)
+        .map_err(|e| fail(format!("dataset: {e}")))?;
     let ds = &loaded.dataset;
     device.seed(trial.seed);
 
@@ -103,18 +112,37 @@ pub fn run_trial(trial: &Trial, shared: &Shared, sink: &mut dyn EventSink) -> Re
             }
             Init::Pretrained => {
                 let dbn = pretrained_stack(trial, shared, &device, sink)?;
-                Mlp::from_layers(dbn.mlp_layers(), ds.classes, mcfg.init_std, trial.seed, &device)
+                Mlp::from_layers(
+                    dbn.mlp_layers(),
+                    ds.classes,
+                    mcfg.init_std,
+                    trial.seed,
+                    &device,
+                )
             }
         };
         let train = Labelled::from_split(&ds.train, &device);
         let valid = Labelled::from_split(&ds.valid, &device);
         let test = Labelled::from_split(&ds.test, &device);
-        let splits = mlp::Splits { train: &train, valid: &valid, test: &test };
-        let (best, summary) = mlp::train(model, &splits, mcfg, trial.seed, "mlp", sink).map_err(fail)?;
+        let splits = mlp::Splits {
+            train: &train,
+            valid: &valid,
+            test: &test,
+        };
+        let (best, summary) =
+            mlp::train(model, &splits, mcfg, trial.seed, "mlp", sink).map_err(fail)?;
         if summary.interrupted {
             return Err(TrialError::Interrupted);
         }
-        speech_scores(&loaded, &best, mcfg.activation, &valid, &test, summary.epochs_run as u64, sink);
+        speech_scores(
+            &loaded,
+            &best,
+            mcfg.activation,
+            &valid,
+            &test,
+            summary.epochs_run as u64,
+            sink,
+        );
     }
     if !sink.keep_going() {
         return Err(TrialError::Interrupted);
@@ -123,7 +151,13 @@ pub fn run_trial(trial: &Trial, shared: &Shared, sink: &mut dyn EventSink) -> Re
 }
 
 /// A single RBM on the training inputs; the test log-probability from its AIS estimate of log Z.
-fn rbm_stage(cfg: &RbmConfig, ds: &Dataset, device: &Device, seed: u64, sink: &mut dyn EventSink) -> Result<(), TrialError> {
+fn rbm_stage(
+    cfg: &RbmConfig,
+    ds: &Dataset,
+    device: &Device,
+    seed: u64,
+    sink: &mut dyn EventSink,
+) -> Result<(), TrialError> {
     let mut cfg = cfg.clone();
     if cfg.eval.picture_shape.is_none() {
         cfg.eval.picture_shape = ds.image_shape.map(|(r, c)| [r, c]);
@@ -134,7 +168,13 @@ fn rbm_stage(cfg: &RbmConfig, ds: &Dataset, device: &Device, seed: u64, sink: &m
     if summary.stopped_early {
         return Err(TrialError::Interrupted);
     }
-    let last = |k: &str| summary.final_metrics.iter().find(|(key, _)| key == k).map(|(_, v)| *v);
+    let last = |k: &str| {
+        summary
+            .final_metrics
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| *v)
+    };
     if let Some(log_z) = last("ais_log_z") {
         let test = matrix_to_tensor(&ds.test.x, device);
         let free_energy = mean_free_energy(&rbm, &test);
@@ -151,16 +191,22 @@ fn rbm_stage(cfg: &RbmConfig, ds: &Dataset, device: &Device, seed: u64, sink: &m
 }
 
 /// The trial's pretrained stack, from the stage cache or trained now (and cached).
-fn pretrained_stack(trial: &Trial, shared: &Shared, device: &Device, sink: &mut dyn EventSink) -> Result<Dbn, TrialError> {
-    let (data_cfg, layers, pass_up, key) =
-        stack_plan(trial).ok_or_else(|| fail("mlp.init: pretrained needs a valid `pretrain:` section"))?;
+fn pretrained_stack(
+    trial: &Trial,
+    shared: &Shared,
+    device: &Device,
+    sink: &mut dyn EventSink,
+) -> Result<Dbn, TrialError> {
+    let (data_cfg, layers, pass_up, key) = stack_plan(trial)
+        .ok_or_else(|| fail("mlp.init: pretrained needs a valid `pretrain:` section"))?;
     let (dbn, cached) = shared
         .stages
         .stack(&key, device, sink, |sink| {
             let loaded = shared.data.get(&data_cfg)?;
             let x = matrix_to_tensor(&loaded.dataset.train.x, device);
             let valid = matrix_to_tensor(&loaded.dataset.valid.x, device);
-            Dbn::pretrain(&x, Some(&valid), &layers, pass_up, sink, trial.seed).map_err(|e| e.to_string())
+            Dbn::pretrain(&x, Some(&valid), &layers, pass_up, sink, trial.seed)
+                .map_err(|e| e.to_string())
         })
         .map_err(|e| fail(format!("pretraining: {e}")))?;
     if !sink.keep_going() {
@@ -172,27 +218,59 @@ fn pretrained_stack(trial: &Trial, shared: &Shared, device: &Device, sink: &mut 
 
 /// Speech: utterance error (frame log-probabilities summed over each utterance) and, for TIMIT,
 /// frame error on the 39 folded phone classes, of the best-validation model.
-fn speech_scores(loaded: &Loaded, model: &Mlp, activation: Activation, valid: &Labelled, test: &Labelled, step: u64, sink: &mut dyn EventSink) {
-    let Some(utts) = &loaded.utterances else { return };
+fn speech_scores(
+    loaded: &Loaded,
+    model: &Mlp,
+    activation: Activation,
+    valid: &Labelled,
+    test: &Labelled,
+    step: u64,
+    sink: &mut dyn EventSink,
+) {
+    let Some(utts) = &loaded.utterances else {
+        return;
+    };
     let classes = loaded.dataset.classes;
-    for (name, data, split, utt) in [("valid", valid, &loaded.dataset.valid, &utts[1]), ("test", test, &loaded.dataset.test, &utts[2])] {
+    for (name, data, split, utt) in [
+        ("valid", valid, &loaded.dataset.valid, &utts[1]),
+        ("test", test, &loaded.dataset.test, &utts[2]),
+    ] {
         let logp = mlp::log_probabilities(model, data, activation);
         if loaded.scoring == Scoring::Timit39 {
             let (mut wrong, mut scored) = (0usize, 0usize);
             for (row, &label) in split.y.iter().enumerate() {
-                let Some(truth) = fold_39(label) else { continue };
+                let Some(truth) = fold_39(label) else {
+                    continue;
+                };
                 let p = &logp[row * classes..(row + 1) * classes];
-                let guess = p.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i as u32).unwrap_or(0);
+                let guess = p
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map(|(i, _)| i as u32)
+                    .unwrap_or(0);
                 scored += 1;
                 wrong += (fold_39(guess) != Some(truth)) as usize;
             }
-            sink.metric(&format!("{name}_frame_error_39"), step, wrong as f64 / scored.max(1) as f64);
+            sink.metric(
+                &format!("{name}_frame_error_39"),
+                step,
+                wrong as f64 / scored.max(1) as f64,
+            );
         }
         if !utt.labels.is_empty() && utt.utterance_of_frame.len() == split.len() {
             let decisions = utterance_decisions(&logp, &utt.utterance_of_frame, classes);
-            let present: std::collections::BTreeSet<u32> = utt.utterance_of_frame.iter().copied().collect();
-            let wrong = present.iter().filter(|&&u| decisions[u as usize] != utt.labels[u as usize]).count();
-            sink.metric(&format!("{name}_utterance_error"), step, wrong as f64 / present.len().max(1) as f64);
+            let present: std::collections::BTreeSet<u32> =
+                utt.utterance_of_frame.iter().copied().collect();
+            let wrong = present
+                .iter()
+                .filter(|&&u| decisions[u as usize] != utt.labels[u as usize])
+                .count();
+            sink.metric(
+                &format!("{name}_utterance_error"),
+                step,
+                wrong as f64 / present.len().max(1) as f64,
+            );
         }
     }
 }

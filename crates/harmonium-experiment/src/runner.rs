@@ -15,8 +15,8 @@ use harmonium_models::{Event, EventSink};
 use harmonium_store::{NewRun, Store, Writer, WriterHandle};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::config::{Experiment, flat_params, to_json};
 use crate::cache::StageCache;
+use crate::config::{Experiment, flat_params, to_json};
 use crate::pipeline::{DataCache, Shared, TrialError, run_trial, stack_plan};
 use crate::sweep::{Goal, Trial, expand};
 
@@ -189,12 +189,20 @@ pub async fn run_experiment(
         }
     };
     let stages = StageCache::new(opts.cache_dir.clone());
-    let stacks: std::collections::BTreeSet<String> = todo.iter().filter_map(|t| stack_plan(t).map(|p| p.3)).collect();
+    let stacks: std::collections::BTreeSet<String> = todo
+        .iter()
+        .filter_map(|t| stack_plan(t).map(|p| p.3))
+        .collect();
     let cached = stacks.iter().filter(|k| stages.contains(k)).count();
     let stack_note = if stacks.is_empty() {
         String::new()
     } else {
-        format!("; {} pretrained stacks needed ({} cached, {} to train)", stacks.len(), cached, stacks.len() - cached)
+        format!(
+            "; {} pretrained stacks needed ({} cached, {} to train)",
+            stacks.len(),
+            cached,
+            stacks.len() - cached
+        )
     };
     say(
         &mp,
@@ -247,7 +255,10 @@ pub async fn run_experiment(
     );
     overall.set_prefix(exp.name.clone());
     let queue = Arc::new(Mutex::new(queue));
-    let data = Arc::new(Shared { data: DataCache::new(opts.data_dir.clone()), stages });
+    let data = Arc::new(Shared {
+        data: DataCache::new(opts.data_dir.clone()),
+        stages,
+    });
     let results = Arc::new(Mutex::new(Vec::new()));
     let report_key = metric
         .map(|m| m.name)

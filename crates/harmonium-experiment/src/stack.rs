@@ -66,15 +66,26 @@ fn merge(base: &mut Value, over: &Value) {
 
 impl PretrainConfig {
     /// The RBM configuration of each layer of a stack with these hidden sizes.
-    pub fn layer_configs(&self, hidden: &[usize], image_shape: Option<(usize, usize)>) -> Result<Vec<RbmConfig>, String> {
+    pub fn layer_configs(
+        &self,
+        hidden: &[usize],
+        image_shape: Option<(usize, usize)>,
+    ) -> Result<Vec<RbmConfig>, String> {
         if self.layers.len() > hidden.len() {
-            return Err(format!("pretrain.layers has {} entries but mlp.hidden has {} layers", self.layers.len(), hidden.len()));
+            return Err(format!(
+                "pretrain.layers has {} entries but mlp.hidden has {} layers",
+                self.layers.len(),
+                hidden.len()
+            ));
         }
         if !self.rbm.is_object() {
             return Err("pretrain.rbm must be a mapping of rbm settings".into());
         }
-        if self.rbm.get("hidden").is_some() || self.layers.iter().any(|l| l.get("hidden").is_some()) {
-            return Err("pretrain: layer sizes come from mlp.hidden; remove `hidden` from pretrain".into());
+        if self.rbm.get("hidden").is_some() || self.layers.iter().any(|l| l.get("hidden").is_some())
+        {
+            return Err(
+                "pretrain: layer sizes come from mlp.hidden; remove `hidden` from pretrain".into(),
+            );
         }
         let mut defaults = serde_json::to_value(RbmConfig::default()).expect("json");
         defaults["eval"]["ais"] = Value::Null;
@@ -92,7 +103,9 @@ impl PretrainConfig {
                 merge(&mut v, &self.rbm);
                 let at = if let Some(over) = self.layers.get(i) {
                     if !over.is_object() && !over.is_null() {
-                        return Err(format!("pretrain.layers[{i}] must be a mapping of rbm settings"));
+                        return Err(format!(
+                            "pretrain.layers[{i}] must be a mapping of rbm settings"
+                        ));
                     }
                     merge(&mut v, over);
                     format!("pretrain.layers[{i}] over pretrain.rbm")
@@ -118,25 +131,47 @@ mod tests {
 
     #[test]
     fn layers_take_the_shared_block_then_their_overrides() {
-        let p = cfg("rbm: {epochs: 3, lr: 0.1, momentum: {final: 0.8}}\nlayers: [{}, {lr: 0.01}]\n");
+        let p =
+            cfg("rbm: {epochs: 3, lr: 0.1, momentum: {final: 0.8}}\nlayers: [{}, {lr: 0.01}]\n");
         let layers = p.layer_configs(&[20, 10, 5], Some((28, 28))).unwrap();
-        assert_eq!(layers.iter().map(|l| l.hidden).collect::<Vec<_>>(), vec![20, 10, 5]);
-        assert_eq!(layers.iter().map(|l| l.lr).collect::<Vec<_>>(), vec![0.1, 0.01, 0.1]);
-        assert!(layers.iter().all(|l| l.epochs == 3 && l.momentum.r#final == 0.8 && l.momentum.start == 0.5));
-        assert!(layers.iter().all(|l| l.eval.ais.is_none()), "no AIS while stacking unless asked");
+        assert_eq!(
+            layers.iter().map(|l| l.hidden).collect::<Vec<_>>(),
+            vec![20, 10, 5]
+        );
+        assert_eq!(
+            layers.iter().map(|l| l.lr).collect::<Vec<_>>(),
+            vec![0.1, 0.01, 0.1]
+        );
+        assert!(
+            layers
+                .iter()
+                .all(|l| l.epochs == 3 && l.momentum.r#final == 0.8 && l.momentum.start == 0.5)
+        );
+        assert!(
+            layers.iter().all(|l| l.eval.ais.is_none()),
+            "no AIS while stacking unless asked"
+        );
         assert_eq!(layers[0].eval.picture_shape, Some([28, 28]));
         assert_eq!(layers[1].eval.picture_shape, None);
     }
 
     #[test]
     fn typos_and_sizes_in_pretrain_are_errors() {
-        let e = cfg("rbm: {lrr: 0.1}").layer_configs(&[10], None).unwrap_err();
+        let e = cfg("rbm: {lrr: 0.1}")
+            .layer_configs(&[10], None)
+            .unwrap_err();
         assert!(e.contains("pretrain.rbm") && e.contains("lrr"), "{e}");
-        let e = cfg("layers: [{}, {cd_k: x}]").layer_configs(&[10, 5], None).unwrap_err();
+        let e = cfg("layers: [{}, {cd_k: x}]")
+            .layer_configs(&[10, 5], None)
+            .unwrap_err();
         assert!(e.contains("pretrain.layers[1]"), "{e}");
-        let e = cfg("layers: [{}, {}, {}]").layer_configs(&[10, 5], None).unwrap_err();
+        let e = cfg("layers: [{}, {}, {}]")
+            .layer_configs(&[10, 5], None)
+            .unwrap_err();
         assert!(e.contains("3 entries"), "{e}");
-        let e = cfg("rbm: {hidden: 3}").layer_configs(&[10], None).unwrap_err();
+        let e = cfg("rbm: {hidden: 3}")
+            .layer_configs(&[10], None)
+            .unwrap_err();
         assert!(e.contains("mlp.hidden"), "{e}");
     }
 }

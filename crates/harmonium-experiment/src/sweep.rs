@@ -118,7 +118,9 @@ impl Space {
                     "choice" => match get("values") {
                         Some(Y::Sequence(vs)) if !vs.is_empty() => Space::Values(vs.clone()),
                         _ => {
-                            return Err(format!("'{path}': choice needs a non-empty `values` list"));
+                            return Err(format!(
+                                "'{path}': choice needs a non-empty `values` list"
+                            ));
                         }
                     },
                     other => {

@@ -172,27 +172,49 @@ pretrain:
 
 fn stack_keys(text: &str) -> Vec<Option<String>> {
     let exp = parse_experiment(text, "x").unwrap();
-    expand(&exp, text).unwrap().iter().map(|t| crate::pipeline::stack_plan(t).map(|p| p.3)).collect()
+    expand(&exp, text)
+        .unwrap()
+        .iter()
+        .map(|t| crate::pipeline::stack_plan(t).map(|p| p.3))
+        .collect()
 }
 
 #[test]
 fn stage_cache_key_ignores_fine_tuning_and_follows_pretraining() {
-    let keys = stack_keys(&format!("{DBN}sweep:\n  parameters:\n    mlp.lr: [0.1, 0.2]\n    mlp.epochs: [1, 3]\n"));
-    assert!(keys.iter().all(|k| k.is_some() && *k == keys[0]), "{keys:?}");
-    let keys = stack_keys(&format!("{DBN}sweep:\n  parameters:\n    pretrain.rbm.lr: [0.05, 0.01]\n"));
+    let keys = stack_keys(&format!(
+        "{DBN}sweep:\n  parameters:\n    mlp.lr: [0.1, 0.2]\n    mlp.epochs: [1, 3]\n"
+    ));
+    assert!(
+        keys.iter().all(|k| k.is_some() && *k == keys[0]),
+        "{keys:?}"
+    );
+    let keys = stack_keys(&format!(
+        "{DBN}sweep:\n  parameters:\n    pretrain.rbm.lr: [0.05, 0.01]\n"
+    ));
     assert_ne!(keys[0], keys[1]);
-    let keys = stack_keys(&format!("{DBN}sweep:\n  parameters:\n    pretrain.pass_up: [probabilities, samples]\n"));
+    let keys = stack_keys(&format!(
+        "{DBN}sweep:\n  parameters:\n    pretrain.pass_up: [probabilities, samples]\n"
+    ));
     assert_ne!(keys[0], keys[1]);
-    let keys = stack_keys(&format!("{DBN}sweep:\n  parameters:\n    mlp.hidden: [[16, 8], [16, 9]]\n"));
+    let keys = stack_keys(&format!(
+        "{DBN}sweep:\n  parameters:\n    mlp.hidden: [[16, 8], [16, 9]]\n"
+    ));
     assert_ne!(keys[0], keys[1]);
     let keys = stack_keys(&DBN.replace("seeds: [1]", "seeds: [1, 2]"));
     assert_ne!(keys[0], keys[1], "the seed is part of the key");
     // The labelled-set size does not change the stack when pretraining uses all images...
-    let keys = stack_keys(&format!("{DBN}sweep:\n  parameters:\n    dataset.train_size: [100, 1000]\n"));
+    let keys = stack_keys(&format!(
+        "{DBN}sweep:\n  parameters:\n    dataset.train_size: [100, 1000]\n"
+    ));
     assert_eq!(keys[0], keys[1]);
     // ...but does when it uses only the labelled ones.
-    let labelled = DBN.replace("rbm: {epochs: 1, lr: 0.05}", "rbm: {epochs: 1, lr: 0.05}\n  data: labelled");
-    let keys = stack_keys(&format!("{labelled}sweep:\n  parameters:\n    dataset.train_size: [100, 1000]\n"));
+    let labelled = DBN.replace(
+        "rbm: {epochs: 1, lr: 0.05}",
+        "rbm: {epochs: 1, lr: 0.05}\n  data: labelled",
+    );
+    let keys = stack_keys(&format!(
+        "{labelled}sweep:\n  parameters:\n    dataset.train_size: [100, 1000]\n"
+    ));
     assert_ne!(keys[0], keys[1]);
     // Random init needs no stack.
     let keys = stack_keys(&DBN.replace("init: pretrained", "init: random"));

@@ -49,7 +49,10 @@ impl Dbn {
             if !sink.keep_going() {
                 break;
             }
-            let mut layer_sink = Prefixed { inner: &mut *sink, prefix: format!("layer{}", i + 1) };
+            let mut layer_sink = Prefixed {
+                inner: &mut *sink,
+                prefix: format!("layer{}", i + 1),
+            };
             let (rbm, _) = Rbm::fit(&x, vx.as_ref(), cfg, &mut layer_sink, seed + i as u64)?;
             if i + 1 < layers.len() {
                 x = pass(&rbm, x, pass_up);
@@ -67,12 +70,19 @@ impl Dbn {
 
     /// The recognition weights `(W_l [in, out], c_l [out])` of every layer, for an MLP.
     pub fn mlp_layers(&self) -> Vec<(Tensor<2>, Tensor<1>)> {
-        self.layers.iter().map(|r| (r.weights.clone(), r.hidden_bias.clone())).collect()
+        self.layers
+            .iter()
+            .map(|r| (r.weights.clone(), r.hidden_bias.clone()))
+            .collect()
     }
 
     /// Layer sizes, visible first.
     pub fn sizes(&self) -> Vec<usize> {
-        let mut s: Vec<usize> = self.layers.first().map(|r| vec![r.visible()]).unwrap_or_default();
+        let mut s: Vec<usize> = self
+            .layers
+            .first()
+            .map(|r| vec![r.visible()])
+            .unwrap_or_default();
         s.extend(self.layers.iter().map(|r| r.hidden()));
         s
     }
@@ -84,7 +94,10 @@ impl Dbn {
 
     /// Rebuilds a stack from [`Dbn::to_checkpoints`], checking that adjacent layers fit.
     pub fn from_checkpoints(files: &[Vec<u8>], device: &Device) -> Result<Dbn, CheckpointError> {
-        let layers = files.iter().map(|b| Rbm::from_safetensors(b, device)).collect::<Result<Vec<_>, _>>()?;
+        let layers = files
+            .iter()
+            .map(|b| Rbm::from_safetensors(b, device))
+            .collect::<Result<Vec<_>, _>>()?;
         for (i, pair) in layers.windows(2).enumerate() {
             if pair[0].hidden() != pair[1].visible() {
                 return Err(CheckpointError::Invalid(format!(
@@ -104,7 +117,10 @@ fn pass(rbm: &Rbm, x: Tensor<2>, how: PassUp) -> Tensor<2> {
     let p = rbm.hidden_probs(x);
     match how {
         PassUp::Probabilities => p,
-        PassUp::Samples => p.clone().greater(p.random_like(Distribution::Default)).float(),
+        PassUp::Samples => p
+            .clone()
+            .greater(p.random_like(Distribution::Default))
+            .float(),
     }
 }
 
@@ -115,7 +131,12 @@ mod tests {
     use crate::mlp::{Activation, Mlp};
 
     fn small(hidden: usize) -> RbmConfig {
-        let mut c = RbmConfig { hidden, epochs: 2, batch_size: 20, ..Default::default() };
+        let mut c = RbmConfig {
+            hidden,
+            epochs: 2,
+            batch_size: 20,
+            ..Default::default()
+        };
         c.eval.ais = None;
         c.eval.checkpoint = false;
         c.eval.pseudo_likelihood = false;
@@ -126,7 +147,9 @@ mod tests {
     fn data(device: &Device) -> Tensor<2> {
         device.seed(11);
         let p = Tensor::<2>::random([200, 12], Distribution::Default, device);
-        p.clone().greater(Tensor::random([200, 12], Distribution::Default, device)).float()
+        p.clone()
+            .greater(Tensor::random([200, 12], Distribution::Default, device))
+            .float()
     }
 
     #[test]
@@ -135,16 +158,30 @@ mod tests {
         let device = Device::flex();
         let v = data(&device);
         let mut sink = VecSink::default();
-        let dbn = Dbn::pretrain(&v, None, &[small(8), small(5)], PassUp::Probabilities, &mut sink, 3).unwrap();
+        let dbn = Dbn::pretrain(
+            &v,
+            None,
+            &[small(8), small(5)],
+            PassUp::Probabilities,
+            &mut sink,
+            3,
+        )
+        .unwrap();
         assert_eq!(dbn.sizes(), vec![12, 8, 5]);
         assert_eq!(dbn.layers[1].weights.dims(), [8, 5]);
         // Training an RBM alone on layer 1's hidden probabilities, with layer 2's seed, gives
         // exactly layer 2.
         let features = dbn.layers[0].hidden_probs(v);
         let (alone, _) = Rbm::fit(&features, None, &small(5), &mut NullSink, 4).unwrap();
-        let diff: f32 = (alone.weights - dbn.layers[1].weights.clone()).abs().max().into_scalar();
+        let diff: f32 = (alone.weights - dbn.layers[1].weights.clone())
+            .abs()
+            .max()
+            .into_scalar();
         assert_eq!(diff, 0.0);
-        assert!(!sink.series("layer1/recon_error").is_empty() && !sink.series("layer2/recon_error").is_empty());
+        assert!(
+            !sink.series("layer1/recon_error").is_empty()
+                && !sink.series("layer2/recon_error").is_empty()
+        );
     }
 
     #[test]
@@ -152,9 +189,20 @@ mod tests {
         let _serial = crate::eval::testing::serial();
         let device = Device::flex();
         let v = data(&device);
-        let dbn = Dbn::pretrain(&v, None, &[small(8), small(5)], PassUp::Samples, &mut NullSink, 3).unwrap();
+        let dbn = Dbn::pretrain(
+            &v,
+            None,
+            &[small(8), small(5)],
+            PassUp::Samples,
+            &mut NullSink,
+            3,
+        )
+        .unwrap();
         let mlp = Mlp::from_layers(dbn.mlp_layers(), 10, None, 1, &device);
-        let diff: f32 = (mlp.hidden_features(v.clone(), Activation::Sigmoid) - dbn.up(v)).abs().max().into_scalar();
+        let diff: f32 = (mlp.hidden_features(v.clone(), Activation::Sigmoid) - dbn.up(v))
+            .abs()
+            .max()
+            .into_scalar();
         assert!(diff < 1e-6, "max difference {diff}");
     }
 
@@ -163,11 +211,24 @@ mod tests {
         let _serial = crate::eval::testing::serial();
         let device = Device::flex();
         let v = data(&device);
-        let dbn = Dbn::pretrain(&v, None, &[small(8), small(5)], PassUp::Probabilities, &mut NullSink, 3).unwrap();
+        let dbn = Dbn::pretrain(
+            &v,
+            None,
+            &[small(8), small(5)],
+            PassUp::Probabilities,
+            &mut NullSink,
+            3,
+        )
+        .unwrap();
         let files = dbn.to_checkpoints();
         let back = Dbn::from_checkpoints(&files, &device).unwrap();
         assert_eq!(back.sizes(), dbn.sizes());
         let swapped = vec![files[1].clone(), files[0].clone()];
-        assert!(Dbn::from_checkpoints(&swapped, &device).unwrap_err().to_string().contains("layer 1 has 5 hidden"));
+        assert!(
+            Dbn::from_checkpoints(&swapped, &device)
+                .unwrap_err()
+                .to_string()
+                .contains("layer 1 has 5 hidden")
+        );
     }
 }

@@ -83,9 +83,27 @@ impl EventSink for Prefixed<'_> {
     fn emit(&mut self, event: Event) {
         let p = &self.prefix;
         self.inner.emit(match event {
-            Event::Metric { key, step, value } => Event::Metric { key: format!("{p}/{key}"), step, value },
-            Event::Artifact { kind, name, step, bytes } => Event::Artifact { kind, name: format!("{p}_{name}"), step, bytes },
-            Event::Progress { stage, done, total } => Event::Progress { stage: format!("{p} {stage}"), done, total },
+            Event::Metric { key, step, value } => Event::Metric {
+                key: format!("{p}/{key}"),
+                step,
+                value,
+            },
+            Event::Artifact {
+                kind,
+                name,
+                step,
+                bytes,
+            } => Event::Artifact {
+                kind,
+                name: format!("{p}_{name}"),
+                step,
+                bytes,
+            },
+            Event::Progress { stage, done, total } => Event::Progress {
+                stage: format!("{p} {stage}"),
+                done,
+                total,
+            },
         });
     }
 
@@ -102,11 +120,21 @@ mod tests {
     fn prefixed_sink_renames_metrics_artifacts_and_stages() {
         let mut inner = VecSink::default();
         {
-            let mut p = Prefixed { inner: &mut inner, prefix: "layer2".into() };
+            let mut p = Prefixed {
+                inner: &mut inner,
+                prefix: "layer2".into(),
+            };
             p.metric("recon_error", 3, 1.5);
-            p.emit(Event::Artifact { kind: "filters".into(), name: "filters.png".into(), step: Some(3), bytes: vec![1] });
+            p.emit(Event::Artifact {
+                kind: "filters".into(),
+                name: "filters.png".into(),
+                step: Some(3),
+                bytes: vec![1],
+            });
         }
         assert_eq!(inner.series("layer2/recon_error"), vec![(3, 1.5)]);
-        assert!(matches!(&inner.0[1], Event::Artifact { name, .. } if name == "layer2_filters.png"));
+        assert!(
+            matches!(&inner.0[1], Event::Artifact { name, .. } if name == "layer2_filters.png")
+        );
     }
 }

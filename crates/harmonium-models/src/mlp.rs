@@ -120,7 +120,9 @@ impl MlpConfig {
             ));
         }
         if self.init == Init::Pretrained && self.activation != Activation::Sigmoid {
-            return Err("init: pretrained needs activation: sigmoid (the units of the RBMs)".into());
+            return Err(
+                "init: pretrained needs activation: sigmoid (the units of the RBMs)".into(),
+            );
         }
         if self.init == Init::Pretrained && self.hidden.is_empty() {
             return Err("init: pretrained needs at least one hidden layer".into());
@@ -200,7 +202,9 @@ impl Mlp {
     /// Activities of the last hidden layer (the features the output layer sees).
     pub fn hidden_features(&self, x: Tensor<2>, activation: Activation) -> Tensor<2> {
         let hidden = &self.layers[..self.layers.len() - 1];
-        hidden.iter().fold(x, |h, layer| activation.apply(layer.forward(h)))
+        hidden
+            .iter()
+            .fold(x, |h, layer| activation.apply(layer.forward(h)))
     }
 
     /// Class scores (logits).

@@ -134,7 +134,11 @@ impl Store {
 /// Whether a process with this id exists. Only Linux can tell (through /proc); elsewhere every
 /// process is assumed alive, so no run is wrongly marked killed.
 fn process_alive(pid: i64) -> bool {
-    if cfg!(target_os = "linux") { Path::new(&format!("/proc/{pid}")).exists() } else { true }
+    if cfg!(target_os = "linux") {
+        Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -328,11 +328,17 @@ impl Store {
         let (rows, param_rows, metric_rows) = (rows?, param_rows?, metric_rows?);
         let mut params: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
         for r in param_rows {
-            params.entry(r.get(0)).or_default().insert(r.get(1), r.get(2));
+            params
+                .entry(r.get(0))
+                .or_default()
+                .insert(r.get(1), r.get(2));
         }
         let mut metrics: BTreeMap<i64, BTreeMap<String, Option<f64>>> = BTreeMap::new();
         for r in metric_rows {
-            metrics.entry(r.get(0)).or_default().insert(r.get(1), r.get(2));
+            metrics
+                .entry(r.get(0))
+                .or_default()
+                .insert(r.get(1), r.get(2));
         }
         let mut by_id: BTreeMap<i64, RunRow> = rows
             .into_iter()

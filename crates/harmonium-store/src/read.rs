@@ -276,7 +276,13 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(run_id, key, step, value, wall_time)| CurvePoint { run_id, key, step, value, wall_time })
+            .map(|(run_id, key, step, value, wall_time)| CurvePoint {
+                run_id,
+                key,
+                step,
+                value,
+                wall_time,
+            })
             .collect())
     }
 }

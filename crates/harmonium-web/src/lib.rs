@@ -16,9 +16,9 @@ mod series;
 mod sse;
 mod summary;
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::io::Write;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,12 +89,15 @@ pub async fn serve(opts: ServeOptions) -> Result<(), WebError> {
             let _ = writeln!(std::io::stdout(), "{line}");
         }
     });
-    axum::serve(listener, routes::router_with(store, opts.artifacts_dir, summary))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(WebError::Serve)
+    axum::serve(
+        listener,
+        routes::router_with(store, opts.artifacts_dir, summary),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(WebError::Serve)
 }
 
 /// Checks that `path` is a harmonium database, brings its schema up to date (indexes only:

@@ -318,7 +318,11 @@ fn group_order(a: &Group, b: &Group) -> Ordering {
         let o = nulls_first(&a.nums[i], &b.nums[i], |x, y| {
             x.partial_cmp(y).unwrap_or(Ordering::Equal)
         })
-        .then_with(|| nulls_first(&a.values[i], &b.values[i], |x, y| x.as_bytes().cmp(y.as_bytes())));
+        .then_with(|| {
+            nulls_first(&a.values[i], &b.values[i], |x, y| {
+                x.as_bytes().cmp(y.as_bytes())
+            })
+        });
         if o != Ordering::Equal {
             return o;
         }

@@ -147,9 +147,11 @@ async fn compare(store: &Store, summary: &Summary) {
                         metric: metric.into(),
                         filter: filter.clone(),
                     };
-                    let want = serde_json::to_string(&store.group_curves(&q).await.unwrap()).unwrap();
+                    let want =
+                        serde_json::to_string(&store.group_curves(&q).await.unwrap()).unwrap();
                     let got =
-                        serde_json::to_string(&summary.group_curves(store, &q).await.unwrap()).unwrap();
+                        serde_json::to_string(&summary.group_curves(store, &q).await.unwrap())
+                            .unwrap();
                     assert_eq!(got, want, "{q:?}");
                 }
             }
@@ -162,10 +164,8 @@ async fn compare(store: &Store, summary: &Summary) {
 
 #[tokio::test]
 async fn summary_answers_as_sql_does_before_and_after_new_rows() {
-    let path = std::env::temp_dir().join(format!(
-        "harmonium-web-summary-{}.db",
-        std::process::id()
-    ));
+    let path =
+        std::env::temp_dir().join(format!("harmonium-web-summary-{}.db", std::process::id()));
     let _scratch = Scratch(path.clone());
     let store = Store::open(&path).await.unwrap();
     for id in 1..=2 {
