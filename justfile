@@ -26,7 +26,7 @@ run FILE *ARGS: build
 # Every test: unit tests and end-to-end runs on MNIST subsets. The tests read MNIST from
 # HARMONIUM_DATA_MIRROR, or from data/ (which `just data` fills).
 test: data
-    HARMONIUM_DATA_MIRROR="${HARMONIUM_DATA_MIRROR:-{{justfile_directory()}}/data}" cargo test --release --workspace
+    HARMONIUM_DATA_MIRROR="${HARMONIUM_DATA_MIRROR:-{{justfile_directory()}}/data}" cargo test --release --workspace --lib --bins --tests
 
 # Speed of RBM training on MNIST (CD-1, CD-10, PCD-1 epochs) against the matmul bound.
 bench *ARGS: data

@@ -58,3 +58,17 @@ pub fn ok(o: Output) -> Output {
     );
     o
 }
+
+/// The single integer an SQL query on the database at `db` returns.
+pub async fn scalar(db: &Path, sql: &str) -> i64 {
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect(&format!("sqlite://{}", db.display()))
+        .await
+        .expect("open database");
+    let v: i64 = sqlx::query_scalar(sql)
+        .fetch_one(&pool)
+        .await
+        .expect("query");
+    pool.close().await;
+    v
+}

@@ -1,8 +1,7 @@
 //! Pretrained-vs-random sweep from YAML to database, the stage cache across invocations, and
 //! `compare` / `export` on the result.
 
-use harmonium_tests::{harmonium, ok, stderr, stdout};
-use sqlx::sqlite::SqlitePoolOptions;
+use harmonium_tests::{harmonium, ok, scalar, stderr, stdout};
 
 const SWEEP: &str = "name: pvr
 dataset: {name: mnist, train_size: 300, valid_size: 500, test_size: 500}
@@ -16,16 +15,6 @@ sweep:
     mlp.init: [pretrained, random]
   metric: {name: best_valid_error, goal: minimize}
 ";
-
-async fn scalar(db: &std::path::Path, sql: &str) -> i64 {
-    let pool = SqlitePoolOptions::new()
-        .connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
-    let v: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-    pool.close().await;
-    v
-}
 
 #[tokio::test]
 async fn pretrained_vs_random_sweep_lands_every_run_and_reuses_stacks() {

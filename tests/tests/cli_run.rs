@@ -1,6 +1,6 @@
 //! YAML → CLI → database, on a real MNIST subset.
 
-use harmonium_tests::{harmonium, ok, stderr, stdout};
+use harmonium_tests::{harmonium, ok, scalar, stderr, stdout};
 use sqlx::sqlite::SqlitePoolOptions;
 
 const TINY: &str = "name: tiny
@@ -13,16 +13,6 @@ sweep:
     mlp.lr: [0.1, 0.3]
   metric: {name: best_valid_error, goal: minimize}
 ";
-
-async fn scalar(db: &std::path::Path, sql: &str) -> i64 {
-    let pool = SqlitePoolOptions::new()
-        .connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
-    let v: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-    pool.close().await;
-    v
-}
 
 #[tokio::test]
 async fn run_lands_every_trial_in_the_database_and_resumes() {

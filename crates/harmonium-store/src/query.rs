@@ -343,23 +343,8 @@ impl Store {
         let mut by_id: BTreeMap<i64, RunRow> = rows
             .into_iter()
             .map(|r| {
-                let id: i64 = r.get("id");
-                let row = RunRow {
-                    id,
-                    experiment_id: r.get("experiment_id"),
-                    experiment: r.get("experiment"),
-                    trial_index: r.get("trial_index"),
-                    status: r.get("status"),
-                    seed: r.get("seed"),
-                    config_hash: r.get("config_hash"),
-                    created_at: r.get("created_at"),
-                    started_at: r.get("started_at"),
-                    finished_at: r.get("finished_at"),
-                    error: r.get("error"),
-                    params: params.remove(&id).unwrap_or_default(),
-                    metrics: metrics.remove(&id).unwrap_or_default(),
-                };
-                (id, row)
+                let row = crate::read::run_row(&r, &mut params, &mut metrics);
+                (row.id, row)
             })
             .collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())

@@ -191,24 +191,7 @@ impl Store {
         }
         Ok(rows
             .into_iter()
-            .map(|r| {
-                let id: i64 = r.get("id");
-                RunRow {
-                    id,
-                    experiment_id: r.get("experiment_id"),
-                    experiment: r.get("experiment"),
-                    trial_index: r.get("trial_index"),
-                    status: r.get("status"),
-                    seed: r.get("seed"),
-                    config_hash: r.get("config_hash"),
-                    created_at: r.get("created_at"),
-                    started_at: r.get("started_at"),
-                    finished_at: r.get("finished_at"),
-                    error: r.get("error"),
-                    params: params.remove(&id).unwrap_or_default(),
-                    metrics: metrics.remove(&id).unwrap_or_default(),
-                }
-            })
+            .map(|r| run_row(&r, &mut params, &mut metrics))
             .collect())
     }
 
@@ -284,5 +267,30 @@ impl Store {
                 wall_time,
             })
             .collect())
+    }
+}
+
+/// A [`RunRow`] from a row of `runs` joined with the experiment's name, taking its params and
+/// latest metrics out of the maps gathered for a set of runs.
+pub(crate) fn run_row(
+    r: &sqlx::sqlite::SqliteRow,
+    params: &mut BTreeMap<i64, BTreeMap<String, String>>,
+    metrics: &mut BTreeMap<i64, BTreeMap<String, Option<f64>>>,
+) -> RunRow {
+    let id: i64 = r.get("id");
+    RunRow {
+        id,
+        experiment_id: r.get("experiment_id"),
+        experiment: r.get("experiment"),
+        trial_index: r.get("trial_index"),
+        status: r.get("status"),
+        seed: r.get("seed"),
+        config_hash: r.get("config_hash"),
+        created_at: r.get("created_at"),
+        started_at: r.get("started_at"),
+        finished_at: r.get("finished_at"),
+        error: r.get("error"),
+        params: params.remove(&id).unwrap_or_default(),
+        metrics: metrics.remove(&id).unwrap_or_default(),
     }
 }
