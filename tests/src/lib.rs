@@ -59,6 +59,20 @@ pub fn ok(o: Output) -> Output {
     o
 }
 
+/// Writes `yaml` to `dir/file` and runs it (without progress bars); panics when the run fails.
+pub fn run_file(dir: &Path, file: &str, yaml: &str) -> Output {
+    std::fs::write(dir.join(file), yaml).expect("write the experiment file");
+    ok(harmonium(dir, &["run", file, "--no-progress"]))
+}
+
+/// A connection pool on the database `harmonium` wrote in `dir`.
+pub async fn open_db(dir: &Path) -> sqlx::SqlitePool {
+    sqlx::sqlite::SqlitePoolOptions::new()
+        .connect(&format!("sqlite://{}", dir.join("h.db").display()))
+        .await
+        .expect("open database")
+}
+
 /// The single integer an SQL query on the database at `db` returns.
 pub async fn scalar(db: &Path, sql: &str) -> i64 {
     let pool = sqlx::sqlite::SqlitePoolOptions::new()

@@ -1,7 +1,6 @@
 //! An RBM stage from YAML to database: curves, AIS test log-probability, pictures, checkpoint.
 
-use harmonium_tests::{harmonium, ok, stdout};
-use sqlx::sqlite::SqlitePoolOptions;
+use harmonium_tests::{harmonium, ok, open_db, run_file, scalar, stdout};
 
 const RBM: &str = "name: rbm-tiny
 dataset: {name: mnist, train_size: 500, valid_size: 500, test_size: 500, binarize: stochastic}
@@ -21,17 +20,16 @@ sweep:
 async fn rbm_stage_records_curves_likelihoods_pictures_and_a_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("rbm.yaml"), RBM).unwrap();
-    ok(harmonium(d, &["run", "rbm.yaml", "--no-progress"]));
-    let pool = SqlitePoolOptions::new()
-        .connect(&format!("sqlite://{}", d.join("h.db").display()))
-        .await
-        .unwrap();
-    let finished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE status = 'finished'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(finished, 2);
+    run_file(d, "rbm.yaml", RBM);
+    let pool = open_db(d).await;
+    assert_eq!(
+        scalar(
+            &d.join("h.db"),
+            "SELECT COUNT(*) FROM runs WHERE status = 'finished'"
+        )
+        .await,
+        2
+    );
     for key in [
         "recon_error",
         "free_energy_gap",

@@ -1,7 +1,6 @@
 //! Speech: an FSDD pretrained-vs-random run on a few speakers, from YAML to database.
 
-use harmonium_tests::{harmonium, ok, stdout};
-use sqlx::sqlite::SqlitePoolOptions;
+use harmonium_tests::{harmonium, ok, open_db, run_file, scalar, stdout};
 
 const FSDD: &str = "name: fsdd-tiny
 dataset:
@@ -24,17 +23,16 @@ sweep:
 async fn fsdd_run_on_three_speakers_records_frame_and_utterance_errors() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("fsdd.yaml"), FSDD).unwrap();
-    ok(harmonium(d, &["run", "fsdd.yaml", "--no-progress"]));
-    let pool = SqlitePoolOptions::new()
-        .connect(&format!("sqlite://{}", d.join("h.db").display()))
-        .await
-        .unwrap();
-    let finished: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE status = 'finished'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(finished, 2);
+    run_file(d, "fsdd.yaml", FSDD);
+    let pool = open_db(d).await;
+    assert_eq!(
+        scalar(
+            &d.join("h.db"),
+            "SELECT COUNT(*) FROM runs WHERE status = 'finished'"
+        )
+        .await,
+        2
+    );
     // 4 repetitions × 10 digits of one test speaker: utterance error is a multiple of 1/40.
     let errs: Vec<f64> =
         sqlx::query_scalar("SELECT value FROM latest_metrics WHERE key = 'test_utterance_error'")
