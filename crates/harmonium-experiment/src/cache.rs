@@ -106,8 +106,12 @@ impl StageCache {
             match load(&dir, device, sink) {
                 Ok(dbn) => return Ok((dbn, true)),
                 Err(e) => {
+                    // A damaged entry is said and rebuilt below, never used.
+                    eprintln!(
+                        "harmonium: stage cache entry {} is damaged ({e}); training it again",
+                        dir.display()
+                    );
                     sink.metric("stage_cache_error", 0, 1.0);
-                    let _ = e; // A damaged entry is rebuilt below.
                     let _ = std::fs::remove_dir_all(&dir);
                 }
             }
