@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use harmonium_data::DatasetConfig;
 use harmonium_models::mlp::{Init, MlpConfig};
-use harmonium_models::rbm::RbmConfig;
+use harmonium_models::rbm::{RbmConfig, RbmInit};
 use serde::{Deserialize, Serialize};
 
 use crate::stack::PretrainConfig;
@@ -137,7 +137,12 @@ pub fn load_experiment(path: &Path) -> Result<(Experiment, String), ExperimentEr
 /// Parses experiment YAML; `file` names the source in error messages. Errors carry the line and
 /// column and the offending key; the sweep is checked too (every dotted path must name a field).
 pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, ExperimentError> {
-    let exp: Experiment = serde_yaml::from_str::<ExperimentFile>(text)
+    // Enum values with data are written as one-key mappings (`gaussian_sigma: {fixed: [..]}`,
+    // `init: {checkpoint: PATH}`), not YAML tags.
+    let exp: Experiment =
+        serde_yaml::with::singleton_map_recursive::deserialize::<ExperimentFile, _>(
+            serde_yaml::Deserializer::from_str(text),
+        )
         .map(Experiment::from)
         .map_err(|e| ExperimentError::Parse {
             file: file.into(),
@@ -170,6 +175,15 @@ impl TrialConfig {
         }
         if let Some(r) = &self.rbm {
             r.validate().map_err(|e| format!("rbm: {e}"))?;
+            if let RbmInit::Checkpoint(path) = &r.init
+                && !path.is_file()
+            {
+                return Err(format!(
+                    "rbm.init.checkpoint: no file at {} (relative paths start from the directory \
+                     harmonium runs in)",
+                    path.display()
+                ));
+            }
         }
         if let Some(m) = &self.mlp {
             m.validate().map_err(|e| format!("mlp: {e}"))?;

@@ -2,7 +2,7 @@
 //! evaluation. Each stage reports through the trial's event sink.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use burn::tensor::Device;
@@ -13,7 +13,7 @@ use harmonium_models::data::{Labelled, matrix_to_tensor};
 use harmonium_models::dbn::{Dbn, PassUp};
 use harmonium_models::eval::metrics::mean_free_energy;
 use harmonium_models::mlp::{self, Activation, Init, Mlp};
-use harmonium_models::rbm::{Rbm, RbmConfig};
+use harmonium_models::rbm::{Rbm, RbmConfig, RbmInit, VisibleType};
 use harmonium_models::{EventSink, parse_device};
 
 use crate::cache::{StageCache, stage_key};
@@ -164,7 +164,16 @@ fn rbm_stage(
     }
     let train = matrix_to_tensor(&ds.train.x, device);
     let valid = matrix_to_tensor(&ds.valid.x, device);
-    let (rbm, summary) = Rbm::fit(&train, Some(&valid), &cfg, sink, seed).map_err(fail)?;
+    let (rbm, summary) = match &cfg.init {
+        RbmInit::Data => Rbm::fit(&train, Some(&valid), &cfg, sink, seed).map_err(fail)?,
+        RbmInit::Checkpoint(path) => {
+            let mut rbm = load_checkpoint(path, &cfg, device)?;
+            let summary = rbm
+                .train(&train, Some(&valid), &cfg, sink, seed)
+                .map_err(fail)?;
+            (rbm, summary)
+        }
+    };
     if summary.stopped_early {
         return Err(TrialError::Interrupted);
     }
@@ -188,6 +197,29 @@ fn rbm_stage(
         }
     }
     Ok(())
+}
+
+/// The RBM saved at `path`, checked against the `rbm:` section that continues from it.
+fn load_checkpoint(path: &Path, cfg: &RbmConfig, device: &Device) -> Result<Rbm, TrialError> {
+    let at = format!("rbm.init.checkpoint {}", path.display());
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("{at}: {e}")))?;
+    let rbm = Rbm::from_safetensors(&bytes, device).map_err(|e| fail(format!("{at}: {e}")))?;
+    let binary = cfg.visible_type == VisibleType::Binary;
+    if rbm.hidden() != cfg.hidden || rbm.is_binary() != binary {
+        return Err(fail(format!(
+            "{at}: the checkpoint has {} hidden units and {} visible units; the `rbm:` section \
+             asks for {} hidden and {} visible units",
+            rbm.hidden(),
+            if rbm.is_binary() {
+                "binary"
+            } else {
+                "gaussian"
+            },
+            cfg.hidden,
+            if binary { "binary" } else { "gaussian" }
+        )));
+    }
+    Ok(rbm)
 }
 
 /// The trial's pretrained stack, from the stage cache or trained now (and cached).

@@ -14,7 +14,7 @@
 //! `mlp.hidden[i]`.
 
 use harmonium_models::dbn::PassUp;
-use harmonium_models::rbm::RbmConfig;
+use harmonium_models::rbm::{RbmConfig, RbmInit};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -115,6 +115,11 @@ impl PretrainConfig {
                 v["hidden"] = h.into();
                 let cfg: RbmConfig = serde_json::from_value(v).map_err(|e| format!("{at}: {e}"))?;
                 cfg.validate().map_err(|e| format!("{at}: {e}"))?;
+                if cfg.init != RbmInit::Data {
+                    return Err(format!(
+                        "{at}: `init` is for the `rbm:` stage; a stack's layers start from the data"
+                    ));
+                }
                 Ok(cfg)
             })
             .collect()

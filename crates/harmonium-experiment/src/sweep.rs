@@ -204,7 +204,8 @@ fn resolve(
     for (path, value) in point {
         set_path(&mut v, path, value.clone())?;
     }
-    let cfg: TrialConfig = serde_yaml::from_value(v).map_err(|e| describe_yaml_error(&e))?;
+    let cfg: TrialConfig = serde_yaml::with::singleton_map_recursive::deserialize(v)
+        .map_err(|e| describe_yaml_error(&e))?;
     cfg.validate()?;
     Ok(cfg)
 }

@@ -231,3 +231,36 @@ fn pretrained_init_needs_a_pretrain_section_and_sigmoid_units() {
     let e = err(&DBN.replace("lr: 0.05}", "lrr: 0.05}"));
     assert!(e.contains("pretrain.rbm") && e.contains("lrr"), "{e}");
 }
+
+#[test]
+fn enum_values_with_data_are_one_key_mappings_in_yaml_and_sweeps() {
+    use harmonium_models::rbm::{GaussianSigma, RbmInit};
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("rbm.safetensors");
+    std::fs::write(&ckpt, b"x").unwrap();
+    let text = format!(
+        "name: t\ndataset: {{name: mnist, train_size: 100}}\nrbm:\n  hidden: 4\n  \
+         visible_type: gaussian\n  gaussian_sigma: {{fixed: [1.0, 2.0]}}\n  \
+         init: {{checkpoint: {}}}\nsweep:\n  parameters:\n    rbm.gaussian_sigma: [unit, {{fixed: [3.0]}}]\n",
+        ckpt.display()
+    );
+    let exp = parse_experiment(&text, "x").unwrap();
+    let rbm = exp.trial.rbm.as_ref().unwrap();
+    assert_eq!(rbm.gaussian_sigma, GaussianSigma::Fixed(vec![1.0, 2.0]));
+    assert_eq!(rbm.init, RbmInit::Checkpoint(ckpt.clone()));
+    let sigmas: Vec<GaussianSigma> = expand(&exp, &text)
+        .unwrap()
+        .iter()
+        .map(|t| t.config.rbm.as_ref().unwrap().gaussian_sigma.clone())
+        .collect();
+    assert_eq!(
+        sigmas,
+        vec![GaussianSigma::Unit, GaussianSigma::Fixed(vec![3.0])]
+    );
+    // A missing checkpoint is named before anything runs.
+    let e = err(&text.replace("rbm.safetensors", "missing.safetensors"));
+    assert!(
+        e.contains("rbm.init.checkpoint") && e.contains("missing.safetensors"),
+        "{e}"
+    );
+}

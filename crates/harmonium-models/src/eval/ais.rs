@@ -73,6 +73,10 @@ pub struct AisEstimate {
     pub base_log_z: f64,
     /// The log importance weight of each run.
     pub log_weights: Vec<f64>,
+    /// Effective number of runs, `(Σ w)² / Σ w²`: `runs` when every run has the same weight, 1
+    /// when one run carries all of it. Well below ~10, the estimate (and its bounds) rest on a
+    /// handful of runs and log Z is probably underestimated.
+    pub effective_runs: f64,
 }
 
 /// `betas + 1` inverse temperatures from 0 to 1, spaced like the standard schedule: 500/14,500 of
@@ -224,6 +228,8 @@ fn summarise(log_weights: Vec<f64>, base_log_z: f64) -> AisEstimate {
     let var = scaled.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
     let half_width = 3.0 * var.sqrt() / n.sqrt();
     let lower = mean - half_width;
+    let effective_runs =
+        scaled.iter().sum::<f64>().powi(2) / scaled.iter().map(|w| w * w).sum::<f64>();
     AisEstimate {
         log_z: base_log_z + m + mean.ln(),
         log_z_lower: if lower > 0.0 {
@@ -234,6 +240,7 @@ fn summarise(log_weights: Vec<f64>, base_log_z: f64) -> AisEstimate {
         log_z_upper: base_log_z + m + (mean + half_width).ln(),
         base_log_z,
         log_weights,
+        effective_runs,
     }
 }
 
@@ -256,6 +263,25 @@ mod tests {
         assert!((b[14_500] - b[14_499] - 1e-5).abs() < 1e-12);
         assert!(b.windows(2).all(|w| w[1] > w[0]));
         assert_eq!(beta_schedule(1), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn summary_counts_effective_runs_and_bounds_the_mean_weight() {
+        // Four equal weights: every run counts, the bounds collapse onto log Z_A + log w.
+        let even = summarise(vec![2.0; 4], 10.0);
+        assert!((even.effective_runs - 4.0).abs() < 1e-12);
+        assert!((even.log_z - 12.0).abs() < 1e-12);
+        assert!((even.log_z_lower - 12.0).abs() < 1e-12 && (even.log_z_upper - 12.0).abs() < 1e-12);
+        // Weights 1, e⁻¹⁰⁰, …: one run carries everything; mean = 1/4, sd = 1/2, so
+        // mean − 3 sd/√4 < 0 and the lower bound is −∞.
+        let lopsided = summarise(vec![0.0, -100.0, -100.0, -100.0], 0.0);
+        assert!((lopsided.effective_runs - 1.0).abs() < 1e-9);
+        assert!((lopsided.log_z - 0.25f64.ln()).abs() < 1e-9);
+        assert_eq!(lopsided.log_z_lower, f64::NEG_INFINITY);
+        assert!((lopsided.log_z_upper - (0.25f64 + 3.0 * 0.5 / 2.0).ln()).abs() < 1e-9);
+        // Weights 1 and 1/2 (log 0 and −ln 2): (1.5)² / 1.25 = 1.8 effective runs.
+        let two = summarise(vec![0.0, -(2f64.ln())], 0.0);
+        assert!((two.effective_runs - 1.8).abs() < 1e-12);
     }
 
     #[test]

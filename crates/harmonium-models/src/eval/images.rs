@@ -123,11 +123,24 @@ pub fn reconstructions_png(rbm: &Rbm, data: &Tensor<2>, tile: TileShape) -> Vec<
     encode_png(&tile_grid(&to_vec(pairs), tile, 10, scaling(rbm)))
 }
 
-/// `chains` Gibbs chains started from random states (binary: fair coins; Gaussian: the visible
-/// biases plus noise), run `steps` steps; each tile is the final p(v|h).
-pub fn samples_png(rbm: &Rbm, tile: TileShape, chains: usize, steps: usize) -> Vec<u8> {
+/// Gibbs chains started at the rows of `start` (training examples, or [`random_states`]), run
+/// `steps` steps; each tile is the final p(v|h). Started at data, a short run shows which modes the
+/// model keeps near the data and a long one how far its samples drift from them.
+pub fn samples_png(rbm: &Rbm, tile: TileShape, start: Tensor<2>, steps: usize) -> Vec<u8> {
+    let chains = start.dims()[0];
+    let sample = rbm.sample_gibbs(start, steps.max(1));
+    encode_png(&tile_grid(
+        &to_vec(sample.visible_mean),
+        tile,
+        grid_width(chains),
+        scaling(rbm),
+    ))
+}
+
+/// `chains` random visible states (binary: fair coins; Gaussian: the visible biases plus noise).
+pub fn random_states(rbm: &Rbm, chains: usize) -> Tensor<2> {
     let device = rbm.device();
-    let start = match &rbm.visible_units {
+    match &rbm.visible_units {
         VisibleUnits::Binary => Tensor::random(
             [chains, rbm.visible()],
             Distribution::Bernoulli(0.5),
@@ -137,14 +150,7 @@ pub fn samples_png(rbm: &Rbm, tile: TileShape, chains: usize, steps: usize) -> V
             Tensor::zeros([chains, rbm.hidden()], &device),
             &mut DeviceDraws,
         ),
-    };
-    let sample = rbm.sample_gibbs(start, steps.max(1));
-    encode_png(&tile_grid(
-        &to_vec(sample.visible_mean),
-        tile,
-        grid_width(chains),
-        scaling(rbm),
-    ))
+    }
 }
 
 #[cfg(test)]
@@ -188,7 +194,7 @@ mod tests {
         let data = Tensor::<2>::random([5, 12], Distribution::Bernoulli(0.5), &device);
         let (w, h, _) = decode(&reconstructions_png(&rbm, &data, tile));
         assert_eq!((w, h), (10 * 5 + 1, 3 + 2));
-        let (w, h, _) = decode(&samples_png(&rbm, tile, 16, 3));
+        let (w, h, _) = decode(&samples_png(&rbm, tile, random_states(&rbm, 16), 3));
         assert_eq!((w, h), (4 * 5 + 1, 4 * 4 + 1));
     }
 }

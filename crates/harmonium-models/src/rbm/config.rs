@@ -151,7 +151,7 @@ pub struct RbmEvalConfig {
     pub pictures_every: usize,
     /// Number of filters shown in the filter picture.
     pub picture_filters: usize,
-    /// Number of Gibbs chains shown in the samples picture.
+    /// Number of Gibbs chains shown in the samples picture, started at the first training examples.
     pub sample_chains: usize,
     /// Gibbs steps run by each chain before its p(v|h) is drawn.
     pub sample_steps: usize,
@@ -177,6 +177,26 @@ impl Default for RbmEvalConfig {
             sample_steps: 1000,
             checkpoint: true,
         }
+    }
+}
+
+/// Where an RBM's parameters start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RbmInit {
+    /// Small Gaussian weights (`init_sigma`), hidden biases 0, visible biases log(p/(1−p)) of the
+    /// training data's means (practical guide §8).
+    #[default]
+    Data,
+    /// The parameters in a SafeTensors checkpoint written by an earlier run (`W`, `b_visible`,
+    /// `c_hidden`). Training continues from them with fresh momentum and the epoch count (and so
+    /// the learning-rate and momentum schedules) starting again at 0; `epochs: 0` only evaluates.
+    Checkpoint(std::path::PathBuf),
+}
+
+impl RbmInit {
+    fn is_data(&self) -> bool {
+        *self == RbmInit::Data
     }
 }
 
@@ -215,6 +235,9 @@ pub struct RbmConfig {
     pub init_sigma: f64,
     /// Evaluation, pictures and checkpoints.
     pub eval: RbmEvalConfig,
+    /// Where the parameters start: `data` (the default) or `{checkpoint: PATH}`.
+    #[serde(skip_serializing_if = "RbmInit::is_data")]
+    pub init: RbmInit,
 }
 
 impl Default for RbmConfig {
@@ -235,6 +258,7 @@ impl Default for RbmConfig {
             sparsity: None,
             init_sigma: 0.01,
             eval: RbmEvalConfig::default(),
+            init: RbmInit::Data,
         }
     }
 }

@@ -65,7 +65,8 @@ mod tests;
 
 pub use cd::{CdStatistics, NegativePhase};
 pub use config::{
-    AisConfig, GaussianSigma, LrSchedule, Momentum, RbmConfig, RbmEvalConfig, Sparsity, VisibleType,
+    AisConfig, GaussianSigma, LrSchedule, Momentum, RbmConfig, RbmEvalConfig, RbmInit, Sparsity,
+    VisibleType,
 };
 pub use draws::{DeviceDraws, Draws, HostDraws};
 pub use error::RbmError;

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::tensor::Tensor;
 
-use super::{Learner, Rbm, RbmConfig, RbmError, RbmEvalConfig, Step};
+use super::{Learner, Rbm, RbmConfig, RbmError, RbmEvalConfig, RbmInit, Step};
 use crate::eval;
 use crate::events::{Event, EventSink};
 
@@ -59,6 +59,13 @@ impl Rbm {
         sink: &mut dyn EventSink,
         seed: u64,
     ) -> Result<(Rbm, TrainSummary), RbmError> {
+        if let RbmInit::Checkpoint(path) = &cfg.init {
+            return Err(RbmError::Config(format!(
+                "init: {{checkpoint: {}}}: load the checkpoint and call `train` on it \
+                 (`Rbm::fit` builds a new RBM)",
+                path.display()
+            )));
+        }
         let device = data.device();
         device.seed(seed);
         let mut rbm = Rbm::new(data.dims()[1], cfg, &device)?;
@@ -152,7 +159,14 @@ impl Rbm {
             });
         }
 
-        if epochs_done > 0 && !stopped_early {
+        if !stopped_early {
+            if cfg.epochs == 0 {
+                // Evaluation only (e.g. a model loaded from a checkpoint).
+                self.evaluate(0, &train_eval, valid_eval.as_ref(), cfg, &mut rec)?;
+                if let Some(shape) = cfg.eval.picture_shape {
+                    self.emit_pictures(0, shape, &train_eval, &cfg.eval, rec.sink);
+                }
+            }
             if let Some(ais) = &cfg.eval.ais
                 && ais.at_end
                 && self.is_binary()
@@ -164,6 +178,7 @@ impl Rbm {
                     rec.metric("ais_log_z_lower", e, estimate.log_z_lower);
                 }
                 rec.metric("ais_log_z_upper", e, estimate.log_z_upper);
+                rec.metric("ais_effective_runs", e, estimate.effective_runs);
                 let train_ll = -eval::metrics::mean_free_energy(self, &train_eval) - estimate.log_z;
                 rec.metric("ais_loglik", e, train_ll);
                 if let Some(v) = &valid_eval {
@@ -171,7 +186,7 @@ impl Rbm {
                     rec.metric("ais_loglik_valid", e, ll);
                 }
             }
-            if cfg.eval.checkpoint {
+            if cfg.eval.checkpoint && epochs_done > 0 {
                 rec.sink.emit(Event::Artifact {
                     kind: "checkpoint".into(),
                     name: "rbm.safetensors".into(),
@@ -299,7 +314,7 @@ impl Rbm {
         );
         emit(
             "samples",
-            eval::images::samples_png(self, tile, ec.sample_chains, ec.sample_steps),
+            eval::images::samples_png(self, tile, head(train, ec.sample_chains), ec.sample_steps),
         );
     }
 }
