@@ -122,7 +122,7 @@ pub fn rbm_epoch_bench(
     device.seed(0);
     let mut rbm = Rbm::new(visible, &cfg, device).expect("a valid benchmark configuration");
     rbm.init_from_data(&data, &cfg).expect("matching data");
-    let mut learner = Learner::new(&rbm, &cfg);
+    let mut learner = Learner::new(&rbm, &cfg, 1);
     let step = Step {
         lr: 0.01,
         momentum: 0.9,

@@ -6,12 +6,12 @@
 //! directed net with an RBM on top; for discriminative fine-tuning (procedure 7) the recognition
 //! weights `(W_l, c_l)` become the hidden layers of an MLP ([`Dbn::mlp_layers`]).
 
-use burn::tensor::{Device, Distribution, Tensor};
+use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::CheckpointError;
 use crate::events::{EventSink, Prefixed};
-use crate::rbm::{Rbm, RbmConfig, RbmError};
+use crate::rbm::{Draws, HostDraws, Rbm, RbmConfig, RbmError};
 
 /// What one layer passes up as the data of the next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -55,7 +55,7 @@ impl Dbn {
             };
             let (rbm, _) = Rbm::fit(&x, vx.as_ref(), cfg, &mut layer_sink, seed + i as u64)?;
             if i + 1 < layers.len() {
-                x = pass(&rbm, x, pass_up);
+                x = pass(&rbm, x, pass_up, seed + i as u64);
                 vx = vx.map(|v| rbm.hidden_probs(v));
             }
             trained.push(rbm);
@@ -113,14 +113,16 @@ impl Dbn {
     }
 }
 
-fn pass(rbm: &Rbm, x: Tensor<2>, how: PassUp) -> Tensor<2> {
+/// What layer `i + 1` is trained on; samples come from a host generator seeded with the layer's
+/// seed (never the process-wide device generator), so a stack is the same beside other trials.
+fn pass(rbm: &Rbm, x: Tensor<2>, how: PassUp, seed: u64) -> Tensor<2> {
     let p = rbm.hidden_probs(x);
     match how {
         PassUp::Probabilities => p,
-        PassUp::Samples => p
-            .clone()
-            .greater(p.random_like(Distribution::Default))
-            .float(),
+        PassUp::Samples => {
+            let u = HostDraws::new(seed ^ 0xA5A5_A5A5_A5A5_A5A5).uniform(&p);
+            p.greater(u).float()
+        }
     }
 }
 
@@ -129,6 +131,7 @@ mod tests {
     use super::*;
     use crate::events::{NullSink, VecSink};
     use crate::mlp::{Activation, Mlp};
+    use burn::tensor::Distribution;
 
     fn small(hidden: usize) -> RbmConfig {
         let mut c = RbmConfig {

@@ -27,8 +27,10 @@ impl Draws for DeviceDraws {
 
 /// Draws made on the host by a small fast generator (xoshiro256+) and handed over as data. On the
 /// CPU (`flex`) device that is a plain copy, and several times faster than the device's
-/// per-element generator; training uses it there. Seeded from the device's generator, so a run
-/// seeded with `device.seed` stays reproducible.
+/// per-element generator; training uses it there for the Gibbs steps, and on every device for
+/// the initial weights, the persistent chains' start and the order of the examples. Seeded from
+/// the trial's seed, it makes a run reproducible even while other trials share the process (the
+/// device's generator is one per process).
 #[derive(Debug, Clone)]
 pub struct HostDraws {
     state: [u64; 4],
@@ -48,6 +50,23 @@ impl HostDraws {
         HostDraws {
             state: [next(), next(), next(), next()],
         }
+    }
+
+    /// An independent generator seeded from this one's next number (for a second stream that
+    /// does not depend on how many numbers the first one consumes).
+    pub fn split(&mut self) -> HostDraws {
+        HostDraws::new(self.next_u64())
+    }
+
+    /// A uniformly random permutation of `0..n` (Fisher–Yates).
+    pub fn permutation(&mut self, n: usize) -> Vec<i64> {
+        let mut p: Vec<i64> = (0..n as i64).collect();
+        for i in (1..n).rev() {
+            // Multiply-shift maps 64 random bits onto 0..=i without a visible bias for n ≪ 2⁶⁴.
+            let j = ((self.next_u64() as u128 * (i as u128 + 1)) >> 64) as usize;
+            p.swap(i, j);
+        }
+        p
     }
 
     /// A generator seeded by two draws from the device's generator.

@@ -9,9 +9,9 @@
 //! each hidden unit's mean activity, and `cost·(target − q)` added to Δc (and, times the mean
 //! visible state, to ΔW). An epoch is one pass through the data in a random order.
 
-use burn::tensor::{Device, Distribution, Int, Tensor};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use super::model::row;
+use super::model::{bernoulli, row};
 use super::{
     CdStatistics, DeviceDraws, Draws, HostDraws, NegativePhase, Rbm, RbmConfig, Sparsity,
     VisibleUnits,
@@ -26,8 +26,10 @@ pub struct Learner {
     inc_c: Tensor<1>,
     /// Persistent chains (visible states), when learning by persistent CD.
     pub chains: Option<Tensor<2>>,
-    /// Host-side draws on the CPU device; `None`: the device's generator.
+    /// Host-side draws for the Gibbs steps on the CPU device; `None`: the device's generator.
     host_draws: Option<HostDraws>,
+    /// The generator of the example order (and of the chains' start).
+    order_rng: HostDraws,
     /// Running estimate q of each hidden unit's mean activity (sparsity target).
     pub hidden_activity: Option<Tensor<1>>,
 }
@@ -43,18 +45,22 @@ pub struct Step {
 
 impl Learner {
     /// Zero increments; `cfg.chains` persistent chains started from random binary states
-    /// (Gaussian: from the visible biases plus unit noise) when `cfg.persistent`.
-    pub fn new(rbm: &Rbm, cfg: &RbmConfig) -> Learner {
+    /// (Gaussian: from the visible biases plus unit noise) when `cfg.persistent`. Every random
+    /// number it uses on the CPU comes from generators seeded with `seed`.
+    pub fn new(rbm: &Rbm, cfg: &RbmConfig, seed: u64) -> Learner {
         let device = rbm.device();
         let (v, h) = (rbm.visible(), rbm.hidden());
+        let mut order_rng = HostDraws::new(seed);
+        let gibbs_rng = order_rng.split();
         let chains = cfg.persistent.then(|| {
-            let shape = [cfg.chains, v];
+            let mut start_rng = order_rng.split();
             match &rbm.visible_units {
-                VisibleUnits::Binary => {
-                    Tensor::<2>::random(shape, Distribution::Bernoulli(0.5), &device)
-                }
+                VisibleUnits::Binary => bernoulli(
+                    Tensor::<2>::full([cfg.chains, v], 0.5, &device),
+                    start_rng.uniform(&Tensor::zeros([cfg.chains, v], &device)),
+                ),
                 VisibleUnits::Gaussian { .. } => {
-                    rbm.sample_visible(Tensor::zeros([cfg.chains, h], &device), &mut DeviceDraws)
+                    rbm.sample_visible(Tensor::zeros([cfg.chains, h], &device), &mut start_rng)
                 }
             }
         });
@@ -64,7 +70,8 @@ impl Learner {
             inc_c: Tensor::zeros([h], &device),
             chains,
             hidden_activity: None,
-            host_draws: (device == Device::flex()).then(|| HostDraws::from_device(&device)),
+            host_draws: (device == Device::flex()).then_some(gibbs_rng),
+            order_rng,
         }
     }
 
@@ -127,8 +134,8 @@ impl Learner {
 }
 
 impl Learner {
-    /// One pass through `data` in a random order (a permutation drawn on the device), in
-    /// mini-batches of `batch_size` (the last one may be smaller).
+    /// One pass through `data` in a random order (a permutation drawn on the host and handed over
+    /// once), in mini-batches of `batch_size` (the last one may be smaller).
     pub fn epoch(
         &mut self,
         rbm: &mut Rbm,
@@ -138,8 +145,10 @@ impl Learner {
         sparsity: Option<&Sparsity>,
     ) {
         let n = data.dims()[0];
-        let order: Tensor<1, Int> =
-            Tensor::<1>::random([n], Distribution::Default, &data.device()).argsort(0);
+        let order: Tensor<1, Int> = Tensor::from_data(
+            TensorData::new(self.order_rng.permutation(n), [n]),
+            &data.device(),
+        );
         let mut host_draws = self.host_draws.take();
         let mut device_draws = DeviceDraws;
         let draws: &mut dyn Draws = match &mut host_draws {

@@ -12,7 +12,7 @@
 //! `E(v,h) = Σ_i (v_i − b_i)²/2σ_i² − c·h − Σ_ij (v_i/σ_i) W_ij h_j`, so that
 //! `p(h_j = 1 | v) = σ(c_j + Σ_i (v_i/σ_i) W_ij)` and `v_i | h ~ N(b_i + σ_i Σ_j W_ij h_j, σ_i²)`.
 
-use burn::tensor::{Device, Distribution, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{DeviceDraws, Draws, GaussianSigma, RbmConfig, RbmError, VisibleType};
 
@@ -66,6 +66,16 @@ impl Rbm {
     /// A new RBM with `W ~ N(0, init_sigma²)`, zero biases and σ from the config (`data` σ is
     /// set to 1 until [`Rbm::init_from_data`]). Seed the device first for reproducible weights.
     pub fn new(visible: usize, cfg: &RbmConfig, device: &Device) -> Result<Rbm, RbmError> {
+        Rbm::new_with(visible, cfg, device, &mut DeviceDraws)
+    }
+
+    /// [`Rbm::new`] with the initial weights from `draws`.
+    pub fn new_with(
+        visible: usize,
+        cfg: &RbmConfig,
+        device: &Device,
+        draws: &mut dyn Draws,
+    ) -> Result<Rbm, RbmError> {
         cfg.validate()?;
         if visible == 0 {
             return Err(RbmError::Config(
@@ -73,11 +83,9 @@ impl Rbm {
             ));
         }
         let weights = if cfg.init_sigma > 0.0 {
-            Tensor::random(
-                [visible, cfg.hidden],
-                Distribution::Normal(0.0, cfg.init_sigma),
-                device,
-            )
+            draws
+                .normal(&Tensor::zeros([visible, cfg.hidden], device))
+                .mul_scalar(cfg.init_sigma)
         } else {
             Tensor::zeros([visible, cfg.hidden], device)
         };

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use burn::tensor::Tensor;
 
-use super::{Learner, Rbm, RbmConfig, RbmError, RbmEvalConfig, RbmInit, Step};
+use super::{HostDraws, Learner, Rbm, RbmConfig, RbmError, RbmEvalConfig, RbmInit, Step};
 use crate::eval;
 use crate::events::{Event, EventSink};
 
@@ -50,8 +50,10 @@ fn head(data: &Tensor<2>, n: usize) -> Tensor<2> {
 }
 
 impl Rbm {
-    /// Builds an RBM for `data`, sets its visible biases from the data, and trains it. The device
-    /// is seeded once with `seed`, so a run on the CPU is reproducible.
+    /// Builds an RBM for `data`, sets its visible biases from the data, and trains it. The initial
+    /// weights, the example order, the chains' start and (on the CPU) the Gibbs steps come from
+    /// host generators seeded with `seed`, so a run on the CPU is reproducible even beside other
+    /// trials; the device is seeded with `seed` too (evaluation draws).
     pub fn fit(
         data: &Tensor<2>,
         valid: Option<&Tensor<2>>,
@@ -68,9 +70,9 @@ impl Rbm {
         }
         let device = data.device();
         device.seed(seed);
-        let mut rbm = Rbm::new(data.dims()[1], cfg, &device)?;
+        let mut rbm = Rbm::new_with(data.dims()[1], cfg, &device, &mut HostDraws::new(seed))?;
         rbm.init_from_data(data, cfg)?;
-        let summary = rbm.train_seeded(data, valid, cfg, sink)?;
+        let summary = rbm.train_seeded(data, valid, cfg, sink, seed)?;
         Ok((rbm, summary))
     }
 
@@ -86,7 +88,7 @@ impl Rbm {
         seed: u64,
     ) -> Result<TrainSummary, RbmError> {
         self.device().seed(seed);
-        self.train_seeded(data, valid, cfg, sink)
+        self.train_seeded(data, valid, cfg, sink, seed)
     }
 
     fn train_seeded(
@@ -95,6 +97,7 @@ impl Rbm {
         valid: Option<&Tensor<2>>,
         cfg: &RbmConfig,
         sink: &mut dyn EventSink,
+        seed: u64,
     ) -> Result<TrainSummary, RbmError> {
         cfg.validate()?;
         self.check_columns("the training data", data)?;
@@ -117,7 +120,7 @@ impl Rbm {
             sink,
             last: Vec::new(),
         };
-        let mut learner = Learner::new(self, cfg);
+        let mut learner = Learner::new(self, cfg, seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
         let base_rate = eval::ais::BaseRateModel::fit(data);
         let train_eval = head(data, cfg.eval.max_examples);
         let valid_eval = valid.map(|v| head(v, cfg.eval.max_examples));

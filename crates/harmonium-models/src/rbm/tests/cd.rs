@@ -243,7 +243,7 @@ fn persistent_chain_gradient_matches_exact_enumerated_gradient_after_mixing() {
         chains: 2000,
         ..Default::default()
     };
-    let mut chains = Learner::new(&rbm, &cfg).chains.unwrap();
+    let mut chains = Learner::new(&rbm, &cfg, 5).chains.unwrap();
     let v0 = tensor_from_rows(&data, &device);
     for _ in 0..100 {
         rbm.cd_statistics(

@@ -103,6 +103,44 @@ fn training_with_the_same_seed_is_reproducible() {
 }
 
 #[test]
+fn training_is_reproducible_while_another_trial_uses_the_device_generator() {
+    // The device's generator is one per process; a trial must not depend on it, or parallel
+    // trials (`--jobs 2`) would change each other's results.
+    let _guard = serial();
+    let device = Device::flex();
+    let data = mnist_binary(300, &device);
+    let cfg = RbmConfig {
+        hidden: 8,
+        epochs: 3,
+        batch_size: 20,
+        persistent: true,
+        chains: 20,
+        eval: quiet_eval(),
+        ..Default::default()
+    };
+    let (alone, _) = Rbm::fit(&data, None, &cfg, &mut NullSink, 7).unwrap();
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let beside = std::thread::scope(|s| {
+        s.spawn(|| {
+            // Another trial's draws, interleaved with this one's.
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                device.seed(99);
+                let _ = flat(Tensor::<2>::random(
+                    [50, 50],
+                    burn::tensor::Distribution::Default,
+                    &device,
+                ));
+            }
+        });
+        let (rbm, _) = Rbm::fit(&data, None, &cfg, &mut NullSink, 7).unwrap();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        rbm
+    });
+    assert_eq!(flat(alone.weights), flat(beside.weights));
+    assert_eq!(flat1(alone.hidden_bias), flat1(beside.hidden_bias));
+}
+
+#[test]
 fn training_emits_metrics_pictures_checkpoint_and_progress() {
     let _guard = serial();
     let device = Device::flex();
