@@ -74,7 +74,8 @@ pub fn runs_frame(runs: &[RunRow]) -> PolarsResult<DataFrame> {
 
 /// Resolves a user's column name: exact, or the one column ending in `.NAME` (`init` →
 /// `mlp.init`). With `params_first`, a dotted param wins over a metric of the same short name
-/// (`lr` → `mlp.lr`, not the `lr` metric).
+/// (`lr` → `mlp.lr`, not the `lr` metric); of several dotted params, the one that varies across
+/// the runs wins (`lr` → `mlp.lr` when `pretrain.rbm.lr` is the same everywhere).
 pub fn resolve_column(df: &DataFrame, name: &str) -> Result<String, String> {
     resolve(df, name, false)
 }
@@ -95,6 +96,25 @@ fn resolve(df: &DataFrame, name: &str, params_first: bool) -> Result<String, Str
         let dotted: Vec<&String> = names.iter().filter(|n| n.ends_with(&suffix)).collect();
         if let [one] = dotted.as_slice() {
             return Ok(one.to_string());
+        }
+        if dotted.len() > 1 {
+            let varies = |n: &&&String| {
+                df.column(n.as_str())
+                    .and_then(|c| c.n_unique())
+                    .is_ok_and(|u| u > 1)
+            };
+            let varying: Vec<&&String> = dotted.iter().filter(varies).collect();
+            return match varying.as_slice() {
+                [one] => Ok(one.to_string()),
+                _ => Err(format!(
+                    "'{name}' is ambiguous: {}; give the full name",
+                    dotted
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            };
         }
     }
     if names.iter().any(|n| n == name) {
@@ -386,5 +406,26 @@ mod tests {
                 .contains("no column 'depth'")
         );
         assert_eq!(resolve_column(&df, "test_error").unwrap(), "test_error");
+    }
+
+    #[test]
+    fn group_by_a_short_name_picks_the_param_that_varies_never_a_metric() {
+        let with_lr = |id: i64, lr: &str, rbm_lr: &str| {
+            let mut r = run(id, "random", "1000", Some(0.1));
+            r.params.insert("mlp.lr".into(), lr.into());
+            r.params.insert("pretrain.rbm.lr".into(), rbm_lr.into());
+            r.metrics.insert("lr".into(), Some(0.001 * id as f64));
+            r
+        };
+        let df = runs_frame(&[with_lr(1, "0.1", "0.05"), with_lr(2, "0.01", "0.05")]).unwrap();
+        assert_eq!(resolve_param(&df, "lr").unwrap(), "mlp.lr");
+        let df = runs_frame(&[with_lr(1, "0.1", "0.05"), with_lr(2, "0.01", "0.5")]).unwrap();
+        let e = resolve_param(&df, "lr").unwrap_err();
+        assert!(
+            e.contains("ambiguous") && e.contains("mlp.lr") && e.contains("pretrain.rbm.lr"),
+            "{e}"
+        );
+        // Asked for as a column (a metric), the exact name still wins.
+        assert_eq!(resolve_column(&df, "lr").unwrap(), "lr");
     }
 }
