@@ -45,6 +45,26 @@ pub struct CdStatistics {
     pub visible_data_mean: Tensor<1>,
 }
 
+/// The matrices the statistics are made of: `p(h|v_data)`, and the negative phase's visible
+/// states and `p(h|v_model)`.
+#[derive(Debug, Clone)]
+pub(crate) struct Phases {
+    pub ph_data: Tensor<2>,
+    pub v_model: Tensor<2>,
+    pub ph_model: Tensor<2>,
+}
+
+impl Phases {
+    /// Two halves' phases, stacked in order.
+    pub fn cat(a: Phases, b: Phases) -> Phases {
+        Phases {
+            ph_data: Tensor::cat(vec![a.ph_data, b.ph_data], 0),
+            v_model: Tensor::cat(vec![a.v_model, b.v_model], 0),
+            ph_model: Tensor::cat(vec![a.ph_model, b.ph_model], 0),
+        }
+    }
+}
+
 impl Rbm {
     /// CD-k or persistent-CD statistics for the mini-batch `v0`, using the random numbers from
     /// `draws` (the device's generator in training, fixed numbers in tests).
@@ -68,8 +88,26 @@ impl Rbm {
         draws: &mut dyn Draws,
         scale: f64,
     ) -> CdStatistics {
+        let phases = self.phases(v0.clone(), cd_k, negative, draws);
+        self.statistics_of(v0, phases, scale)
+    }
+
+    /// The statistics of [`Phases`] computed for the mini-batch `v0`.
+    pub(crate) fn statistics_of(&self, v0: Tensor<2>, p: Phases, scale: f64) -> CdStatistics {
+        self.statistics(v0, p.ph_data, p.v_model, p.ph_model, scale)
+    }
+
+    /// The positive phase `p(h|v_data)` and the negative phase's visible states and hidden
+    /// probabilities, for the mini-batch `v0`.
+    pub(crate) fn phases(
+        &self,
+        v0: Tensor<2>,
+        cd_k: usize,
+        negative: NegativePhase<'_>,
+        draws: &mut dyn Draws,
+    ) -> Phases {
         // Positive phase: statistics with p(h|v_data).
-        let ph_data = self.hidden_probs(v0.clone());
+        let ph_data = self.hidden_probs(v0);
 
         // Negative phase.
         let (v_model, ph_model) = match negative {
@@ -104,8 +142,11 @@ impl Rbm {
                 (v, ph)
             }
         };
-
-        self.statistics(v0, ph_data, v_model, ph_model, scale)
+        Phases {
+            ph_data,
+            v_model,
+            ph_model,
+        }
     }
 
     /// `⟨v h⟩_data − ⟨v h⟩_model` as one matmul `[v_data; v_model]ᵀ · [ph_data/B; −ph_model/C]`,

@@ -11,6 +11,7 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use super::cd::Phases;
 use super::model::{bernoulli, row};
 use super::{
     CdStatistics, DeviceDraws, Draws, HostDraws, NegativePhase, Rbm, RbmConfig, Sparsity,
@@ -30,6 +31,8 @@ pub struct Learner {
     host_draws: Option<HostDraws>,
     /// The generator of the example order (and of the chains' start).
     order_rng: HostDraws,
+    /// Draws for the second half of each mini-batch (CPU only; see [`split_phases`]).
+    second_draws: Option<HostDraws>,
     /// Running estimate q of each hidden unit's mean activity (sparsity target).
     pub hidden_activity: Option<Tensor<1>>,
 }
@@ -52,6 +55,7 @@ impl Learner {
         let (v, h) = (rbm.visible(), rbm.hidden());
         let mut order_rng = HostDraws::new(seed);
         let gibbs_rng = order_rng.split();
+        let second_rng = order_rng.split();
         let chains = cfg.persistent.then(|| {
             let mut start_rng = order_rng.split();
             match &rbm.visible_units {
@@ -71,6 +75,7 @@ impl Learner {
             chains,
             hidden_activity: None,
             host_draws: (device == Device::flex()).then_some(gibbs_rng),
+            second_draws: (device == Device::flex()).then_some(second_rng),
             order_rng,
         }
     }
@@ -90,6 +95,17 @@ impl Learner {
             None => NegativePhase::Reconstruction,
         };
         let stats = rbm.scaled_statistics(v0, step.cd_k, negative, draws, step.lr);
+        self.apply(rbm, stats, step, sparsity);
+    }
+
+    /// The update from one mini-batch's statistics.
+    fn apply(
+        &mut self,
+        rbm: &mut Rbm,
+        stats: CdStatistics,
+        step: Step,
+        sparsity: Option<&Sparsity>,
+    ) {
         let CdStatistics {
             mut delta_w,
             delta_b,
@@ -149,19 +165,127 @@ impl Learner {
             TensorData::new(self.order_rng.permutation(n), [n]),
             &data.device(),
         );
-        let mut host_draws = self.host_draws.take();
-        let mut device_draws = DeviceDraws;
-        let draws: &mut dyn Draws = match &mut host_draws {
-            Some(h) => h,
-            None => &mut device_draws,
-        };
-        let mut start = 0;
-        while start < n {
+        let batches = (0..n).step_by(batch_size.max(1)).map(|start| {
             let len = batch_size.min(n - start);
-            let v0 = data.clone().select(0, order.clone().narrow(0, start, len));
-            self.step(rbm, v0, step, sparsity, draws);
-            start += len;
+            data.clone().select(0, order.clone().narrow(0, start, len))
+        });
+        match (self.host_draws.take(), self.second_draws.take()) {
+            (Some(mut a), Some(mut b)) => {
+                for v0 in batches {
+                    let phases =
+                        split_phases(&mut self.chains, rbm, v0.clone(), step.cd_k, &mut a, &mut b);
+                    let stats = rbm.statistics_of(v0, phases, step.lr);
+                    self.apply(rbm, stats, step, sparsity);
+                }
+                (self.host_draws, self.second_draws) = (Some(a), Some(b));
+            }
+            (host, second) => {
+                for v0 in batches {
+                    self.step(rbm, v0, step, sparsity, &mut DeviceDraws);
+                }
+                (self.host_draws, self.second_draws) = (host, second);
+            }
         }
-        self.host_draws = host_draws;
+    }
+}
+
+/// The phases of mini-batch `v0` computed as two halves on two threads, each with its own draws
+/// (and its half of the persistent chains), then stacked: the same statistics as one pass over
+/// the whole batch. On the CPU the element-wise kernels (logistic, Bernoulli draws) run on one
+/// thread each, so the halves' element-wise work overlaps instead of leaving a core idle.
+fn split_phases(
+    chains: &mut Option<Tensor<2>>,
+    rbm: &Rbm,
+    v0: Tensor<2>,
+    cd_k: usize,
+    a: &mut HostDraws,
+    b: &mut HostDraws,
+) -> Phases {
+    let n = v0.dims()[0];
+    let half = n / 2;
+    let chains_half = chains.as_ref().map(|c| c.dims()[0] / 2);
+    if half == 0 || chains_half == Some(0) {
+        let negative = match chains {
+            Some(c) => NegativePhase::Persistent(c),
+            None => NegativePhase::Reconstruction,
+        };
+        return rbm.phases(v0, cd_k, negative, a);
+    }
+    let (va, vb) = (v0.clone().narrow(0, 0, half), v0.narrow(0, half, n - half));
+    match chains {
+        None => {
+            let (pa, pb) = rayon::join(
+                || rbm.phases(va, cd_k, NegativePhase::Reconstruction, a),
+                || rbm.phases(vb, cd_k, NegativePhase::Reconstruction, b),
+            );
+            Phases::cat(pa, pb)
+        }
+        Some(c) => {
+            let m = c.dims()[0];
+            let h = m / 2;
+            let mut ca = c.clone().narrow(0, 0, h);
+            let mut cb = c.clone().narrow(0, h, m - h);
+            let (pa, pb) = rayon::join(
+                || rbm.phases(va, cd_k, NegativePhase::Persistent(&mut ca), a),
+                || rbm.phases(vb, cd_k, NegativePhase::Persistent(&mut cb), b),
+            );
+            *c = Tensor::cat(vec![ca, cb], 0);
+            Phases::cat(pa, pb)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::testing::{random_rbm, serial};
+    use crate::eval::to_vec as to_rows;
+    use burn::tensor::Distribution;
+
+    #[test]
+    fn split_phases_equal_the_two_halves_computed_one_after_the_other() {
+        let _guard = serial();
+        let device = Device::flex();
+        let rbm = random_rbm(7, 5, 1.0, 3, &device);
+        device.seed(4);
+        let v0 = Tensor::<2>::random([9, 7], Distribution::Bernoulli(0.5), &device);
+        for persistent in [false, true] {
+            let start = Tensor::<2>::random([5, 7], Distribution::Bernoulli(0.5), &device);
+            let (mut a, mut b) = (HostDraws::new(1), HostDraws::new(2));
+            let (mut a2, mut b2) = (a.clone(), b.clone());
+            let mut chains = persistent.then(|| start.clone());
+            let split = split_phases(&mut chains, &rbm, v0.clone(), 2, &mut a, &mut b);
+
+            // Rows 0..4 with generator a (chains 0..2), rows 4..9 with b (chains 2..5).
+            let mut ca = start.clone().narrow(0, 0, 2);
+            let mut cb = start.clone().narrow(0, 2, 3);
+            fn neg(persistent: bool, c: &mut Tensor<2>) -> NegativePhase<'_> {
+                if persistent {
+                    NegativePhase::Persistent(c)
+                } else {
+                    NegativePhase::Reconstruction
+                }
+            }
+            let first = rbm.phases(
+                v0.clone().narrow(0, 0, 4),
+                2,
+                neg(persistent, &mut ca),
+                &mut a2,
+            );
+            let second = rbm.phases(
+                v0.clone().narrow(0, 4, 5),
+                2,
+                neg(persistent, &mut cb),
+                &mut b2,
+            );
+            let whole = Phases::cat(first, second);
+            assert_eq!(to_rows(split.ph_data), to_rows(whole.ph_data));
+            assert_eq!(to_rows(split.v_model), to_rows(whole.v_model));
+            assert_eq!(to_rows(split.ph_model), to_rows(whole.ph_model));
+            if persistent {
+                let advanced = Tensor::cat(vec![ca, cb], 0);
+                assert_eq!(to_rows(chains.unwrap()), to_rows(advanced));
+            }
+        }
     }
 }
