@@ -205,18 +205,15 @@ fn load_checkpoint(path: &Path, cfg: &RbmConfig, device: &Device) -> Result<Rbm,
     let bytes = std::fs::read(path).map_err(|e| fail(format!("{at}: {e}")))?;
     let rbm = Rbm::from_safetensors(&bytes, device).map_err(|e| fail(format!("{at}: {e}")))?;
     let binary = cfg.visible_type == VisibleType::Binary;
+    let units = |binary: bool| if binary { "binary" } else { "gaussian" };
     if rbm.hidden() != cfg.hidden || rbm.is_binary() != binary {
         return Err(fail(format!(
             "{at}: the checkpoint has {} hidden units and {} visible units; the `rbm:` section \
              asks for {} hidden and {} visible units",
             rbm.hidden(),
-            if rbm.is_binary() {
-                "binary"
-            } else {
-                "gaussian"
-            },
+            units(rbm.is_binary()),
             cfg.hidden,
-            if binary { "binary" } else { "gaussian" }
+            units(binary)
         )));
     }
     Ok(rbm)

@@ -29,6 +29,16 @@ pub enum NegativePhase<'a> {
     Persistent(&'a mut Tensor<2>),
 }
 
+impl<'a> NegativePhase<'a> {
+    /// Persistent CD when there are chains, CD-k otherwise.
+    pub fn from_chains(chains: Option<&'a mut Tensor<2>>) -> Self {
+        match chains {
+            Some(c) => NegativePhase::Persistent(c),
+            None => NegativePhase::Reconstruction,
+        }
+    }
+}
+
 /// Learning statistics of one mini-batch, each "data minus model" and averaged over examples
 /// (and chains): the approximate log-likelihood gradient.
 #[derive(Debug, Clone)]

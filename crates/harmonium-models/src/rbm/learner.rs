@@ -27,12 +27,11 @@ pub struct Learner {
     inc_c: Tensor<1>,
     /// Persistent chains (visible states), when learning by persistent CD.
     pub chains: Option<Tensor<2>>,
-    /// Host-side draws for the Gibbs steps on the CPU device; `None`: the device's generator.
-    host_draws: Option<HostDraws>,
+    /// Host-side draws for the Gibbs steps on the CPU device, one per half of each mini-batch
+    /// (see [`split_phases`]); `None`: the device's generator.
+    cpu_draws: Option<[HostDraws; 2]>,
     /// The generator of the example order (and of the chains' start).
     order_rng: HostDraws,
-    /// Draws for the second half of each mini-batch (CPU only; see [`split_phases`]).
-    second_draws: Option<HostDraws>,
     /// Running estimate q of each hidden unit's mean activity (sparsity target).
     pub hidden_activity: Option<Tensor<1>>,
 }
@@ -54,8 +53,7 @@ impl Learner {
         let device = rbm.device();
         let (v, h) = (rbm.visible(), rbm.hidden());
         let mut order_rng = HostDraws::new(seed);
-        let gibbs_rng = order_rng.split();
-        let second_rng = order_rng.split();
+        let gibbs_rngs = [order_rng.split(), order_rng.split()];
         let chains = cfg.persistent.then(|| {
             let mut start_rng = order_rng.split();
             match &rbm.visible_units {
@@ -74,8 +72,7 @@ impl Learner {
             inc_c: Tensor::zeros([h], &device),
             chains,
             hidden_activity: None,
-            host_draws: (device == Device::flex()).then_some(gibbs_rng),
-            second_draws: (device == Device::flex()).then_some(second_rng),
+            cpu_draws: (device == Device::flex()).then_some(gibbs_rngs),
             order_rng,
         }
     }
@@ -90,10 +87,7 @@ impl Learner {
         sparsity: Option<&Sparsity>,
         draws: &mut dyn Draws,
     ) {
-        let negative = match &mut self.chains {
-            Some(chains) => NegativePhase::Persistent(chains),
-            None => NegativePhase::Reconstruction,
-        };
+        let negative = NegativePhase::from_chains(self.chains.as_mut());
         let stats = rbm.scaled_statistics(v0, step.cd_k, negative, draws, step.lr);
         self.apply(rbm, stats, step, sparsity);
     }
@@ -169,21 +163,20 @@ impl Learner {
             let len = batch_size.min(n - start);
             data.clone().select(0, order.clone().narrow(0, start, len))
         });
-        match (self.host_draws.take(), self.second_draws.take()) {
-            (Some(mut a), Some(mut b)) => {
+        match self.cpu_draws.take() {
+            Some([mut a, mut b]) => {
                 for v0 in batches {
                     let phases =
                         split_phases(&mut self.chains, rbm, v0.clone(), step.cd_k, &mut a, &mut b);
                     let stats = rbm.statistics_of(v0, phases, step.lr);
                     self.apply(rbm, stats, step, sparsity);
                 }
-                (self.host_draws, self.second_draws) = (Some(a), Some(b));
+                self.cpu_draws = Some([a, b]);
             }
-            (host, second) => {
+            None => {
                 for v0 in batches {
                     self.step(rbm, v0, step, sparsity, &mut DeviceDraws);
                 }
-                (self.host_draws, self.second_draws) = (host, second);
             }
         }
     }
@@ -203,36 +196,29 @@ fn split_phases(
 ) -> Phases {
     let n = v0.dims()[0];
     let half = n / 2;
-    let chains_half = chains.as_ref().map(|c| c.dims()[0] / 2);
-    if half == 0 || chains_half == Some(0) {
-        let negative = match chains {
-            Some(c) => NegativePhase::Persistent(c),
-            None => NegativePhase::Reconstruction,
-        };
-        return rbm.phases(v0, cd_k, negative, a);
+    if half == 0 || chains.as_ref().is_some_and(|c| c.dims()[0] < 2) {
+        return rbm.phases(v0, cd_k, NegativePhase::from_chains(chains.as_mut()), a);
     }
     let (va, vb) = (v0.clone().narrow(0, 0, half), v0.narrow(0, half, n - half));
-    match chains {
-        None => {
-            let (pa, pb) = rayon::join(
-                || rbm.phases(va, cd_k, NegativePhase::Reconstruction, a),
-                || rbm.phases(vb, cd_k, NegativePhase::Reconstruction, b),
-            );
-            Phases::cat(pa, pb)
-        }
-        Some(c) => {
-            let m = c.dims()[0];
-            let h = m / 2;
-            let mut ca = c.clone().narrow(0, 0, h);
-            let mut cb = c.clone().narrow(0, h, m - h);
-            let (pa, pb) = rayon::join(
-                || rbm.phases(va, cd_k, NegativePhase::Persistent(&mut ca), a),
-                || rbm.phases(vb, cd_k, NegativePhase::Persistent(&mut cb), b),
-            );
-            *c = Tensor::cat(vec![ca, cb], 0);
-            Phases::cat(pa, pb)
-        }
+    let mut halves = chains.as_ref().map(|c| {
+        let m = c.dims()[0];
+        (
+            c.clone().narrow(0, 0, m / 2),
+            c.clone().narrow(0, m / 2, m - m / 2),
+        )
+    });
+    let (ca, cb) = match &mut halves {
+        Some((ca, cb)) => (Some(ca), Some(cb)),
+        None => (None, None),
+    };
+    let (pa, pb) = rayon::join(
+        || rbm.phases(va, cd_k, NegativePhase::from_chains(ca), a),
+        || rbm.phases(vb, cd_k, NegativePhase::from_chains(cb), b),
+    );
+    if let Some((ca, cb)) = halves {
+        *chains = Some(Tensor::cat(vec![ca, cb], 0));
     }
+    Phases::cat(pa, pb)
 }
 
 #[cfg(test)]
@@ -259,23 +245,16 @@ mod tests {
             // Rows 0..4 with generator a (chains 0..2), rows 4..9 with b (chains 2..5).
             let mut ca = start.clone().narrow(0, 0, 2);
             let mut cb = start.clone().narrow(0, 2, 3);
-            fn neg(persistent: bool, c: &mut Tensor<2>) -> NegativePhase<'_> {
-                if persistent {
-                    NegativePhase::Persistent(c)
-                } else {
-                    NegativePhase::Reconstruction
-                }
-            }
             let first = rbm.phases(
                 v0.clone().narrow(0, 0, 4),
                 2,
-                neg(persistent, &mut ca),
+                NegativePhase::from_chains(persistent.then_some(&mut ca)),
                 &mut a2,
             );
             let second = rbm.phases(
                 v0.clone().narrow(0, 4, 5),
                 2,
-                neg(persistent, &mut cb),
+                NegativePhase::from_chains(persistent.then_some(&mut cb)),
                 &mut b2,
             );
             let whole = Phases::cat(first, second);
