@@ -55,6 +55,20 @@ pub struct CdStatistics {
     pub visible_data_mean: Tensor<1>,
 }
 
+impl CdStatistics {
+    /// The statistics of a mini-batch from those of its parts (each computed with
+    /// [`Rbm::part_statistics`] and the whole batch's counts): every field is a sum over parts.
+    pub(crate) fn add(self, other: CdStatistics) -> CdStatistics {
+        CdStatistics {
+            delta_w: self.delta_w + other.delta_w,
+            delta_b: self.delta_b + other.delta_b,
+            delta_c: self.delta_c + other.delta_c,
+            hidden_data_mean: self.hidden_data_mean + other.hidden_data_mean,
+            visible_data_mean: self.visible_data_mean + other.visible_data_mean,
+        }
+    }
+}
+
 /// The matrices the statistics are made of: `p(h|v_data)`, and the negative phase's visible
 /// states and `p(h|v_model)`.
 #[derive(Debug, Clone)]
@@ -64,15 +78,12 @@ pub(crate) struct Phases {
     pub ph_model: Tensor<2>,
 }
 
-impl Phases {
-    /// Two halves' phases, stacked in order.
-    pub fn cat(a: Phases, b: Phases) -> Phases {
-        Phases {
-            ph_data: Tensor::cat(vec![a.ph_data, b.ph_data], 0),
-            v_model: Tensor::cat(vec![a.v_model, b.v_model], 0),
-            ph_model: Tensor::cat(vec![a.ph_model, b.ph_model], 0),
-        }
-    }
+/// How many examples and chains the whole mini-batch has, when statistics are computed for a
+/// part of it: each part's sums are divided by the whole batch's counts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Counts {
+    pub examples: usize,
+    pub chains: usize,
 }
 
 impl Rbm {
@@ -104,7 +115,11 @@ impl Rbm {
 
     /// The statistics of [`Phases`] computed for the mini-batch `v0`.
     pub(crate) fn statistics_of(&self, v0: Tensor<2>, p: Phases, scale: f64) -> CdStatistics {
-        self.statistics(v0, p.ph_data, p.v_model, p.ph_model, scale)
+        let counts = Counts {
+            examples: v0.dims()[0],
+            chains: p.v_model.dims()[0],
+        };
+        self.part_statistics(v0, p, counts, scale)
     }
 
     /// The positive phase `p(h|v_data)` and the negative phase's visible states and hidden
@@ -159,35 +174,34 @@ impl Rbm {
         }
     }
 
-    /// `⟨v h⟩_data − ⟨v h⟩_model` as one matmul `[v_data; v_model]ᵀ · [ph_data/B; −ph_model/C]`,
-    /// and the bias statistics from the same matrices.
-    fn statistics(
+    /// The share of one part of a mini-batch (`v_data` and its phases) in the batch's statistics:
+    /// `⟨v h⟩_data − ⟨v h⟩_model` as one matmul `[v_data; v_model]ᵀ · [ph_data/B; −ph_model/C]`
+    /// with B examples and C chains in the whole batch, and the bias statistics from the same
+    /// matrices. The whole batch's statistics are the sum of its parts' ([`CdStatistics::add`]).
+    pub(crate) fn part_statistics(
         &self,
         v_data: Tensor<2>,
-        ph_data: Tensor<2>,
-        v_model: Tensor<2>,
-        ph_model: Tensor<2>,
+        phases: Phases,
+        counts: Counts,
         scale: f64,
     ) -> CdStatistics {
-        let n_data = v_data.dims()[0] as f64;
-        let n_model = v_model.dims()[0] as f64;
+        let Phases {
+            ph_data,
+            v_model,
+            ph_model,
+        } = phases;
+        let n_data = counts.examples as f64;
+        let n_model = counts.chains as f64;
         let v_data = self.scale_visible(v_data);
         let v_model = self.scale_visible(v_model);
+        let mean = |t: &Tensor<2>, n: f64| -> Tensor<1> {
+            t.clone().sum_dim(0).squeeze_dim(0).div_scalar(n)
+        };
 
-        let visible_data_mean: Tensor<1> =
-            v_data.clone().sum_dim(0).squeeze_dim(0).div_scalar(n_data);
-        let visible_model_mean: Tensor<1> = v_model
-            .clone()
-            .sum_dim(0)
-            .squeeze_dim(0)
-            .div_scalar(n_model);
-        let hidden_data_mean: Tensor<1> =
-            ph_data.clone().sum_dim(0).squeeze_dim(0).div_scalar(n_data);
-        let hidden_model_mean: Tensor<1> = ph_model
-            .clone()
-            .sum_dim(0)
-            .squeeze_dim(0)
-            .div_scalar(n_model);
+        let visible_data_mean = mean(&v_data, n_data);
+        let visible_model_mean = mean(&v_model, n_model);
+        let hidden_data_mean = mean(&ph_data, n_data);
+        let hidden_model_mean = mean(&ph_model, n_model);
 
         let visible = Tensor::cat(vec![v_data, v_model], 0);
         let hidden = Tensor::cat(

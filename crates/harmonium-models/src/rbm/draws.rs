@@ -91,13 +91,20 @@ impl HostDraws {
     /// `n` uniform numbers in [0, 1) with 24 random bits each (two per 64-bit draw).
     fn uniforms(&mut self, n: usize) -> Vec<f32> {
         const SCALE: f32 = 1.0 / (1u32 << 24) as f32;
-        let mut out = Vec::with_capacity(n + 1);
-        while out.len() < n {
-            let x = self.next_u64();
-            out.push((x >> 40) as f32 * SCALE);
-            out.push(((x >> 8) & 0xFF_FFFF) as f32 * SCALE);
+        let pair = |x: u64| {
+            [
+                (x >> 40) as f32 * SCALE,
+                ((x >> 8) & 0xFF_FFFF) as f32 * SCALE,
+            ]
+        };
+        let mut out = vec![0.0; n];
+        let mut chunks = out.chunks_exact_mut(2);
+        for two in &mut chunks {
+            two.copy_from_slice(&pair(self.next_u64()));
         }
-        out.truncate(n);
+        if let [last] = chunks.into_remainder() {
+            *last = pair(self.next_u64())[0];
+        }
         out
     }
 }

@@ -11,7 +11,7 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use super::cd::Phases;
+use super::halves::Halves;
 use super::model::{bernoulli, row};
 use super::{
     CdStatistics, DeviceDraws, Draws, HostDraws, NegativePhase, Rbm, RbmConfig, Sparsity,
@@ -27,9 +27,9 @@ pub struct Learner {
     inc_c: Tensor<1>,
     /// Persistent chains (visible states), when learning by persistent CD.
     pub chains: Option<Tensor<2>>,
-    /// Host-side draws for the Gibbs steps on the CPU device, one per half of each mini-batch
-    /// (see [`split_phases`]); `None`: the device's generator.
-    cpu_draws: Option<[HostDraws; 2]>,
+    /// On the CPU device, each mini-batch's statistics are computed as two halves side by side,
+    /// each with a host generator of its own ([`Halves`]); `None`: the device's generator.
+    halves: Option<Halves>,
     /// The generator of the example order (and of the chains' start).
     order_rng: HostDraws,
     /// Running estimate q of each hidden unit's mean activity (sparsity target).
@@ -72,7 +72,7 @@ impl Learner {
             inc_c: Tensor::zeros([h], &device),
             chains,
             hidden_activity: None,
-            cpu_draws: (device == Device::flex()).then_some(gibbs_rngs),
+            halves: (device == Device::flex()).then(|| Halves::new(gibbs_rngs)),
             order_rng,
         }
     }
@@ -163,107 +163,18 @@ impl Learner {
             let len = batch_size.min(n - start);
             data.clone().select(0, order.clone().narrow(0, start, len))
         });
-        match self.cpu_draws.take() {
-            Some([mut a, mut b]) => {
+        match self.halves.take() {
+            Some(mut halves) => {
                 for v0 in batches {
-                    let phases =
-                        split_phases(&mut self.chains, rbm, v0.clone(), step.cd_k, &mut a, &mut b);
-                    let stats = rbm.statistics_of(v0, phases, step.lr);
+                    let stats = halves.statistics(&mut self.chains, rbm, v0, step.cd_k, step.lr);
                     self.apply(rbm, stats, step, sparsity);
                 }
-                self.cpu_draws = Some([a, b]);
+                self.halves = Some(halves);
             }
             None => {
                 for v0 in batches {
                     self.step(rbm, v0, step, sparsity, &mut DeviceDraws);
                 }
-            }
-        }
-    }
-}
-
-/// The phases of mini-batch `v0` computed as two halves on two threads, each with its own draws
-/// (and its half of the persistent chains), then stacked: the same statistics as one pass over
-/// the whole batch. On the CPU the element-wise kernels (logistic, Bernoulli draws) run on one
-/// thread each, so the halves' element-wise work overlaps instead of leaving a core idle.
-fn split_phases(
-    chains: &mut Option<Tensor<2>>,
-    rbm: &Rbm,
-    v0: Tensor<2>,
-    cd_k: usize,
-    a: &mut HostDraws,
-    b: &mut HostDraws,
-) -> Phases {
-    let n = v0.dims()[0];
-    let half = n / 2;
-    if half == 0 || chains.as_ref().is_some_and(|c| c.dims()[0] < 2) {
-        return rbm.phases(v0, cd_k, NegativePhase::from_chains(chains.as_mut()), a);
-    }
-    let (va, vb) = (v0.clone().narrow(0, 0, half), v0.narrow(0, half, n - half));
-    let mut halves = chains.as_ref().map(|c| {
-        let m = c.dims()[0];
-        (
-            c.clone().narrow(0, 0, m / 2),
-            c.clone().narrow(0, m / 2, m - m / 2),
-        )
-    });
-    let (ca, cb) = match &mut halves {
-        Some((ca, cb)) => (Some(ca), Some(cb)),
-        None => (None, None),
-    };
-    let (pa, pb) = rayon::join(
-        || rbm.phases(va, cd_k, NegativePhase::from_chains(ca), a),
-        || rbm.phases(vb, cd_k, NegativePhase::from_chains(cb), b),
-    );
-    if let Some((ca, cb)) = halves {
-        *chains = Some(Tensor::cat(vec![ca, cb], 0));
-    }
-    Phases::cat(pa, pb)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::eval::testing::{random_rbm, serial};
-    use crate::eval::to_vec as to_rows;
-    use burn::tensor::Distribution;
-
-    #[test]
-    fn split_phases_equal_the_two_halves_computed_one_after_the_other() {
-        let _guard = serial();
-        let device = Device::flex();
-        let rbm = random_rbm(7, 5, 1.0, 3, &device);
-        device.seed(4);
-        let v0 = Tensor::<2>::random([9, 7], Distribution::Bernoulli(0.5), &device);
-        for persistent in [false, true] {
-            let start = Tensor::<2>::random([5, 7], Distribution::Bernoulli(0.5), &device);
-            let (mut a, mut b) = (HostDraws::new(1), HostDraws::new(2));
-            let (mut a2, mut b2) = (a.clone(), b.clone());
-            let mut chains = persistent.then(|| start.clone());
-            let split = split_phases(&mut chains, &rbm, v0.clone(), 2, &mut a, &mut b);
-
-            // Rows 0..4 with generator a (chains 0..2), rows 4..9 with b (chains 2..5).
-            let mut ca = start.clone().narrow(0, 0, 2);
-            let mut cb = start.clone().narrow(0, 2, 3);
-            let first = rbm.phases(
-                v0.clone().narrow(0, 0, 4),
-                2,
-                NegativePhase::from_chains(persistent.then_some(&mut ca)),
-                &mut a2,
-            );
-            let second = rbm.phases(
-                v0.clone().narrow(0, 4, 5),
-                2,
-                NegativePhase::from_chains(persistent.then_some(&mut cb)),
-                &mut b2,
-            );
-            let whole = Phases::cat(first, second);
-            assert_eq!(to_rows(split.ph_data), to_rows(whole.ph_data));
-            assert_eq!(to_rows(split.v_model), to_rows(whole.v_model));
-            assert_eq!(to_rows(split.ph_model), to_rows(whole.ph_model));
-            if persistent {
-                let advanced = Tensor::cat(vec![ca, cb], 0);
-                assert_eq!(to_rows(chains.unwrap()), to_rows(advanced));
             }
         }
     }

@@ -1,0 +1,211 @@
+//! Mini-batch statistics on the CPU as two halves computed side by side.
+//!
+//! The statistics of a mini-batch are sums over its examples (and chains), so they can be
+//! computed for two halves and added:
+//!
+//! ```text
+//! ⟨v h⟩ over B examples = Σ_{halves} (1/B) Σ_{n ∈ half} v_n h_nᵀ
+//! ```
+//!
+//! On the CPU backend the element-wise kernels (logistic, Bernoulli draws) run on one thread, and
+//! a matmul of a 100-example batch spends part of its time handing work between threads. Each half
+//! therefore runs on a thread pool of its own, with its own generator and its half of the
+//! persistent chains, from the positive phase to its share of the statistics; a machine with two
+//! cores runs each half on one thread with no hand-over at all. The random numbers do not depend
+//! on the number of threads: always two halves, each with its own generator.
+
+use std::sync::Arc;
+
+use burn::tensor::Tensor;
+
+use super::cd::Counts;
+use super::{CdStatistics, HostDraws, NegativePhase, Rbm};
+
+/// Two generators and two thread pools, one for each half of every mini-batch.
+#[derive(Debug, Clone)]
+pub(crate) struct Halves {
+    draws: [HostDraws; 2],
+    /// `None` when the pools could not be built: the halves then run one after the other (the
+    /// same numbers, more slowly).
+    pools: Option<Arc<[rayon::ThreadPool; 2]>>,
+}
+
+impl Halves {
+    /// Two halves drawing from `draws`, each on a pool of half the machine's threads (at least
+    /// one).
+    pub fn new(draws: [HostDraws; 2]) -> Halves {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get() / 2)
+            .max(1);
+        let pool = || {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .thread_name(|i| format!("rbm-half-{i}"))
+                .build()
+        };
+        let pools = match (pool(), pool()) {
+            (Ok(a), Ok(b)) => Some(Arc::new([a, b])),
+            _ => None,
+        };
+        Halves { draws, pools }
+    }
+
+    /// The `scale`d statistics of mini-batch `v0` with `cd_k` Gibbs steps (persistent CD when
+    /// `chains` holds chains; both halves of them are advanced and written back).
+    pub fn statistics(
+        &mut self,
+        chains: &mut Option<Tensor<2>>,
+        rbm: &Rbm,
+        v0: Tensor<2>,
+        cd_k: usize,
+        scale: f64,
+    ) -> CdStatistics {
+        let n = v0.dims()[0];
+        let Halves {
+            draws: [a, b],
+            pools,
+        } = self;
+        if n < 2 || chains.as_ref().is_some_and(|c| c.dims()[0] < 2) {
+            let phases = rbm.phases(
+                v0.clone(),
+                cd_k,
+                NegativePhase::from_chains(chains.as_mut()),
+                a,
+            );
+            return rbm.statistics_of(v0, phases, scale);
+        }
+        let counts = Counts {
+            examples: n,
+            chains: chains.as_ref().map_or(n, |c| c.dims()[0]),
+        };
+        let (va, vb) = halves(v0);
+        let mut parts = chains.take().map(halves);
+        let (ca, cb) = match &mut parts {
+            Some((ca, cb)) => (Some(ca), Some(cb)),
+            None => (None, None),
+        };
+        let part = |v: Tensor<2>, chains: Option<&mut Tensor<2>>, draws: &mut HostDraws| {
+            let phases = rbm.phases(v.clone(), cd_k, NegativePhase::from_chains(chains), draws);
+            rbm.part_statistics(v, phases, counts, scale)
+        };
+        let (sa, sb) = join_on(pools.as_deref(), || part(va, ca, a), || part(vb, cb, b));
+        if let Some((ca, cb)) = parts {
+            *chains = Some(Tensor::cat(vec![ca, cb], 0));
+        }
+        sa.add(sb)
+    }
+}
+
+/// `f` on the first pool while `g` runs on the second; the calling thread waits.
+fn join_on<A: Send, B: Send>(
+    pools: Option<&[rayon::ThreadPool; 2]>,
+    f: impl FnOnce() -> A + Send,
+    g: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    match pools {
+        Some(pools) => {
+            let mut b = None;
+            let a = pools[1].in_place_scope(|s| {
+                s.spawn(|_| b = Some(g()));
+                pools[0].install(f)
+            });
+            (a, b.expect("the second closure ran"))
+        }
+        None => (f(), g()),
+    }
+}
+
+/// Rows `0..n/2` and `n/2..n`.
+fn halves(t: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+    let n = t.dims()[0];
+    (t.clone().narrow(0, 0, n / 2), t.narrow(0, n / 2, n - n / 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::testing::{random_rbm, serial};
+    use crate::eval::to_vec;
+    use crate::rbm::cd::Phases;
+    use burn::tensor::{Device, Distribution};
+
+    /// The phases of two parts, stacked in order (what one pass over the whole batch would give,
+    /// had it drawn the same numbers).
+    fn stacked(a: Phases, b: Phases) -> Phases {
+        Phases {
+            ph_data: Tensor::cat(vec![a.ph_data, b.ph_data], 0),
+            v_model: Tensor::cat(vec![a.v_model, b.v_model], 0),
+            ph_model: Tensor::cat(vec![a.ph_model, b.ph_model], 0),
+        }
+    }
+
+    fn close(a: Tensor<2>, b: Tensor<2>) {
+        let (a, b) = (to_vec(a), to_vec(b));
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+        }
+    }
+
+    /// The halves' summed statistics equal those of the whole batch computed in one piece from
+    /// the same draws: rows 0..4 with the first generator (chains 0..2), rows 4..9 with the
+    /// second (chains 2..5); the chains advance exactly as the two halves one after the other.
+    #[test]
+    fn halves_add_up_to_the_whole_batch() {
+        let _guard = serial();
+        let device = Device::flex();
+        let rbm = random_rbm(7, 5, 1.0, 3, &device);
+        device.seed(4);
+        let v0 = Tensor::<2>::random([9, 7], Distribution::Bernoulli(0.5), &device);
+        for persistent in [false, true] {
+            let start = Tensor::<2>::random([5, 7], Distribution::Bernoulli(0.5), &device);
+            let draws = [HostDraws::new(1), HostDraws::new(2)];
+            let [mut a, mut b] = draws.clone();
+            let mut split = Halves::new(draws);
+            let mut chains = persistent.then(|| start.clone());
+            let got = split.statistics(&mut chains, &rbm, v0.clone(), 2, 0.5);
+
+            let mut ca = start.clone().narrow(0, 0, 2);
+            let mut cb = start.clone().narrow(0, 2, 3);
+            let first = rbm.phases(
+                v0.clone().narrow(0, 0, 4),
+                2,
+                NegativePhase::from_chains(persistent.then_some(&mut ca)),
+                &mut a,
+            );
+            let second = rbm.phases(
+                v0.clone().narrow(0, 4, 5),
+                2,
+                NegativePhase::from_chains(persistent.then_some(&mut cb)),
+                &mut b,
+            );
+            let whole = rbm.statistics_of(v0.clone(), stacked(first, second), 0.5);
+            close(got.delta_w, whole.delta_w);
+            let row = |t: Tensor<1>| t.unsqueeze::<2>();
+            close(row(got.delta_b), row(whole.delta_b));
+            close(row(got.delta_c), row(whole.delta_c));
+            close(row(got.hidden_data_mean), row(whole.hidden_data_mean));
+            close(row(got.visible_data_mean), row(whole.visible_data_mean));
+            if persistent {
+                let advanced = Tensor::cat(vec![ca, cb], 0);
+                assert_eq!(to_vec(chains.unwrap()), to_vec(advanced));
+            }
+        }
+    }
+
+    /// Without pools the halves run one after the other and give the same numbers.
+    #[test]
+    fn halves_without_pools_give_the_same_statistics() {
+        let _guard = serial();
+        let device = Device::flex();
+        let rbm = random_rbm(7, 5, 1.0, 3, &device);
+        device.seed(5);
+        let v0 = Tensor::<2>::random([8, 7], Distribution::Bernoulli(0.5), &device);
+        let draws = [HostDraws::new(3), HostDraws::new(4)];
+        let mut pooled = Halves::new(draws.clone());
+        let mut serial_halves = Halves { draws, pools: None };
+        let a = pooled.statistics(&mut None, &rbm, v0.clone(), 1, 1.0);
+        let b = serial_halves.statistics(&mut None, &rbm, v0, 1, 1.0);
+        assert_eq!(to_vec(a.delta_w), to_vec(b.delta_w));
+    }
+}
