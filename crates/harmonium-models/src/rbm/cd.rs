@@ -56,16 +56,19 @@ pub struct CdStatistics {
 }
 
 impl CdStatistics {
-    /// The statistics of a mini-batch from those of its parts (each computed with
-    /// [`Rbm::part_statistics`] and the whole batch's counts): every field is a sum over parts.
-    pub(crate) fn add(self, other: CdStatistics) -> CdStatistics {
-        CdStatistics {
-            delta_w: self.delta_w + other.delta_w,
+    /// The statistics of a mini-batch from those of its two parts (each computed with
+    /// [`Rbm::part_statistics`] and the whole batch's counts): every field is a sum over the
+    /// parts, except that the weights' two parts are returned separately, `self`'s in the
+    /// statistics and `other`'s beside them, for the learner to add into its update.
+    pub(crate) fn merge(self, other: CdStatistics) -> (CdStatistics, Tensor<2>) {
+        let merged = CdStatistics {
+            delta_w: self.delta_w,
             delta_b: self.delta_b + other.delta_b,
             delta_c: self.delta_c + other.delta_c,
             hidden_data_mean: self.hidden_data_mean + other.hidden_data_mean,
             visible_data_mean: self.visible_data_mean + other.visible_data_mean,
-        }
+        };
+        (merged, other.delta_w)
     }
 }
 
@@ -177,7 +180,7 @@ impl Rbm {
     /// The share of one part of a mini-batch (`v_data` and its phases) in the batch's statistics:
     /// `⟨v h⟩_data − ⟨v h⟩_model` as one matmul `[v_data; v_model]ᵀ · [ph_data/B; −ph_model/C]`
     /// with B examples and C chains in the whole batch, and the bias statistics from the same
-    /// matrices. The whole batch's statistics are the sum of its parts' ([`CdStatistics::add`]).
+    /// matrices. The whole batch's statistics are the sum of its parts' ([`CdStatistics::merge`]).
     pub(crate) fn part_statistics(
         &self,
         v_data: Tensor<2>,

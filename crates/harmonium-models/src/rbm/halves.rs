@@ -51,7 +51,10 @@ impl Halves {
     }
 
     /// The `scale`d statistics of mini-batch `v0` with `cd_k` Gibbs steps (persistent CD when
-    /// `chains` holds chains; both halves of them are advanced and written back).
+    /// `chains` holds chains; both halves of them are advanced and written back). The weight
+    /// statistics come in two parts, the first half's in the returned statistics and the
+    /// second's beside them (`None` for a batch too small to split), for the learner to add into
+    /// its update; every other field is the whole batch's.
     pub fn statistics(
         &mut self,
         chains: &mut Option<Tensor<2>>,
@@ -59,7 +62,7 @@ impl Halves {
         v0: Tensor<2>,
         cd_k: usize,
         scale: f64,
-    ) -> CdStatistics {
+    ) -> (CdStatistics, Option<Tensor<2>>) {
         let n = v0.dims()[0];
         let Halves {
             draws: [a, b],
@@ -72,7 +75,7 @@ impl Halves {
                 NegativePhase::from_chains(chains.as_mut()),
                 a,
             );
-            return rbm.statistics_of(v0, phases, scale);
+            return (rbm.statistics_of(v0, phases, scale), None);
         }
         let counts = Counts {
             examples: n,
@@ -92,7 +95,17 @@ impl Halves {
         if let Some((ca, cb)) = parts {
             *chains = Some(Tensor::cat(vec![ca, cb], 0));
         }
-        sa.add(sb)
+        let (stats, second_w) = sa.merge(sb);
+        (stats, Some(second_w))
+    }
+
+    /// `f` and `g` side by side, one on each pool (one after the other without pools).
+    pub fn join<A: Send, B: Send>(
+        &self,
+        f: impl FnOnce() -> A + Send,
+        g: impl FnOnce() -> B + Send,
+    ) -> (A, B) {
+        join_on(self.pools.as_deref(), f, g)
     }
 }
 
@@ -163,7 +176,7 @@ mod tests {
             let [mut a, mut b] = draws.clone();
             let mut split = Halves::new(draws);
             let mut chains = persistent.then(|| start.clone());
-            let got = split.statistics(&mut chains, &rbm, v0.clone(), 2, 0.5);
+            let (got, second_w) = split.statistics(&mut chains, &rbm, v0.clone(), 2, 0.5);
 
             let mut ca = start.clone().narrow(0, 0, 2);
             let mut cb = start.clone().narrow(0, 2, 3);
@@ -180,7 +193,7 @@ mod tests {
                 &mut b,
             );
             let whole = rbm.statistics_of(v0.clone(), stacked(first, second), 0.5);
-            close(got.delta_w, whole.delta_w);
+            close(got.delta_w + second_w.expect("two halves"), whole.delta_w);
             let row = |t: Tensor<1>| t.unsqueeze::<2>();
             close(row(got.delta_b), row(whole.delta_b));
             close(row(got.delta_c), row(whole.delta_c));
@@ -204,8 +217,10 @@ mod tests {
         let draws = [HostDraws::new(3), HostDraws::new(4)];
         let mut pooled = Halves::new(draws.clone());
         let mut serial_halves = Halves { draws, pools: None };
-        let a = pooled.statistics(&mut None, &rbm, v0.clone(), 1, 1.0);
-        let b = serial_halves.statistics(&mut None, &rbm, v0, 1, 1.0);
+        let (a, a_second) = pooled.statistics(&mut None, &rbm, v0.clone(), 1, 1.0);
+        let (b, b_second) = serial_halves.statistics(&mut None, &rbm, v0, 1, 1.0);
         assert_eq!(to_vec(a.delta_w), to_vec(b.delta_w));
+        assert_eq!(to_vec(a_second.unwrap()), to_vec(b_second.unwrap()));
+        assert_eq!(pooled.join(|| 1, || 2), (1, 2));
     }
 }

@@ -89,16 +89,21 @@ impl Learner {
     ) {
         let negative = NegativePhase::from_chains(self.chains.as_mut());
         let stats = rbm.scaled_statistics(v0, step.cd_k, negative, draws, step.lr);
-        self.apply(rbm, stats, step, sparsity);
+        self.apply(rbm, stats, None, step, sparsity, None);
     }
 
-    /// The update from one mini-batch's statistics.
+    /// The update from one mini-batch's statistics. The weight statistics may come in two parts
+    /// (`stats.delta_w` and `second_w`, from the two halves of the batch); the weights' increment
+    /// is then summed as `(S_a − lr·weight_cost·W) + (momentum·ΔW + S_b)`, each side on one of
+    /// the `halves`' threads.
     fn apply(
         &mut self,
         rbm: &mut Rbm,
         stats: CdStatistics,
+        second_w: Option<Tensor<2>>,
         step: Step,
         sparsity: Option<&Sparsity>,
+        halves: Option<&Halves>,
     ) {
         let CdStatistics {
             mut delta_w,
@@ -120,16 +125,31 @@ impl Learner {
             delta_w = delta_w + outer.mul_scalar(lr);
             self.hidden_activity = Some(q);
         }
-        if step.weight_cost > 0.0 {
-            delta_w = delta_w - rbm.weights.clone().mul_scalar(lr * step.weight_cost);
-        }
 
-        let m = step.momentum;
+        let (m, cost) = (step.momentum, lr * step.weight_cost);
+        let weights = rbm.weights.clone();
         self.inc_w.inplace(|inc| {
-            if m == 0.0 {
-                delta_w
-            } else {
-                inc.mul_scalar(m) + delta_w
+            // S_a − lr·weight_cost·W
+            let with_cost = move || {
+                if cost > 0.0 {
+                    delta_w - weights.mul_scalar(cost)
+                } else {
+                    delta_w
+                }
+            };
+            // momentum·ΔW + S_b
+            let carried = move || match (m == 0.0, second_w) {
+                (true, second) => second,
+                (false, None) => Some(inc.mul_scalar(m)),
+                (false, Some(second)) => Some(inc.mul_scalar(m) + second),
+            };
+            let (with_cost, carried) = match halves {
+                Some(h) => h.join(with_cost, carried),
+                None => (with_cost(), carried()),
+            };
+            match carried {
+                Some(c) => with_cost + c,
+                None => with_cost,
             }
         });
         self.inc_b
@@ -166,8 +186,9 @@ impl Learner {
         match self.halves.take() {
             Some(mut halves) => {
                 for v0 in batches {
-                    let stats = halves.statistics(&mut self.chains, rbm, v0, step.cd_k, step.lr);
-                    self.apply(rbm, stats, step, sparsity);
+                    let (stats, second_w) =
+                        halves.statistics(&mut self.chains, rbm, v0, step.cd_k, step.lr);
+                    self.apply(rbm, stats, second_w, step, sparsity, Some(&halves));
                 }
                 self.halves = Some(halves);
             }
@@ -177,5 +198,78 @@ impl Learner {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::testing::{random_rbm, serial};
+    use crate::eval::to_vec;
+    use burn::tensor::Distribution;
+
+    fn close(a: Tensor<2>, b: Tensor<2>) {
+        for (x, y) in to_vec(a).iter().zip(&to_vec(b)) {
+            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+        }
+    }
+
+    /// With the weight statistics in two parts, summed on two threads as
+    /// `(S_a − lr·wc·W) + (m·ΔW + S_b)`, three updates (momentum carried, weight cost, sparsity)
+    /// give the parameters of the same updates from the summed statistics.
+    #[test]
+    fn update_from_two_parts_equals_the_update_from_their_sum() {
+        let _guard = serial();
+        let device = Device::flex();
+        let rbm = random_rbm(7, 5, 0.5, 11, &device);
+        let cfg = RbmConfig {
+            hidden: 5,
+            ..Default::default()
+        };
+        let (mut whole, mut parts) = (rbm.clone(), rbm);
+        let mut learner_whole = Learner::new(&whole, &cfg, 1);
+        let mut learner_parts = learner_whole.clone();
+        let halves = Halves::new([HostDraws::new(1), HostDraws::new(2)]);
+        let step = Step {
+            lr: 0.1,
+            momentum: 0.9,
+            weight_cost: 0.01,
+            cd_k: 1,
+        };
+        let sparsity = Sparsity {
+            target: 0.1,
+            decay: 0.9,
+            cost: 0.5,
+        };
+        device.seed(6);
+        for _ in 0..3 {
+            let random2 = |shape| Tensor::<2>::random(shape, Distribution::Default, &device);
+            let random1 = |n| Tensor::<1>::random([n], Distribution::Default, &device);
+            let (first_w, second_w) = (random2([7, 5]), random2([7, 5]));
+            let stats = CdStatistics {
+                delta_w: first_w.clone(),
+                delta_b: random1(7),
+                delta_c: random1(5),
+                hidden_data_mean: random1(5),
+                visible_data_mean: random1(7),
+            };
+            let summed = CdStatistics {
+                delta_w: first_w + second_w.clone(),
+                ..stats.clone()
+            };
+            learner_whole.apply(&mut whole, summed, None, step, Some(&sparsity), None);
+            learner_parts.apply(
+                &mut parts,
+                stats,
+                Some(second_w),
+                step,
+                Some(&sparsity),
+                Some(&halves),
+            );
+        }
+        close(whole.weights, parts.weights);
+        let row = |t: Tensor<1>| t.unsqueeze::<2>();
+        close(row(whole.visible_bias), row(parts.visible_bias));
+        close(row(whole.hidden_bias), row(parts.hidden_bias));
     }
 }
