@@ -14,11 +14,18 @@ const KEY_METRICS: [&str; 5] = [
     "test_logprob",
 ];
 
+/// Whether a metric is a fraction of examples (`test_error`, `best_valid_error`,
+/// `test_frame_error_39`, …): every `*_error` and `*_error_*` except the reconstruction error, a
+/// squared distance per example.
+pub fn is_error_rate(key: &str) -> bool {
+    !key.ends_with("recon_error") && (key.ends_with("_error") || key.contains("_error_"))
+}
+
 /// `0.0123` → `1.23%` for error rates, plain otherwise.
 pub fn fmt_metric(key: &str, v: Option<f64>) -> String {
     match v {
         None => "NaN".into(),
-        Some(v) if key.ends_with("_error") => format!("{:.2}%", 100.0 * v),
+        Some(v) if is_error_rate(key) => format!("{:.2}%", 100.0 * v),
         Some(v) if v.fract() == 0.0 && v.abs() < 1e9 => format!("{v}"),
         Some(v) => format!("{v:.4}"),
     }
@@ -212,4 +219,19 @@ fn serde_yaml_like(v: &serde_json::Value, depth: usize) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_rates_are_percentages_and_the_reconstruction_error_is_not() {
+        assert_eq!(fmt_metric("best_test_error", Some(0.0123)), "1.23%");
+        assert_eq!(fmt_metric("test_frame_error_39", Some(0.5)), "50.00%");
+        assert_eq!(fmt_metric("recon_error", Some(7.3817)), "7.3817");
+        assert_eq!(fmt_metric("layer2/recon_error", Some(7.0)), "7");
+        assert_eq!(fmt_metric("epochs", Some(20.0)), "20");
+        assert_eq!(fmt_metric("test_logprob", None), "NaN");
+    }
 }
