@@ -55,20 +55,38 @@ pub struct CdStatistics {
     pub visible_data_mean: Tensor<1>,
 }
 
+/// The statistics other than the weights': the biases' and the mean activities.
+#[derive(Debug, Clone)]
+pub(crate) struct UnitStatistics {
+    pub delta_b: Tensor<1>,
+    pub delta_c: Tensor<1>,
+    pub hidden_data_mean: Tensor<1>,
+    pub visible_data_mean: Tensor<1>,
+}
+
 impl CdStatistics {
-    /// The statistics of a mini-batch from those of its two parts (each computed with
-    /// [`Rbm::part_statistics`] and the whole batch's counts): every field is a sum over the
-    /// parts, except that the weights' two parts are returned separately, `self`'s in the
-    /// statistics and `other`'s beside them, for the learner to add into its update.
-    pub(crate) fn merge(self, other: CdStatistics) -> (CdStatistics, Tensor<2>) {
-        let merged = CdStatistics {
-            delta_w: self.delta_w,
+    /// The weights' statistics and the rest.
+    pub(crate) fn split(self) -> (Tensor<2>, UnitStatistics) {
+        let units = UnitStatistics {
+            delta_b: self.delta_b,
+            delta_c: self.delta_c,
+            hidden_data_mean: self.hidden_data_mean,
+            visible_data_mean: self.visible_data_mean,
+        };
+        (self.delta_w, units)
+    }
+}
+
+impl UnitStatistics {
+    /// The statistics of a mini-batch from those of its parts (each computed with
+    /// [`Rbm::part_statistics`] and the whole batch's counts): sums over the parts.
+    pub(crate) fn add(self, other: UnitStatistics) -> UnitStatistics {
+        UnitStatistics {
             delta_b: self.delta_b + other.delta_b,
             delta_c: self.delta_c + other.delta_c,
             hidden_data_mean: self.hidden_data_mean + other.hidden_data_mean,
             visible_data_mean: self.visible_data_mean + other.visible_data_mean,
-        };
-        (merged, other.delta_w)
+        }
     }
 }
 
@@ -180,7 +198,7 @@ impl Rbm {
     /// The share of one part of a mini-batch (`v_data` and its phases) in the batch's statistics:
     /// `⟨v h⟩_data − ⟨v h⟩_model` as one matmul `[v_data; v_model]ᵀ · [ph_data/B; −ph_model/C]`
     /// with B examples and C chains in the whole batch, and the bias statistics from the same
-    /// matrices. The whole batch's statistics are the sum of its parts' ([`CdStatistics::merge`]).
+    /// matrices. The whole batch's statistics are the sum of its parts'.
     pub(crate) fn part_statistics(
         &self,
         v_data: Tensor<2>,

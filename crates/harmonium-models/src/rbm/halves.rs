@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use burn::tensor::Tensor;
 
-use super::cd::Counts;
-use super::{CdStatistics, HostDraws, NegativePhase, Rbm};
+use super::cd::{Counts, UnitStatistics};
+use super::{HostDraws, NegativePhase, Rbm};
 
 /// Two generators and two thread pools, one for each half of every mini-batch.
 #[derive(Debug, Clone)]
@@ -52,9 +52,11 @@ impl Halves {
 
     /// The `scale`d statistics of mini-batch `v0` with `cd_k` Gibbs steps (persistent CD when
     /// `chains` holds chains; both halves of them are advanced and written back). The weight
-    /// statistics come in two parts, the first half's in the returned statistics and the
-    /// second's beside them (`None` for a batch too small to split), for the learner to add into
-    /// its update; every other field is the whole batch's.
+    /// statistics are handed over in their two parts, each in its half's thread: the first
+    /// half's to `first` (whose result is returned), the second half's to `second`; the other
+    /// statistics are the whole batch's. A batch too small to split is one first part, and
+    /// `second` gets `None`.
+    #[allow(clippy::too_many_arguments)]
     pub fn statistics(
         &mut self,
         chains: &mut Option<Tensor<2>>,
@@ -62,7 +64,9 @@ impl Halves {
         v0: Tensor<2>,
         cd_k: usize,
         scale: f64,
-    ) -> (CdStatistics, Option<Tensor<2>>) {
+        first: impl FnOnce(Tensor<2>) -> Tensor<2> + Send,
+        second: impl FnOnce(Option<Tensor<2>>) + Send,
+    ) -> (Tensor<2>, UnitStatistics) {
         let n = v0.dims()[0];
         let Halves {
             draws: [a, b],
@@ -75,7 +79,9 @@ impl Halves {
                 NegativePhase::from_chains(chains.as_mut()),
                 a,
             );
-            return (rbm.statistics_of(v0, phases, scale), None);
+            let (w, units) = rbm.statistics_of(v0, phases, scale).split();
+            second(None);
+            return (first(w), units);
         }
         let counts = Counts {
             examples: n,
@@ -91,21 +97,23 @@ impl Halves {
             let phases = rbm.phases(v.clone(), cd_k, NegativePhase::from_chains(chains), draws);
             rbm.part_statistics(v, phases, counts, scale)
         };
-        let (sa, sb) = join_on(pools.as_deref(), || part(va, ca, a), || part(vb, cb, b));
+        let (sa, sb) = join_on(
+            pools.as_deref(),
+            || {
+                let (w, units) = part(va, ca, a).split();
+                (first(w), units)
+            },
+            || {
+                let (w, units) = part(vb, cb, b).split();
+                second(Some(w));
+                units
+            },
+        );
         if let Some((ca, cb)) = parts {
             *chains = Some(Tensor::cat(vec![ca, cb], 0));
         }
-        let (stats, second_w) = sa.merge(sb);
-        (stats, Some(second_w))
-    }
-
-    /// `f` and `g` side by side, one on each pool (one after the other without pools).
-    pub fn join<A: Send, B: Send>(
-        &self,
-        f: impl FnOnce() -> A + Send,
-        g: impl FnOnce() -> B + Send,
-    ) -> (A, B) {
-        join_on(self.pools.as_deref(), f, g)
+        let ((w, units_a), units_b) = (sa, sb);
+        (w, units_a.add(units_b))
     }
 }
 
@@ -176,7 +184,16 @@ mod tests {
             let [mut a, mut b] = draws.clone();
             let mut split = Halves::new(draws);
             let mut chains = persistent.then(|| start.clone());
-            let (got, second_w) = split.statistics(&mut chains, &rbm, v0.clone(), 2, 0.5);
+            let mut second_w = None;
+            let (first_w, got) = split.statistics(
+                &mut chains,
+                &rbm,
+                v0.clone(),
+                2,
+                0.5,
+                |w| w,
+                |w| second_w = w,
+            );
 
             let mut ca = start.clone().narrow(0, 0, 2);
             let mut cb = start.clone().narrow(0, 2, 3);
@@ -193,7 +210,7 @@ mod tests {
                 &mut b,
             );
             let whole = rbm.statistics_of(v0.clone(), stacked(first, second), 0.5);
-            close(got.delta_w + second_w.expect("two halves"), whole.delta_w);
+            close(first_w + second_w.expect("two halves"), whole.delta_w);
             let row = |t: Tensor<1>| t.unsqueeze::<2>();
             close(row(got.delta_b), row(whole.delta_b));
             close(row(got.delta_c), row(whole.delta_c));
@@ -217,10 +234,12 @@ mod tests {
         let draws = [HostDraws::new(3), HostDraws::new(4)];
         let mut pooled = Halves::new(draws.clone());
         let mut serial_halves = Halves { draws, pools: None };
-        let (a, a_second) = pooled.statistics(&mut None, &rbm, v0.clone(), 1, 1.0);
-        let (b, b_second) = serial_halves.statistics(&mut None, &rbm, v0, 1, 1.0);
-        assert_eq!(to_vec(a.delta_w), to_vec(b.delta_w));
+        let (mut a_second, mut b_second) = (None, None);
+        let (a, _) =
+            pooled.statistics(&mut None, &rbm, v0.clone(), 1, 1.0, |w| w, |w| a_second = w);
+        let (b, _) = serial_halves.statistics(&mut None, &rbm, v0, 1, 1.0, |w| w, |w| b_second = w);
+        assert_eq!(to_vec(a), to_vec(b));
         assert_eq!(to_vec(a_second.unwrap()), to_vec(b_second.unwrap()));
-        assert_eq!(pooled.join(|| 1, || 2), (1, 2));
+        assert_eq!(join_on(pooled.pools.as_deref(), || 1, || 2), (1, 2));
     }
 }

@@ -11,6 +11,7 @@
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use super::cd::UnitStatistics;
 use super::halves::Halves;
 use super::model::{bernoulli, row};
 use super::{
@@ -89,30 +90,43 @@ impl Learner {
     ) {
         let negative = NegativePhase::from_chains(self.chains.as_mut());
         let stats = rbm.scaled_statistics(v0, step.cd_k, negative, draws, step.lr);
-        self.apply(rbm, stats, None, step, sparsity, None);
+        self.apply(rbm, stats, step, sparsity);
     }
 
-    /// The update from one mini-batch's statistics. The weight statistics may come in two parts
-    /// (`stats.delta_w` and `second_w`, from the two halves of the batch); the weights' increment
-    /// is then summed as `(S_a − lr·weight_cost·W) + (momentum·ΔW + S_b)`, each side on one of
-    /// the `halves`' threads.
+    /// The update from one mini-batch's statistics:
+    /// `ΔW ← momentum·ΔW + lr·(S − weight_cost·W)` (`stats.delta_w` = lr·S), then [`Learner::finish`].
     fn apply(
         &mut self,
         rbm: &mut Rbm,
         stats: CdStatistics,
-        second_w: Option<Tensor<2>>,
         step: Step,
         sparsity: Option<&Sparsity>,
-        halves: Option<&Halves>,
     ) {
-        let CdStatistics {
-            mut delta_w,
+        let (s, units) = stats.split();
+        let with_cost = weight_cost(s, rbm.weights.clone(), step);
+        self.inc_w
+            .inplace(|inc| carried(inc, step.momentum, Some(with_cost)));
+        self.finish(rbm, None, units, step, sparsity);
+    }
+
+    /// The rest of the update once `ΔW` holds `momentum·ΔW` plus all of `lr·(S − weight_cost·W)`
+    /// but `rest` (added here): the sparsity penalty, the biases' increments, and `θ ← θ + Δθ`.
+    fn finish(
+        &mut self,
+        rbm: &mut Rbm,
+        rest: Option<Tensor<2>>,
+        units: UnitStatistics,
+        step: Step,
+        sparsity: Option<&Sparsity>,
+    ) {
+        let UnitStatistics {
             delta_b,
             mut delta_c,
             hidden_data_mean,
             visible_data_mean,
-        } = stats;
-        let lr = step.lr;
+        } = units;
+        let (lr, m) = (step.lr, step.momentum);
+        let mut rest = rest;
 
         if let Some(sp) = sparsity {
             let q = match self.hidden_activity.take() {
@@ -121,37 +135,19 @@ impl Learner {
             };
             let pull = q.clone().neg().add_scalar(sp.target).mul_scalar(sp.cost); // cost·(target − q)
             delta_c = delta_c + pull.clone();
-            let outer = visible_data_mean.unsqueeze_dim::<2>(1).matmul(row(&pull));
-            delta_w = delta_w + outer.mul_scalar(lr);
+            let outer = visible_data_mean
+                .unsqueeze_dim::<2>(1)
+                .matmul(row(&pull))
+                .mul_scalar(lr);
+            rest = Some(match rest {
+                Some(r) => r + outer,
+                None => outer,
+            });
             self.hidden_activity = Some(q);
         }
-
-        let (m, cost) = (step.momentum, lr * step.weight_cost);
-        let weights = rbm.weights.clone();
-        self.inc_w.inplace(|inc| {
-            // S_a − lr·weight_cost·W
-            let with_cost = move || {
-                if cost > 0.0 {
-                    delta_w - weights.mul_scalar(cost)
-                } else {
-                    delta_w
-                }
-            };
-            // momentum·ΔW + S_b
-            let carried = move || match (m == 0.0, second_w) {
-                (true, second) => second,
-                (false, None) => Some(inc.mul_scalar(m)),
-                (false, Some(second)) => Some(inc.mul_scalar(m) + second),
-            };
-            let (with_cost, carried) = match halves {
-                Some(h) => h.join(with_cost, carried),
-                None => (with_cost(), carried()),
-            };
-            match carried {
-                Some(c) => with_cost + c,
-                None => with_cost,
-            }
-        });
+        if let Some(r) = rest {
+            self.inc_w.inplace(|inc| inc + r);
+        }
         self.inc_b
             .inplace(|inc| inc.mul_scalar(m) + delta_b.mul_scalar(lr));
         self.inc_c
@@ -160,6 +156,53 @@ impl Learner {
         rbm.weights.inplace(|w| w + inc_w);
         rbm.visible_bias.inplace(|b| b + inc_b);
         rbm.hidden_bias.inplace(|c| c + inc_c);
+    }
+}
+
+impl Learner {
+    /// [`Learner::step`] on the CPU, with the statistics computed in two halves side by side
+    /// ([`Halves`]). The weights' increment is formed where the statistics are: the first
+    /// half's thread computes `lr·(S_a − weight_cost·W)`, the second's `ΔW ← momentum·ΔW +
+    /// lr·S_b`, and [`Learner::finish`] adds the two.
+    fn step_in_halves(
+        &mut self,
+        halves: &mut Halves,
+        rbm: &mut Rbm,
+        v0: Tensor<2>,
+        step: Step,
+        sparsity: Option<&Sparsity>,
+    ) {
+        let weights = rbm.weights.clone();
+        let inc_w = &mut self.inc_w;
+        let (rest, units) = halves.statistics(
+            &mut self.chains,
+            rbm,
+            v0,
+            step.cd_k,
+            step.lr,
+            move |s_a| weight_cost(s_a, weights, step),
+            move |s_b| inc_w.inplace(|inc| carried(inc, step.momentum, s_b)),
+        );
+        self.finish(rbm, Some(rest), units, step, sparsity);
+    }
+}
+
+/// `S − lr·weight_cost·W` (S already times lr).
+fn weight_cost(s: Tensor<2>, weights: Tensor<2>, step: Step) -> Tensor<2> {
+    let cost = step.lr * step.weight_cost;
+    if cost > 0.0 {
+        s - weights.mul_scalar(cost)
+    } else {
+        s
+    }
+}
+
+/// `momentum·ΔW + S` (without S: `momentum·ΔW`).
+fn carried(inc: Tensor<2>, momentum: f64, s: Option<Tensor<2>>) -> Tensor<2> {
+    match s {
+        Some(s) if momentum == 0.0 => s,
+        Some(s) => inc.mul_scalar(momentum) + s,
+        None => inc.mul_scalar(momentum),
     }
 }
 
@@ -186,9 +229,7 @@ impl Learner {
         match self.halves.take() {
             Some(mut halves) => {
                 for v0 in batches {
-                    let (stats, second_w) =
-                        halves.statistics(&mut self.chains, rbm, v0, step.cd_k, step.lr);
-                    self.apply(rbm, stats, second_w, step, sparsity, Some(&halves));
+                    self.step_in_halves(&mut halves, rbm, v0, step, sparsity);
                 }
                 self.halves = Some(halves);
             }
@@ -214,62 +255,71 @@ mod tests {
         }
     }
 
-    /// With the weight statistics in two parts, summed on two threads as
-    /// `(S_a − lr·wc·W) + (m·ΔW + S_b)`, three updates (momentum carried, weight cost, sparsity)
-    /// give the parameters of the same updates from the summed statistics.
+    /// The update with the increment formed in the halves' threads as
+    /// `lr·(S_a − wc·W) + (m·ΔW + lr·S_b)` equals the update from the summed statistics, over
+    /// three mini-batches (momentum carried, weight cost, sparsity), for CD and persistent CD.
     #[test]
-    fn update_from_two_parts_equals_the_update_from_their_sum() {
+    fn update_in_halves_equals_the_update_from_the_summed_statistics() {
         let _guard = serial();
         let device = Device::flex();
-        let rbm = random_rbm(7, 5, 0.5, 11, &device);
-        let cfg = RbmConfig {
-            hidden: 5,
-            ..Default::default()
-        };
-        let (mut whole, mut parts) = (rbm.clone(), rbm);
-        let mut learner_whole = Learner::new(&whole, &cfg, 1);
-        let mut learner_parts = learner_whole.clone();
-        let halves = Halves::new([HostDraws::new(1), HostDraws::new(2)]);
-        let step = Step {
-            lr: 0.1,
-            momentum: 0.9,
-            weight_cost: 0.01,
-            cd_k: 1,
-        };
-        let sparsity = Sparsity {
-            target: 0.1,
-            decay: 0.9,
-            cost: 0.5,
-        };
-        device.seed(6);
-        for _ in 0..3 {
-            let random2 = |shape| Tensor::<2>::random(shape, Distribution::Default, &device);
-            let random1 = |n| Tensor::<1>::random([n], Distribution::Default, &device);
-            let (first_w, second_w) = (random2([7, 5]), random2([7, 5]));
-            let stats = CdStatistics {
-                delta_w: first_w.clone(),
-                delta_b: random1(7),
-                delta_c: random1(5),
-                hidden_data_mean: random1(5),
-                visible_data_mean: random1(7),
+        for persistent in [false, true] {
+            let rbm = random_rbm(7, 5, 0.5, 11, &device);
+            let cfg = RbmConfig {
+                hidden: 5,
+                persistent,
+                chains: 6,
+                ..Default::default()
             };
-            let summed = CdStatistics {
-                delta_w: first_w + second_w.clone(),
-                ..stats.clone()
+            let (mut split, mut whole) = (rbm.clone(), rbm);
+            let mut learner_split = Learner::new(&split, &cfg, 1);
+            let mut learner_whole = learner_split.clone();
+            let mut halves_split = Halves::new([HostDraws::new(1), HostDraws::new(2)]);
+            let mut halves_whole = halves_split.clone();
+            let step = Step {
+                lr: 0.1,
+                momentum: 0.9,
+                weight_cost: 0.01,
+                cd_k: 2,
             };
-            learner_whole.apply(&mut whole, summed, None, step, Some(&sparsity), None);
-            learner_parts.apply(
-                &mut parts,
-                stats,
-                Some(second_w),
-                step,
-                Some(&sparsity),
-                Some(&halves),
-            );
+            let sparsity = Sparsity {
+                target: 0.1,
+                decay: 0.9,
+                cost: 0.5,
+            };
+            device.seed(6);
+            for _ in 0..3 {
+                let v0 = Tensor::<2>::random([9, 7], Distribution::Bernoulli(0.5), &device);
+                learner_split.step_in_halves(
+                    &mut halves_split,
+                    &mut split,
+                    v0.clone(),
+                    step,
+                    Some(&sparsity),
+                );
+
+                let mut second = None;
+                let (first, units) = halves_whole.statistics(
+                    &mut learner_whole.chains,
+                    &whole,
+                    v0,
+                    step.cd_k,
+                    step.lr,
+                    |w| w,
+                    |w| second = w,
+                );
+                let stats = CdStatistics {
+                    delta_w: first + second.expect("two halves"),
+                    delta_b: units.delta_b,
+                    delta_c: units.delta_c,
+                    hidden_data_mean: units.hidden_data_mean,
+                    visible_data_mean: units.visible_data_mean,
+                };
+                learner_whole.apply(&mut whole, stats, step, Some(&sparsity));
+            }
+            close(split.weights, whole.weights);
+            let row = |t: Tensor<1>| t.unsqueeze::<2>();
+            close(row(split.visible_bias), row(whole.visible_bias));
+            close(row(split.hidden_bias), row(whole.hidden_bias));
         }
-        close(whole.weights, parts.weights);
-        let row = |t: Tensor<1>| t.unsqueeze::<2>();
-        close(row(whole.visible_bias), row(parts.visible_bias));
-        close(row(whole.hidden_bias), row(parts.hidden_bias));
     }
 }
