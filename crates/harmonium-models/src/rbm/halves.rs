@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
 
 use super::cd::{Counts, UnitStatistics};
 use super::{HostDraws, NegativePhase, Rbm};
@@ -50,7 +50,8 @@ impl Halves {
         Halves { draws, pools }
     }
 
-    /// The `scale`d statistics of mini-batch `v0` with `cd_k` Gibbs steps (persistent CD when
+    /// The `scale`d statistics of the mini-batch `rows` of `data` (each half gathers its rows in
+    /// its own thread) with `cd_k` Gibbs steps (persistent CD when
     /// `chains` holds chains; both halves of them are advanced and written back). The weight
     /// statistics are handed over in their two parts, each in its half's thread: the first
     /// half's to `first` (whose result is returned), the second half's to `second`; the other
@@ -61,18 +62,20 @@ impl Halves {
         &mut self,
         chains: &mut Option<Tensor<2>>,
         rbm: &Rbm,
-        v0: Tensor<2>,
+        data: &Tensor<2>,
+        rows: Tensor<1, Int>,
         cd_k: usize,
         scale: f64,
         first: impl FnOnce(Tensor<2>) -> Tensor<2> + Send,
         second: impl FnOnce(Option<Tensor<2>>) + Send,
     ) -> (Tensor<2>, UnitStatistics) {
-        let n = v0.dims()[0];
+        let n = rows.dims()[0];
         let Halves {
             draws: [a, b],
             pools,
         } = self;
         if n < 2 || chains.as_ref().is_some_and(|c| c.dims()[0] < 2) {
+            let v0 = data.clone().select(0, rows);
             let phases = rbm.phases(
                 v0.clone(),
                 cd_k,
@@ -87,24 +90,28 @@ impl Halves {
             examples: n,
             chains: chains.as_ref().map_or(n, |c| c.dims()[0]),
         };
-        let (va, vb) = halves(v0);
+        let (ra, rb) = (
+            rows.clone().narrow(0, 0, n / 2),
+            rows.narrow(0, n / 2, n - n / 2),
+        );
         let mut parts = chains.take().map(halves);
         let (ca, cb) = match &mut parts {
             Some((ca, cb)) => (Some(ca), Some(cb)),
             None => (None, None),
         };
-        let part = |v: Tensor<2>, chains: Option<&mut Tensor<2>>, draws: &mut HostDraws| {
+        let part = |rows: Tensor<1, Int>, chains: Option<&mut Tensor<2>>, draws: &mut HostDraws| {
+            let v = data.clone().select(0, rows);
             let phases = rbm.phases(v.clone(), cd_k, NegativePhase::from_chains(chains), draws);
             rbm.part_statistics(v, phases, counts, scale)
         };
         let (sa, sb) = join_on(
             pools.as_deref(),
             || {
-                let (w, units) = part(va, ca, a).split();
+                let (w, units) = part(ra, ca, a).split();
                 (first(w), units)
             },
             || {
-                let (w, units) = part(vb, cb, b).split();
+                let (w, units) = part(rb, cb, b).split();
                 second(Some(w));
                 units
             },
@@ -188,7 +195,8 @@ mod tests {
             let (first_w, got) = split.statistics(
                 &mut chains,
                 &rbm,
-                v0.clone(),
+                &v0,
+                Tensor::arange(0..9, &device),
                 2,
                 0.5,
                 |w| w,
@@ -231,13 +239,15 @@ mod tests {
         let rbm = random_rbm(7, 5, 1.0, 3, &device);
         device.seed(5);
         let v0 = Tensor::<2>::random([8, 7], Distribution::Bernoulli(0.5), &device);
+        let all = || Tensor::arange(0..8, &device);
         let draws = [HostDraws::new(3), HostDraws::new(4)];
         let mut pooled = Halves::new(draws.clone());
         let mut serial_halves = Halves { draws, pools: None };
         let (mut a_second, mut b_second) = (None, None);
         let (a, _) =
-            pooled.statistics(&mut None, &rbm, v0.clone(), 1, 1.0, |w| w, |w| a_second = w);
-        let (b, _) = serial_halves.statistics(&mut None, &rbm, v0, 1, 1.0, |w| w, |w| b_second = w);
+            pooled.statistics(&mut None, &rbm, &v0, all(), 1, 1.0, |w| w, |w| a_second = w);
+        let (b, _) =
+            serial_halves.statistics(&mut None, &rbm, &v0, all(), 1, 1.0, |w| w, |w| b_second = w);
         assert_eq!(to_vec(a), to_vec(b));
         assert_eq!(to_vec(a_second.unwrap()), to_vec(b_second.unwrap()));
         assert_eq!(join_on(pooled.pools.as_deref(), || 1, || 2), (1, 2));

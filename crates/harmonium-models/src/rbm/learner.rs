@@ -168,7 +168,8 @@ impl Learner {
         &mut self,
         halves: &mut Halves,
         rbm: &mut Rbm,
-        v0: Tensor<2>,
+        data: &Tensor<2>,
+        rows: Tensor<1, Int>,
         step: Step,
         sparsity: Option<&Sparsity>,
     ) {
@@ -177,7 +178,8 @@ impl Learner {
         let (rest, units) = halves.statistics(
             &mut self.chains,
             rbm,
-            v0,
+            data,
+            rows,
             step.cd_k,
             step.lr,
             move |s_a| weight_cost(s_a, weights, step),
@@ -224,17 +226,18 @@ impl Learner {
         );
         let batches = (0..n).step_by(batch_size.max(1)).map(|start| {
             let len = batch_size.min(n - start);
-            data.clone().select(0, order.clone().narrow(0, start, len))
+            order.clone().narrow(0, start, len)
         });
         match self.halves.take() {
             Some(mut halves) => {
-                for v0 in batches {
-                    self.step_in_halves(&mut halves, rbm, v0, step, sparsity);
+                for rows in batches {
+                    self.step_in_halves(&mut halves, rbm, data, rows, step, sparsity);
                 }
                 self.halves = Some(halves);
             }
             None => {
-                for v0 in batches {
+                for rows in batches {
+                    let v0 = data.clone().select(0, rows);
                     self.step(rbm, v0, step, sparsity, &mut DeviceDraws);
                 }
             }
@@ -289,10 +292,12 @@ mod tests {
             device.seed(6);
             for _ in 0..3 {
                 let v0 = Tensor::<2>::random([9, 7], Distribution::Bernoulli(0.5), &device);
+                let all = || Tensor::<1, Int>::arange(0..9, &device);
                 learner_split.step_in_halves(
                     &mut halves_split,
                     &mut split,
-                    v0.clone(),
+                    &v0,
+                    all(),
                     step,
                     Some(&sparsity),
                 );
@@ -301,7 +306,8 @@ mod tests {
                 let (first, units) = halves_whole.statistics(
                     &mut learner_whole.chains,
                     &whole,
-                    v0,
+                    &v0,
+                    all(),
                     step.cd_k,
                     step.lr,
                     |w| w,
