@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use burn::tensor::kind::Basic;
 use burn::tensor::{Int, Tensor};
 
 use super::cd::{Counts, UnitStatistics};
@@ -90,10 +91,7 @@ impl Halves {
             examples: n,
             chains: chains.as_ref().map_or(n, |c| c.dims()[0]),
         };
-        let (ra, rb) = (
-            rows.clone().narrow(0, 0, n / 2),
-            rows.narrow(0, n / 2, n - n / 2),
-        );
+        let (ra, rb) = halves(rows);
         let mut parts = chains.take().map(halves);
         let (ca, cb) = match &mut parts {
             Some((ca, cb)) => (Some(ca), Some(cb)),
@@ -144,7 +142,7 @@ fn join_on<A: Send, B: Send>(
 }
 
 /// Rows `0..n/2` and `n/2..n`.
-fn halves(t: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+fn halves<const D: usize, K: Basic>(t: Tensor<D, K>) -> (Tensor<D, K>, Tensor<D, K>) {
     let n = t.dims()[0];
     (t.clone().narrow(0, 0, n / 2), t.narrow(0, n / 2, n - n / 2))
 }
@@ -155,6 +153,7 @@ mod tests {
     use crate::eval::testing::{random_rbm, serial};
     use crate::eval::to_vec;
     use crate::rbm::cd::Phases;
+    use crate::rbm::tests::{assert_close, flat, flat1};
     use burn::tensor::{Device, Distribution};
 
     /// The phases of two parts, stacked in order (what one pass over the whole batch would give,
@@ -164,14 +163,6 @@ mod tests {
             ph_data: Tensor::cat(vec![a.ph_data, b.ph_data], 0),
             v_model: Tensor::cat(vec![a.v_model, b.v_model], 0),
             ph_model: Tensor::cat(vec![a.ph_model, b.ph_model], 0),
-        }
-    }
-
-    fn close(a: Tensor<2>, b: Tensor<2>) {
-        let (a, b) = (to_vec(a), to_vec(b));
-        assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(&b) {
-            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
         }
     }
 
@@ -218,12 +209,17 @@ mod tests {
                 &mut b,
             );
             let whole = rbm.statistics_of(v0.clone(), stacked(first, second), 0.5);
-            close(first_w + second_w.expect("two halves"), whole.delta_w);
-            let row = |t: Tensor<1>| t.unsqueeze::<2>();
-            close(row(got.delta_b), row(whole.delta_b));
-            close(row(got.delta_c), row(whole.delta_c));
-            close(row(got.hidden_data_mean), row(whole.hidden_data_mean));
-            close(row(got.visible_data_mean), row(whole.visible_data_mean));
+            let close1 = |a, b, what| assert_close(&flat1(a), &flat1(b), 1e-6, what);
+            let summed = first_w + second_w.expect("two halves");
+            assert_close(&flat(summed), &flat(whole.delta_w), 1e-6, "delta_w");
+            close1(got.delta_b, whole.delta_b, "delta_b");
+            close1(got.delta_c, whole.delta_c, "delta_c");
+            close1(got.hidden_data_mean, whole.hidden_data_mean, "hidden mean");
+            close1(
+                got.visible_data_mean,
+                whole.visible_data_mean,
+                "visible mean",
+            );
             if persistent {
                 let advanced = Tensor::cat(vec![ca, cb], 0);
                 assert_eq!(to_vec(chains.unwrap()), to_vec(advanced));

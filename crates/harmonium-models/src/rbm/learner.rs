@@ -157,9 +157,7 @@ impl Learner {
         rbm.visible_bias.inplace(|b| b + inc_b);
         rbm.hidden_bias.inplace(|c| c + inc_c);
     }
-}
 
-impl Learner {
     /// [`Learner::step`] on the CPU, with the statistics computed in two halves side by side
     /// ([`Halves`]). The weights' increment is formed where the statistics are: the first
     /// half's thread computes `lr·(S_a − weight_cost·W)`, the second's `ΔW ← momentum·ΔW +
@@ -187,28 +185,7 @@ impl Learner {
         );
         self.finish(rbm, Some(rest), units, step, sparsity);
     }
-}
 
-/// `S − lr·weight_cost·W` (S already times lr).
-fn weight_cost(s: Tensor<2>, weights: Tensor<2>, step: Step) -> Tensor<2> {
-    let cost = step.lr * step.weight_cost;
-    if cost > 0.0 {
-        s - weights.mul_scalar(cost)
-    } else {
-        s
-    }
-}
-
-/// `momentum·ΔW + S` (without S: `momentum·ΔW`).
-fn carried(inc: Tensor<2>, momentum: f64, s: Option<Tensor<2>>) -> Tensor<2> {
-    match s {
-        Some(s) if momentum == 0.0 => s,
-        Some(s) => inc.mul_scalar(momentum) + s,
-        None => inc.mul_scalar(momentum),
-    }
-}
-
-impl Learner {
     /// One pass through `data` in a random order (a permutation drawn on the host and handed over
     /// once), in mini-batches of `batch_size` (the last one may be smaller).
     pub fn epoch(
@@ -245,18 +222,31 @@ impl Learner {
     }
 }
 
+/// `S − lr·weight_cost·W` (S already times lr).
+fn weight_cost(s: Tensor<2>, weights: Tensor<2>, step: Step) -> Tensor<2> {
+    let cost = step.lr * step.weight_cost;
+    if cost > 0.0 {
+        s - weights.mul_scalar(cost)
+    } else {
+        s
+    }
+}
+
+/// `momentum·ΔW + S` (without S: `momentum·ΔW`).
+fn carried(inc: Tensor<2>, momentum: f64, s: Option<Tensor<2>>) -> Tensor<2> {
+    match s {
+        Some(s) if momentum == 0.0 => s,
+        Some(s) => inc.mul_scalar(momentum) + s,
+        None => inc.mul_scalar(momentum),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::eval::testing::{random_rbm, serial};
-    use crate::eval::to_vec;
+    use crate::rbm::tests::{assert_close, flat, flat1};
     use burn::tensor::Distribution;
-
-    fn close(a: Tensor<2>, b: Tensor<2>) {
-        for (x, y) in to_vec(a).iter().zip(&to_vec(b)) {
-            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
-        }
-    }
 
     /// The update with the increment formed in the halves' threads as
     /// `lr·(S_a − wc·W) + (m·ΔW + lr·S_b)` equals the update from the summed statistics, over
@@ -322,10 +312,11 @@ mod tests {
                 };
                 learner_whole.apply(&mut whole, stats, step, Some(&sparsity));
             }
-            close(split.weights, whole.weights);
-            let row = |t: Tensor<1>| t.unsqueeze::<2>();
-            close(row(split.visible_bias), row(whole.visible_bias));
-            close(row(split.hidden_bias), row(whole.hidden_bias));
+            assert_close(&flat(split.weights), &flat(whole.weights), 1e-6, "W");
+            let (b, b_whole) = (flat1(split.visible_bias), flat1(whole.visible_bias));
+            assert_close(&b, &b_whole, 1e-6, "b");
+            let (c, c_whole) = (flat1(split.hidden_bias), flat1(whole.hidden_bias));
+            assert_close(&c, &c_whole, 1e-6, "c");
         }
     }
 }

@@ -13,15 +13,15 @@ mod config;
 mod model;
 mod train;
 
-fn flat(t: Tensor<2>) -> Vec<f64> {
+pub(crate) fn flat(t: Tensor<2>) -> Vec<f64> {
     to_vec(t).into_iter().map(f64::from).collect()
 }
 
-fn flat1(t: Tensor<1>) -> Vec<f64> {
+pub(crate) fn flat1(t: Tensor<1>) -> Vec<f64> {
     to_vec(t).into_iter().map(f64::from).collect()
 }
 
-fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
+pub(crate) fn assert_close(got: &[f64], want: &[f64], tol: f64, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: lengths differ");
     for (k, (g, w)) in got.iter().zip(want).enumerate() {
         assert!(
