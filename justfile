@@ -32,9 +32,10 @@ test: data
 bench *ARGS: data
     {{bin}} bench {{ARGS}}
 
-# Dashboard load figures: 10,000 synthetic runs × 100 epochs × 3 metrics, p50/p95 per endpoint.
-bench-web: build
-    cargo test --release -p harmonium-tests --test web_bench -- --ignored --nocapture
+# Dashboard load figures: RUNS synthetic runs × 100 epochs × 3 metrics; ready time, p50/p95 per
+# endpoint, peak memory.
+bench-web RUNS="10000": build
+    HARMONIUM_BENCH_RUNS={{RUNS}} cargo test --release -p harmonium-tests --test web_bench -- --ignored --nocapture
 
 # Format check and clippy.
 lint:

@@ -421,3 +421,54 @@ fn server_sent_events_deliver_a_new_metric_point_and_a_status_change() {
         "{st}"
     );
 }
+
+/// `harmonium compare --json` and the groups endpoint are one aggregation: on the same database
+/// they give the same groups, statistics and contrasts.
+#[test]
+fn compare_and_the_groups_endpoint_give_identical_tables() {
+    let dir = tiny_db("web_api");
+    let s = server();
+    for (args, by) in [
+        (vec!["--group-by", "lr"], "lr"),
+        (
+            vec!["--group-by", "seed", "--group-by", "mlp.lr"],
+            "seed,mlp.lr",
+        ),
+        (vec!["--group-by", "lr", "--level", "0.9"], "lr&level=0.9"),
+    ] {
+        let mut cmd = vec![
+            "compare",
+            "tiny-web",
+            "--json",
+            "--metric",
+            "best_valid_error",
+        ];
+        cmd.extend(args.iter().copied());
+        let out = harmonium_tests::ok(harmonium_tests::harmonium(dir, &cmd));
+        let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let api = json(&format!(
+            "{}/api/experiments/1/groups?final_metric=best_valid_error&by={by}",
+            s.url
+        ));
+        assert!(!cli["groups"].as_array().unwrap().is_empty(), "{cli}");
+        assert_eq!(cli["groups"], api["final"], "{args:?}");
+        assert_eq!(cli["contrasts"], api["contrasts"], "{args:?}");
+        assert_eq!(cli["by"], api["by"], "{args:?}");
+        assert_eq!(cli["level"], api["level"], "{args:?}");
+        assert_eq!(cli["metric"], api["final_metric"], "{args:?}");
+    }
+    // Two levels of two seeds each: one contrast, with an interval.
+    let api = json(&format!(
+        "{}/api/experiments/1/groups?final_metric=best_valid_error&by=lr",
+        s.url
+    ));
+    assert_eq!(api["contrasts"].as_array().unwrap().len(), 1, "{api}");
+    assert!(api["contrasts"][0]["lo"].is_number(), "{api}");
+    // An ambiguous or unknown name is an error that lists the candidates, in both.
+    let (status, _, body) = get(&format!("{}/api/experiments/1/groups?by=depth", s.url));
+    assert_eq!(status, 400);
+    assert!(body.contains("mlp.lr"), "{body}");
+    let out = harmonium_tests::harmonium(dir, &["compare", "tiny-web", "--group-by", "depth"]);
+    assert!(!out.status.success());
+    assert!(harmonium_tests::stderr(&out).contains("mlp.lr"));
+}

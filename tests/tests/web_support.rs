@@ -63,6 +63,8 @@ pub fn tiny_db(name: &'static str) -> &'static Path {
             ),
             "INSERT INTO runs (experiment_id, trial_index, status, config_json, config_hash, seed, git_commit, host, pid, created_at) \
              SELECT (SELECT id FROM experiments WHERE name LIKE '<script>%'), 0, 'failed', '{\"note\": \"<b>bold?</b>\"}', 'x', 1, NULL, '<i>host</i>', 1, created_at FROM runs WHERE id = 1",
+            // Rows written behind the store's back: its summaries are rebuilt on the next open.
+            "UPDATE store_meta SET value = 0 WHERE key = 'summaries_built'",
         ]);
         d
     })
@@ -120,7 +122,14 @@ impl Server {
         Server { child, url, out }
     }
 
-    /// Waits for the server to report that its in-memory summary is built; returns that line.
+    /// The server's peak resident memory (Linux: `VmHWM` of /proc/PID/status), in kB.
+    pub fn peak_rss_kb(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Waits for the server to report that it is ready; returns that line.
     pub fn wait_ready(&mut self) -> String {
         let mut line = String::new();
         loop {

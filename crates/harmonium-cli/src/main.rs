@@ -1,6 +1,6 @@
 //! `harmonium`: the command-line front end over the library crates.
 
-mod analysis;
+mod frames;
 mod report;
 mod table;
 
@@ -83,6 +83,9 @@ enum Command {
         /// Confidence level of the intervals.
         #[arg(long, default_value_t = 0.95)]
         level: f64,
+        /// Print the comparison as JSON (the groups and contrasts the dashboard shows).
+        #[arg(long)]
+        json: bool,
     },
     /// Write runs × params × final metrics (or, with --curves, every metric point) to a file.
     Export {
@@ -228,9 +231,18 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             group_by,
             metric,
             level,
+            json,
         } => {
             let store = Store::open_existing(&cli.db).await?;
-            report::compare(&store, &experiment, &group_by, metric.as_deref(), level).await?;
+            report::compare(
+                &store,
+                &experiment,
+                &group_by,
+                metric.as_deref(),
+                level,
+                json,
+            )
+            .await?;
             Ok(0)
         }
         Command::Export {

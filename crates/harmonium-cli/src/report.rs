@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use harmonium_store::Store;
+use harmonium_store::{GroupQuery, RunFilter, Store};
 use polars::prelude::*;
 
-use crate::analysis::{contrasts, group_stats, resolve_column, resolve_param, runs_frame};
+use crate::frames::runs_frame;
 use crate::table::fmt_metric;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -15,89 +15,88 @@ pub enum Format {
     Parquet,
 }
 
+/// Prints the group statistics of a final metric and the contrasts between the levels of the
+/// first `--group-by` param (or, with `json`, the store's comparison as JSON: the same object
+/// the dashboard's groups endpoint answers with).
 pub async fn compare(
     store: &Store,
     experiment: &str,
     group_by: &[String],
     metric: Option<&str>,
     level: f64,
+    json: bool,
 ) -> Result<()> {
     if !(0.0 < level && level < 1.0) {
         bail!("--level must be between 0 and 1, got {level}");
     }
     let exp_id = store.experiment_id(experiment).await?;
     let exp = store
-        .experiments()
+        .experiment(exp_id)
         .await?
-        .into_iter()
-        .find(|e| e.id == exp_id)
         .context("experiment vanished")?;
-    let runs = store.runs(Some(exp_id)).await?;
-    if runs.is_empty() {
+    let total: i64 = exp.counts.values().sum();
+    if total == 0 {
         bail!("experiment '{}' has no runs yet", exp.name);
     }
-    let df = runs_frame(&runs)?;
-    let metric = match metric {
-        Some(m) => resolve_column(&df, m).map_err(anyhow::Error::msg)?,
-        None => exp
-            .metric
-            .clone()
-            .unwrap_or_else(|| "best_test_error".into()),
+    let metric = match metric.map(str::to_string).or(exp.metric.clone()) {
+        Some(m) => store.resolve_metric(exp_id, &m).await?,
+        None => store.resolve_metric(exp_id, "best_test_error").await?,
     };
-    if df.column(&metric).is_err() {
-        bail!("no run of '{}' has the metric '{metric}'", exp.name);
+    let by = store.resolve_params(exp_id, group_by).await?;
+    let q = GroupQuery {
+        experiment_id: exp_id,
+        by: by.clone(),
+        metric: metric.clone(),
+        filter: RunFilter::default(),
+    };
+    let c = store.compare(&q, level).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&c)?);
+        return Ok(());
     }
-    let cols: Vec<String> = group_by
-        .iter()
-        .map(|g| resolve_param(&df, g))
-        .collect::<Result<_, _>>()
-        .map_err(anyhow::Error::msg)?;
-    let stats = group_stats(&df, &cols, &metric)?;
-    let finished = runs.iter().filter(|r| r.status == "finished").count();
+    let finished = exp.counts.get("finished").copied().unwrap_or(0);
     println!(
-        "{} — {metric} over {finished} finished runs (of {}), by {}",
+        "{} — {metric} over {finished} finished runs (of {total}), by {}",
         exp.name,
-        runs.len(),
-        cols.join(" × ")
+        by.join(" × ")
     );
-    let mut header: Vec<String> = cols.clone();
+    let f = |v: Option<f64>| v.map_or("-".to_string(), |v| fmt_metric(&metric, Some(v)));
+    let label = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let mut header: Vec<String> = by.clone();
     header.extend(["n", "mean", "± std", "min", "max"].map(String::from));
-    let f = |v: f64| {
-        if v.is_nan() {
-            "-".to_string()
-        } else {
-            fmt_metric(&metric, Some(v))
-        }
-    };
-    let rows: Vec<Vec<String>> = stats
+    let rows: Vec<Vec<String>> = c
+        .groups
         .iter()
-        .map(|s| {
-            let mut r = s.key.clone();
+        .filter(|g| g.stat.n > 0)
+        .map(|g| {
+            let mut r: Vec<String> = g.group.iter().map(label).collect();
+            let s = &g.stat;
             r.extend([s.n.to_string(), f(s.mean), f(s.std), f(s.min), f(s.max)]);
             r
         })
         .collect();
     crate::table::print_table(&header, &rows);
-    let cs = contrasts(&stats, level);
-    if !cs.is_empty() {
+    if !c.contrasts.is_empty() {
         println!(
             "\ndifference in {metric} between {} levels ({:.0}% Welch confidence interval):",
-            cols[0],
+            by[0],
             100.0 * level
         );
         let mut header = vec!["difference".to_string()];
-        header.extend(cols[1..].iter().cloned());
+        header.extend(by[1..].iter().cloned());
         header.extend(["a − b", "interval"].map(String::from));
-        let rows: Vec<Vec<String>> = cs
+        let rows: Vec<Vec<String>> = c
+            .contrasts
             .iter()
             .map(|c| {
-                let mut r = vec![format!("{} − {}", c.a, c.b)];
-                r.extend(c.within.iter().cloned());
+                let mut r = vec![format!("{} − {}", label(&c.a), label(&c.b))];
+                r.extend(c.within.iter().map(label));
                 r.push(signed(&metric, c.diff));
-                r.push(if c.lo.is_nan() {
-                    "needs ≥ 2 runs per group".into()
-                } else {
-                    format!("[{}, {}]", signed(&metric, c.lo), signed(&metric, c.hi))
+                r.push(match (c.lo, c.hi) {
+                    (Some(lo), Some(hi)) => {
+                        format!("[{}, {}]", signed(&metric, lo), signed(&metric, hi))
+                    }
+                    _ => "needs ≥ 2 runs per group".into(),
                 });
                 r
             })

@@ -2,10 +2,27 @@
 //! write SQL of their own.
 //!
 //! SQLite by default (WAL mode, busy timeout), schema from the sqlx migrations in `migrations/`.
-//! Writes from training go through one [`writer::Writer`] task; reads are plain async functions.
+//! Writes from training go through one [`writer::Writer`] task; reads are plain async methods
+//! of [`Store`] returning typed rows, so no other crate holds a connection or writes SQL:
+//!
+//! - [`runs`]: experiments, runs, their params, metrics and artifacts, pages of runs;
+//! - [`aggregate`]: the one group aggregation (n, mean, std, min, max per group, final and per
+//!   step; Welch intervals between levels) behind `harmonium compare` and the dashboard;
+//! - [`feed`]: the change stamp and what was written since a position (the live feed);
+//! - [`curves`] and [`columns`]: the packed per-run curves and the per-experiment run columns
+//!   the writer keeps beside the recorded rows (`summaries.rs`), so that reads over 100,000
+//!   runs touch a few rows per run or fewer.
+//!
+//! Queries are written to be portable (bound values, `IN` lists built from binds, explicit id
+//! columns for positions, statistics computed here rather than by the engine), so that another
+//! engine is a new connection type and a migration folder.
 
-pub mod query;
-pub mod read;
+pub mod aggregate;
+pub mod columns;
+pub mod curves;
+pub mod feed;
+pub mod runs;
+mod summaries;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +32,8 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
-pub use read::*;
+pub use aggregate::{Contrast, GroupCurve, GroupFinal, GroupQuery, Stat};
+pub use runs::*;
 pub use writer::{NewRun, Writer, WriterHandle};
 
 /// Environment variable naming the database file.
@@ -34,6 +52,11 @@ pub enum StoreError {
     },
     #[error("database {path} does not exist (run an experiment first, or pass --db)")]
     NotFound { path: PathBuf },
+    #[error(
+        "cannot read {path} as a harmonium results database: {reason}\n\
+         (is it corrupt, or another kind of file? pass the database `harmonium run` wrote with --db)"
+    )]
+    Unreadable { path: PathBuf, reason: String },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("{0}")]
@@ -52,7 +75,7 @@ pub fn now() -> String {
 /// An open database.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub pool: SqlitePool,
+    pool: SqlitePool,
     pub path: PathBuf,
 }
 
@@ -97,10 +120,71 @@ impl Store {
                 path: path.into(),
                 source,
             })?;
+        let store = Store {
+            pool,
+            path: path.into(),
+        };
+        summaries::build_pending(&store).await?;
+        Ok(store)
+    }
+
+    /// Opens an existing harmonium database for reading only: its schema is first brought up to
+    /// date (new tables and indexes; recorded results are never changed), then every query goes
+    /// through read-only connections.
+    pub async fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.exists() {
+            return Err(StoreError::NotFound { path: path.into() });
+        }
+        let unreadable = |reason: String| StoreError::Unreadable {
+            path: path.into(),
+            reason,
+        };
+        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(|e| unreadable(e.to_string()))?
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .map_err(|e| unreadable(e.to_string()))?;
+        let probe = sqlx::query("SELECT 1 FROM experiments, runs, metrics LIMIT 1")
+            .fetch_optional(&pool)
+            .await;
+        if let Err(e) = probe {
+            pool.close().await;
+            let reason = match &e {
+                sqlx::Error::Database(d) if d.message().contains("no such table") => {
+                    "it has no experiments, runs and metrics tables".to_string()
+                }
+                _ => e.to_string(),
+            };
+            return Err(unreadable(reason));
+        }
+        Self::open_existing(path)
+            .await
+            .map_err(|e| unreadable(e.to_string()))?
+            .pool
+            .close()
+            .await;
         Ok(Store {
             pool,
             path: path.into(),
         })
+    }
+
+    /// Closes every connection (pending reads finish first).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Marks the summaries as stale, so that the next [`Store::open`] rebuilds them from the
+    /// recorded rows (for rows written by other means than the writer).
+    pub async fn invalidate_summaries(&self) -> Result<()> {
+        sqlx::query("UPDATE store_meta SET value = 0 WHERE key = 'summaries_built'")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Marks runs left `running` or `queued` by a process on this host that no longer exists
@@ -115,16 +199,23 @@ impl Store {
         let mut n = 0;
         for (id, pid) in rows {
             if pid as u32 != std::process::id() && !process_alive(pid) {
-                sqlx::query(
+                let mut tx = self.pool.begin().await?;
+                let marked = sqlx::query(
                     "UPDATE runs SET status = 'killed', finished_at = ?, \
                      error = COALESCE(error, 'the process running this trial ended without finishing it (killed or crashed)') \
                      WHERE id = ? AND status IN ('running', 'queued')",
                 )
                 .bind(now())
                 .bind(id)
-                .execute(&self.pool)
-                .await?;
-                n += 1;
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if marked > 0 {
+                    summaries::on_status(&mut *tx, id, "killed").await?;
+                    feed::bump_revision(&mut *tx).await?;
+                    n += 1;
+                }
+                tx.commit().await?;
             }
         }
         Ok(n)

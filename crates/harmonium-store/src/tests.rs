@@ -172,3 +172,108 @@ async fn runs_of_a_dead_process_are_marked_killed_and_finished_runs_kept() {
             .contains("ended without finishing")
     );
 }
+
+/// A database written before positions and summaries existed (only the first migration
+/// applied, rows inserted as that version wrote them) opens, and its summaries are filled.
+#[tokio::test]
+async fn an_old_database_is_migrated_and_its_summaries_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let mig = dir.path().join("migrations");
+    std::fs::create_dir(&mig).unwrap();
+    std::fs::write(
+        mig.join("0001_initial.sql"),
+        include_str!("../../../migrations/0001_initial.sql"),
+    )
+    .unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        sqlx::migrate::Migrator::new(mig.as_path())
+            .await
+            .unwrap()
+            .run(&pool)
+            .await
+            .unwrap();
+        for s in [
+            "INSERT INTO experiments VALUES (1, 'old', '', '', 'valid_error', 'minimize', 't', 't')",
+            "INSERT INTO runs (id, experiment_id, trial_index, status, config_json, config_hash, seed, host, pid, created_at) \
+             VALUES (1, 1, 0, 'finished', '{}', 'a', 1, 'h', 1, 't'), (2, 1, 1, 'finished', '{}', 'b', 2, 'h', 1, 't')",
+            "INSERT INTO params VALUES (1, 'mlp.lr', '0.1', 0.1), (2, 'mlp.lr', '0.01', 0.01)",
+            "INSERT INTO metrics VALUES (1, 'valid_error', 1, 0.5, 1), (1, 'valid_error', 2, 0.25, 2), \
+             (2, 'valid_error', 1, NULL, 1), (2, 'loss', 1, 3.0, 1)",
+            "INSERT INTO latest_metrics VALUES (1, 'valid_error', 2, 0.25, 2), (2, 'valid_error', 1, NULL, 1), \
+             (2, 'loss', 1, 3.0, 1)",
+        ] {
+            sqlx::query(s).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let store = Store::open(&path).await.unwrap();
+    let swept = store.swept_params(1).await.unwrap();
+    assert_eq!(swept.len(), 1);
+    assert_eq!(
+        (swept[0].key.as_str(), swept[0].values.clone()),
+        ("mlp.lr", vec!["0.01".to_string(), "0.1".into()])
+    );
+    let keys = store.metric_keys(1).await.unwrap();
+    let keys: Vec<(String, i64)> = keys.into_iter().map(|k| (k.key, k.max_step)).collect();
+    assert_eq!(keys, vec![("loss".into(), 1), ("valid_error".into(), 2)]);
+    let curves = store
+        .group_curves(&crate::GroupQuery {
+            experiment_id: 1,
+            by: vec![],
+            metric: "valid_error".into(),
+            filter: Default::default(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(curves[0].steps, vec![1, 2]);
+    assert_eq!(
+        (curves[0].stats[0].n, curves[0].stats[0].mean),
+        (1, Some(0.5))
+    );
+    assert_eq!(
+        store.last_metric_seq().await.unwrap(),
+        4,
+        "positions kept from the old rows"
+    );
+    let series = store.metric_series(1, "valid_error").await.unwrap();
+    assert_eq!(
+        series.iter().map(|p| p.value).collect::<Vec<_>>(),
+        vec![Some(0.5), Some(0.25)]
+    );
+    // A second open finds nothing left to do.
+    drop(store);
+    let again = Store::open(&path).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM metric_curves")
+        .fetch_one(&again.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+}
+
+/// Every committed write moves the change stamp on.
+#[tokio::test]
+async fn the_change_stamp_grows_with_every_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("h.db")).await.unwrap();
+    let s0 = store.change_stamp().await.unwrap();
+    let (writer, w) = Writer::spawn(store.clone());
+    let exp = w.experiment("e", "", "", None, None).await.unwrap();
+    let s1 = store.change_stamp().await.unwrap();
+    let run = w.create_run(new_run(exp, "a")).await.unwrap();
+    w.metric(run, "x", 1, 1.0, 0.0).unwrap();
+    w.flush().await.unwrap();
+    let s2 = store.change_stamp().await.unwrap();
+    drop(w);
+    writer.join().await;
+    assert!(s0 != s1 && s1 != s2, "{s0} {s1} {s2}");
+    assert_eq!(
+        store.change_stamp().await.unwrap(),
+        s2,
+        "no write, same stamp"
+    );
+}

@@ -4,7 +4,7 @@
 use sqlx::{Sqlite, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{Result, Store, StoreError, now};
+use crate::{Result, Store, StoreError, now, summaries};
 
 /// Everything needed to create a run row.
 #[derive(Debug, Clone)]
@@ -200,6 +200,7 @@ async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Msg>) {
                     }
                 }
             }
+            crate::feed::bump_revision(&mut *tx).await?;
             tx.commit().await?;
             Ok::<(), StoreError>(())
         }
@@ -273,6 +274,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
             .bind(run.seed).bind(&run.git_commit).bind(&run.host).bind(std::process::id() as i64).bind(now())
             .fetch_one(&mut **tx), reply)
             .await?;
+            let mut params = Vec::with_capacity(run.params.len());
             for (k, v) in &run.params {
                 let text = match v {
                     serde_json::Value::String(s) => s.clone(),
@@ -288,11 +290,13 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
                 )
                 .bind(id)
                 .bind(k)
-                .bind(text)
+                .bind(&text)
                 .bind(num)
                 .execute(&mut **tx)
                 .await?;
+                params.push((k.clone(), text, num));
             }
+            summaries::on_create_run(&mut **tx, run.experiment_id, id, &params).await?;
             replies.push(Box::new(move |e| {
                 let _ = reply.send(answer(e, id));
             }));
@@ -304,6 +308,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
                 .bind(run_id)
                 .execute(&mut **tx)
                 .await?;
+            summaries::on_status(&mut **tx, run_id, "running").await?;
         }
         Msg::Metric {
             run_id,
@@ -331,6 +336,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
             .bind(run_id).bind(&key).bind(step).bind(v).bind(wall_time)
             .execute(&mut **tx)
             .await?;
+            summaries::on_metric(&mut **tx, run_id, &key, step, v).await?;
         }
         Msg::Artifact {
             run_id,
@@ -355,6 +361,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
                 .bind(run_id)
                 .execute(&mut **tx)
                 .await?;
+            summaries::on_status(&mut **tx, run_id, status).await?;
         }
         Msg::Flush { reply } => {
             replies.push(Box::new(move |e| {

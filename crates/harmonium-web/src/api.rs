@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use harmonium_store::query::{MetricKey, RunFilter, RunPage, RunQuery, SortKey, SweptParam};
 use harmonium_store::{ExperimentRow, RunDetail, RunRow};
+use harmonium_store::{MetricKey, RunFilter, RunPage, RunQuery, SortKey, SweptParam};
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
@@ -44,8 +44,11 @@ pub async fn experiment(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExperimentDetail>> {
     let experiment = find_experiment(&app, &id).await?;
-    let swept = app.summary.swept(&app.store, experiment.id).await?;
-    let metrics = app.store.metric_keys(experiment.id).await?;
+    let (swept, metrics) = tokio::join!(
+        app.store.swept_params(experiment.id),
+        app.store.metric_keys(experiment.id)
+    );
+    let (swept, metrics) = (swept?, metrics?);
     Ok(Json(ExperimentDetail {
         experiment,
         swept,
@@ -125,7 +128,7 @@ pub async fn experiment_runs(
             "limit" => q.limit = int("limit", &v)?.clamp(0, MAX_PAGE),
             "offset" => q.offset = int("offset", &v)?.max(0),
             "params" if v == "swept" => {
-                let swept = app.summary.swept(&app.store, experiment.id).await?;
+                let swept = app.store.swept_params(experiment.id).await?;
                 q.param_keys = Some(swept.into_iter().map(|p| p.key).collect());
             }
             "params" if v == "all" => q.param_keys = None,

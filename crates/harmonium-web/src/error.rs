@@ -31,12 +31,6 @@ impl ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        ApiError::Store(StoreError::Sql(e))
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (

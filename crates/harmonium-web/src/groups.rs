@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use harmonium_store::query::{GroupCurve, GroupFinal, GroupQuery, Stat};
+use harmonium_store::{Contrast, GroupCurve, GroupFinal, GroupQuery, Stat};
 use serde::Serialize;
 
 use crate::api::{find_experiment, list, parse_filter};
@@ -16,6 +16,7 @@ pub const MAX_BY: usize = 4;
 
 #[derive(Serialize)]
 pub struct Groups {
+    /// The params grouped by, resolved to their full keys.
     by: Vec<String>,
     /// The metric of the curves.
     metric: String,
@@ -24,6 +25,10 @@ pub struct Groups {
     /// Latest value per run, aggregated per group (finished runs unless `status` says otherwise).
     #[serde(rename = "final")]
     final_: Vec<GroupFinal>,
+    /// Each level of the first `by` param against its first level, within the others, with a
+    /// Welch interval at `level` (what `harmonium compare` prints).
+    contrasts: Vec<Contrast>,
+    level: f64,
     /// Per-step aggregates per group (all runs passing the filter); empty unless `curves=1`.
     curves: Vec<GroupCurve>,
 }
@@ -35,8 +40,8 @@ pub async fn groups(
 ) -> ApiResult<Json<Groups>> {
     let experiment = find_experiment(&app, &id).await?;
     let (filter, rest) = parse_filter(&pairs);
-    let (mut by, mut metric, mut curves, mut final_metric, mut max_points) =
-        (Vec::new(), None, false, None, 500);
+    let (mut by, mut metric, mut curves, mut final_metric, mut max_points, mut level) =
+        (Vec::new(), None, false, None, 500, 0.95);
     for (k, v) in rest {
         match k.as_str() {
             "by" => by = list(&v),
@@ -47,6 +52,15 @@ pub async fn groups(
                 max_points = v.parse().map_err(|_| {
                     ApiError::BadRequest(format!("max_points must be a number, not '{v}'"))
                 })?
+            }
+            "level" => {
+                level = v
+                    .parse()
+                    .ok()
+                    .filter(|l: &f64| 0.0 < *l && *l < 1.0)
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!("level must be between 0 and 1, not '{v}'"))
+                    })?
             }
             _ => {
                 return Err(ApiError::BadRequest(format!(
@@ -60,41 +74,59 @@ pub async fn groups(
             "group by at most {MAX_BY} parameters"
         )));
     }
+    let by = app
+        .store
+        .resolve_params(experiment.id, &by)
+        .await
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let metric = metric
         .or(experiment.metric.clone())
         .ok_or_else(|| ApiError::BadRequest("say which metric to aggregate: metric=KEY".into()))?;
+    // A short metric name resolves as in `harmonium compare`; a name no run has recorded (yet)
+    // aggregates to nothing.
+    let resolve = |m: String| async {
+        app.store
+            .resolve_metric(experiment.id, &m)
+            .await
+            .unwrap_or(m)
+    };
+    let metric = resolve(metric).await;
+    let final_metric = match final_metric {
+        Some(m) => resolve(m).await,
+        None => metric.clone(),
+    };
     let q = GroupQuery {
         experiment_id: experiment.id,
         by: by.clone(),
         metric: metric.clone(),
         filter,
     };
-    let mut final_q = q.clone();
-    if final_q.filter.statuses.is_empty() {
-        final_q.filter.statuses = vec!["finished".into()];
-    }
-    final_q.metric = final_metric.unwrap_or(metric.clone());
-    // The curves (summary) and the final aggregates (SQL) at once, on two connections.
-    let (curves, final_) = tokio::join!(
+    let final_q = GroupQuery {
+        metric: final_metric.clone(),
+        ..q.clone()
+    };
+    // The curves and the final aggregates at once, on two connections.
+    let (curves, comparison) = tokio::join!(
         async {
             if !curves {
                 return Ok(Vec::new());
             }
-            let mut c = app.summary.group_curves(&app.store, &q).await?;
+            let mut c = app.store.group_curves(&q).await?;
             for g in &mut c {
                 downsample_curve(g, max_points);
             }
             Ok::<_, ApiError>(c)
         },
-        app.store.group_final(&final_q)
+        app.store.compare(&final_q, level)
     );
-    let (curves, final_) = (curves?, final_?);
-    let q = final_q;
+    let (curves, comparison) = (curves?, comparison?);
     Ok(Json(Groups {
         by,
         metric,
-        final_metric: q.metric,
-        final_,
+        final_metric,
+        final_: comparison.groups,
+        contrasts: comparison.contrasts,
+        level,
         curves,
     }))
 }

@@ -9,7 +9,6 @@ use axum::routing::get;
 use harmonium_store::Store;
 
 use crate::error::ApiError;
-use crate::summary::Summary;
 use crate::{api, artifacts, assets, cache, groups, series, sse};
 
 /// What every handler sees.
@@ -18,23 +17,14 @@ pub struct AppState {
     pub store: Store,
     pub artifacts_dir: PathBuf,
     pub cache: Arc<cache::Cache>,
-    /// Parameter values and metric points held in memory (see `summary`).
-    pub summary: Arc<Summary>,
 }
 
-/// The whole dashboard over `store`, serving artifact files from `artifacts_dir`. Its in-memory
-/// summary is built on the first request that needs it (`serve` builds it at start-up).
+/// The whole dashboard over `store`, serving artifact files from `artifacts_dir`.
 pub fn router(store: Store, artifacts_dir: PathBuf) -> Router {
-    router_with(store, artifacts_dir, Arc::new(Summary::default()))
-}
-
-/// The dashboard with this summary (which may be being built meanwhile).
-pub(crate) fn router_with(store: Store, artifacts_dir: PathBuf, summary: Arc<Summary>) -> Router {
     let state = AppState {
         store,
         artifacts_dir,
         cache: Arc::new(cache::Cache::default()),
-        summary,
     };
     let cached_api = Router::new()
         .route("/api/experiments", get(api::experiments))

@@ -9,7 +9,7 @@ use axum::extract::{Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use harmonium_store::Store;
-use harmonium_store::query::Scope;
+use harmonium_store::feed::Scope;
 use serde::Deserialize;
 
 use crate::api::find_experiment;

@@ -1,0 +1,506 @@
+//! The group aggregation, once, for `harmonium compare` and the dashboard alike: the runs of an
+//! experiment grouped by the values of any number of params, and per group the count, mean,
+//! standard deviation, minimum and maximum of a metric — of its latest value (final) or at
+//! every step (curves) — plus the difference between each level of the first param and its
+//! first level, within every combination of the others, with a Welch confidence interval.
+//!
+//! Rules, the same everywhere:
+//! - `n` counts the runs whose value is a number (NaN and missing values are left out but the
+//!   run still counts in `runs`); `std` is the sample standard deviation (n − 1), `None` below
+//!   two values; computed by Welford's algorithm (stable, no engine `SUM`).
+//! - Final aggregates take finished runs unless the filter names statuses.
+//! - Groups come in natural order: for each param in turn, numbers numerically, then text, then
+//!   runs without the param.
+//! - A param may be named by a suffix of its key (`init` → `mlp.init`); of several keys with
+//!   that suffix, the one whose value varies in the experiment; otherwise the name is an error
+//!   that lists the candidates.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+use futures_util::TryStreamExt;
+use serde::Serialize;
+use sqlx::Row;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::columns::{self, Dictionary};
+use crate::runs::RunFilter;
+use crate::{Result, Store, StoreError, curves};
+
+/// Runs grouped by the values of some params and a metric aggregated over them.
+#[derive(Debug, Clone)]
+pub struct GroupQuery {
+    pub experiment_id: i64,
+    /// Param keys to group by, resolved (a missing param groups as `None`).
+    pub by: Vec<String>,
+    pub metric: String,
+    pub filter: RunFilter,
+}
+
+/// Aggregate of a metric over the runs of one group (at one step, or their latest value).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Stat {
+    /// Runs whose value is a number.
+    pub n: i64,
+    pub mean: Option<f64>,
+    /// Sample standard deviation (n − 1); `None` below two values.
+    pub std: Option<f64>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// Welford's running mean and sum of squared deviations, with the extremes.
+#[derive(Debug, Clone, Copy)]
+pub struct Welford {
+    /// Values seen, numbers or not.
+    rows: i64,
+    n: i64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Default for Welford {
+    fn default() -> Self {
+        Welford {
+            rows: 0,
+            n: 0,
+            mean: 0.0,
+            m2: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl Welford {
+    /// Adds a value; NaN (a missing value) counts as a row but not as a number.
+    pub fn add(&mut self, x: f64) {
+        self.rows += 1;
+        if x.is_nan() {
+            return;
+        }
+        self.n += 1;
+        let d = x - self.mean;
+        self.mean += d / self.n as f64;
+        self.m2 += d * (x - self.mean);
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+    }
+
+    pub fn stat(&self) -> Stat {
+        let some = |x: f64| (self.n > 0).then_some(x);
+        Stat {
+            n: self.n,
+            mean: some(self.mean),
+            std: (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).max(0.0).sqrt()),
+            min: some(self.min),
+            max: some(self.max),
+        }
+    }
+}
+
+/// The final (latest) value of a metric aggregated over one group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupFinal {
+    /// One value per `by` key (`None`: the runs lack the param).
+    pub group: Vec<Option<String>>,
+    /// Runs in the group, with or without a value.
+    pub runs: i64,
+    #[serde(flatten)]
+    pub stat: Stat,
+}
+
+/// A metric aggregated over one group at every step some run of the group recorded.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupCurve {
+    pub group: Vec<Option<String>>,
+    pub steps: Vec<i64>,
+    pub stats: Vec<Stat>,
+}
+
+/// `mean(a) − mean(b)` between two levels of the first `by` param, within one combination of
+/// the others, with a Welch t interval (`None` bounds when a group has fewer than two values).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Contrast {
+    /// Values of the other `by` params.
+    pub within: Vec<Option<String>>,
+    pub a: Option<String>,
+    /// The reference: the first level in natural order.
+    pub b: Option<String>,
+    pub diff: f64,
+    pub lo: Option<f64>,
+    pub hi: Option<f64>,
+    /// Welch–Satterthwaite degrees of freedom.
+    pub dof: Option<f64>,
+}
+
+/// The final aggregates of a group query and the contrasts between levels of its first param.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Comparison {
+    pub by: Vec<String>,
+    pub metric: String,
+    /// Confidence level of the intervals.
+    pub level: f64,
+    pub groups: Vec<GroupFinal>,
+    pub contrasts: Vec<Contrast>,
+}
+
+/// A group's key: each `by` param's value and its number.
+type Key = Vec<(Option<String>, Option<f64>)>;
+
+/// Natural order of one param's values: numbers numerically, then text by bytes, then none.
+pub(crate) fn value_order(
+    a: &(Option<String>, Option<f64>),
+    b: &(Option<String>, Option<f64>),
+) -> Ordering {
+    match (a, b) {
+        ((None, _), (None, _)) => Ordering::Equal,
+        ((None, _), _) => Ordering::Greater,
+        (_, (None, _)) => Ordering::Less,
+        ((Some(x), xn), (Some(y), yn)) => match (xn, yn) {
+            (Some(p), Some(q)) => p.total_cmp(q).then_with(|| x.cmp(y)),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => x.as_bytes().cmp(y.as_bytes()),
+        },
+    }
+}
+
+fn key_order(a: &[(Option<String>, Option<f64>)], b: &[(Option<String>, Option<f64>)]) -> Ordering {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| value_order(x, y))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
+fn labels(key: &Key) -> Vec<Option<String>> {
+    key.iter().map(|(v, _)| v.clone()).collect()
+}
+
+/// Groups by the values' ids, each with its accumulator, labelled and in natural order.
+fn ordered<T>(groups: HashMap<Vec<u32>, T>, dict: &Dictionary) -> Vec<(Vec<Option<String>>, T)> {
+    let mut out: Vec<(Key, T)> = groups
+        .into_iter()
+        .map(|(ids, acc)| {
+            let key = ids
+                .iter()
+                .map(|id| match dict.get(id) {
+                    Some((v, n)) => (Some(v.clone()), *n),
+                    None => (None, None),
+                })
+                .collect();
+            (key, acc)
+        })
+        .collect();
+    out.sort_by(|a, b| key_order(&a.0, &b.0));
+    out.into_iter().map(|(k, acc)| (labels(&k), acc)).collect()
+}
+
+/// Per-step accumulators of one group: a flat array over a span of steps, or a map when the
+/// steps are too spread out for one.
+enum Cells {
+    Dense { base: i64, cells: Vec<Welford> },
+    Sparse(BTreeMap<i64, Welford>),
+}
+
+/// Widest span of steps kept in a flat array.
+const MAX_DENSE_SPAN: i64 = 1 << 16;
+
+impl Cells {
+    fn add(&mut self, step: i64, v: f64) {
+        if let Cells::Dense { base, cells } = self {
+            if cells.is_empty() {
+                *base = step;
+            }
+            let end = *base + cells.len() as i64;
+            let (lo, hi) = ((*base).min(step), end.max(step + 1));
+            if hi - lo <= MAX_DENSE_SPAN {
+                if step < *base {
+                    let grow = (*base - step) as usize;
+                    cells.splice(0..0, std::iter::repeat_n(Welford::default(), grow));
+                    *base = step;
+                } else if step >= end {
+                    cells.resize((step - *base + 1) as usize, Welford::default());
+                }
+                cells[(step - *base) as usize].add(v);
+                return;
+            }
+            let map = cells
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.rows > 0)
+                .map(|(i, w)| (*base + i as i64, *w))
+                .collect();
+            *self = Cells::Sparse(map);
+        }
+        if let Cells::Sparse(map) = self {
+            map.entry(step).or_default().add(v);
+        }
+    }
+
+    fn into_curve(self, group: Vec<Option<String>>) -> GroupCurve {
+        let (steps, stats) = match self {
+            Cells::Dense { base, cells } => cells
+                .iter()
+                .enumerate()
+                .filter(|(_, w)| w.rows > 0)
+                .map(|(i, w)| (base + i as i64, w.stat()))
+                .unzip(),
+            Cells::Sparse(map) => map.iter().map(|(s, w)| (*s, w.stat())).unzip(),
+        };
+        GroupCurve {
+            group,
+            steps,
+            stats,
+        }
+    }
+}
+
+impl Store {
+    /// The latest value of the metric, aggregated per group. Finished runs unless the filter
+    /// names statuses. Reads the experiment's run columns (a few hundred rows per column).
+    pub async fn group_final(&self, q: &GroupQuery) -> Result<Vec<GroupFinal>> {
+        let mut filter = q.filter.clone();
+        if filter.statuses.is_empty() {
+            filter.statuses = vec!["finished".into()];
+        }
+        let latest = columns::latest(&q.metric);
+        let (runs, by, latest, dict) = tokio::join!(
+            self.select_runs(q.experiment_id, &filter),
+            self.param_columns(q.experiment_id, &q.by),
+            self.column(q.experiment_id, &latest),
+            self.dictionary(q.experiment_id),
+        );
+        let (runs, by, latest, dict) = (runs?, by?, latest?, dict?);
+        let mut groups: HashMap<Vec<u32>, Welford> = HashMap::new();
+        for run in runs {
+            let key: Vec<u32> = by.iter().map(|c| c.value_id(run)).collect();
+            groups.entry(key).or_default().add(latest.value(run));
+        }
+        Ok(ordered(groups, &dict)
+            .into_iter()
+            .map(|(group, w)| GroupFinal {
+                group,
+                runs: w.rows,
+                stat: w.stat(),
+            })
+            .collect())
+    }
+
+    /// The metric at every step, aggregated per group, over every run that passes the filter
+    /// (running ones included); groups without any point are left out. Reads one packed curve
+    /// per run.
+    pub async fn group_curves(&self, q: &GroupQuery) -> Result<Vec<GroupCurve>> {
+        let (runs, by, dict) = tokio::join!(
+            self.select_runs(q.experiment_id, &q.filter),
+            self.param_columns(q.experiment_id, &q.by),
+            self.dictionary(q.experiment_id),
+        );
+        let (runs, by, dict) = (runs?, by?, dict?);
+        let group_of: HashMap<i64, Vec<u32>> = runs
+            .into_iter()
+            .map(|r| (r, by.iter().map(|c| c.value_id(r)).collect()))
+            .collect();
+        let mut groups: HashMap<Vec<u32>, Cells> = HashMap::new();
+        let mut rows = sqlx::query(
+            "SELECT run_id, points FROM metric_curves WHERE experiment_id = ? AND key = ?",
+        )
+        .bind(q.experiment_id)
+        .bind(&q.metric)
+        .fetch(&self.pool);
+        while let Some(r) = rows.try_next().await? {
+            let Some(key) = group_of.get(&r.get::<i64, _>(0)) else {
+                continue;
+            };
+            let cells = groups.entry(key.clone()).or_insert_with(|| Cells::Dense {
+                base: 0,
+                cells: Vec::new(),
+            });
+            for (step, v) in curves::decode(r.get::<&[u8], _>(1)) {
+                cells.add(step, v);
+            }
+        }
+        Ok(ordered(groups, &dict)
+            .into_iter()
+            .map(|(group, cells)| cells.into_curve(group))
+            .collect())
+    }
+
+    /// Final aggregates per group and the contrasts between the levels of the first param at
+    /// confidence `level`: what `harmonium compare` prints and the dashboard's groups show.
+    pub async fn compare(&self, q: &GroupQuery, level: f64) -> Result<Comparison> {
+        if !(0.0 < level && level < 1.0) {
+            return Err(StoreError::Message(format!(
+                "the confidence level must be between 0 and 1, not {level}"
+            )));
+        }
+        let groups = self.group_final(q).await?;
+        let contrasts = contrasts(&groups, level);
+        Ok(Comparison {
+            by: q.by.clone(),
+            metric: q.metric.clone(),
+            level,
+            groups,
+            contrasts,
+        })
+    }
+
+    /// The param keys meant by `names` in this experiment: a full key, or a suffix after a dot
+    /// (`init` → `mlp.init`); of several keys with that suffix, the one whose value varies.
+    pub async fn resolve_params(
+        &self,
+        experiment_id: i64,
+        names: &[String],
+    ) -> Result<Vec<String>> {
+        let values = self.param_values(experiment_id).await?;
+        names
+            .iter()
+            .map(|name| resolve_param(&values, name))
+            .collect()
+    }
+
+    /// The metric key meant by `name` in this experiment: a recorded key, or the one recorded
+    /// key ending in `/NAME` or `.NAME`.
+    pub async fn resolve_metric(&self, experiment_id: i64, name: &str) -> Result<String> {
+        let keys: Vec<String> = self
+            .metric_keys(experiment_id)
+            .await?
+            .into_iter()
+            .map(|m| m.key)
+            .collect();
+        if keys.iter().any(|k| k == name) {
+            return Ok(name.to_string());
+        }
+        let hits: Vec<&String> = keys
+            .iter()
+            .filter(|k| k.ends_with(&format!("/{name}")) || k.ends_with(&format!(".{name}")))
+            .collect();
+        match hits.as_slice() {
+            [one] => Ok(one.to_string()),
+            [] => Err(StoreError::Message(format!(
+                "no metric '{name}' in this experiment; its metrics are: {}",
+                keys.join(", ")
+            ))),
+            many => Err(StoreError::Message(format!(
+                "metric '{name}' is ambiguous: {}; give the full name",
+                join(many)
+            ))),
+        }
+    }
+}
+
+fn join(keys: &[&String]) -> String {
+    keys.iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// [`Store::resolve_params`] for one name, given every param's distinct values.
+pub fn resolve_param(
+    values: &BTreeMap<String, Vec<(String, Option<f64>)>>,
+    name: &str,
+) -> Result<String> {
+    if values.contains_key(name) {
+        return Ok(name.to_string());
+    }
+    let suffix = format!(".{name}");
+    let hits: Vec<&String> = values.keys().filter(|k| k.ends_with(&suffix)).collect();
+    let varying: Vec<&String> = hits
+        .iter()
+        .copied()
+        .filter(|k| values[*k].len() > 1)
+        .collect();
+    match (hits.as_slice(), varying.as_slice()) {
+        ([one], _) | (_, [one]) => Ok(one.to_string()),
+        ([], _) => {
+            let swept: Vec<&String> = values
+                .iter()
+                .filter(|(_, v)| v.len() > 1)
+                .map(|(k, _)| k)
+                .collect();
+            let listed = if swept.is_empty() {
+                values.keys().collect()
+            } else {
+                swept
+            };
+            Err(StoreError::Message(format!(
+                "no param '{name}' in this experiment; {}: {}",
+                if values.values().any(|v| v.len() > 1) {
+                    "the swept params are"
+                } else {
+                    "its params are"
+                },
+                join(&listed)
+            )))
+        }
+        (many, _) => Err(StoreError::Message(format!(
+            "param '{name}' is ambiguous: {}; give the full name",
+            join(many)
+        ))),
+    }
+}
+
+/// Welch's interval for `mean(a) − mean(b)` at `level`: (diff, bounds and degrees of freedom
+/// when both groups have at least two values).
+pub fn welch_interval(a: &Stat, b: &Stat, level: f64) -> Option<(f64, Option<(f64, f64, f64)>)> {
+    let diff = a.mean? - b.mean?;
+    if a.n < 2 || b.n < 2 {
+        return Some((diff, None));
+    }
+    let (sa, sb) = (a.std?, b.std?);
+    let (va, vb) = (sa * sa / a.n as f64, sb * sb / b.n as f64);
+    let se = (va + vb).sqrt();
+    if se == 0.0 {
+        return Some((diff, Some((diff, diff, f64::INFINITY))));
+    }
+    let dof = (va + vb).powi(2) / (va * va / (a.n as f64 - 1.0) + vb * vb / (b.n as f64 - 1.0));
+    let t = StudentsT::new(0.0, 1.0, dof)
+        .ok()?
+        .inverse_cdf(0.5 + level / 2.0);
+    Some((diff, Some((diff - t * se, diff + t * se, dof))))
+}
+
+/// Every level of the first `by` param against the first level (the reference), within each
+/// combination of the others; groups must be in natural order (as [`Store::group_final`] gives
+/// them). Levels without a mean are left out.
+pub fn contrasts(groups: &[GroupFinal], level: f64) -> Vec<Contrast> {
+    let mut within: Vec<(Vec<Option<String>>, Vec<&GroupFinal>)> = Vec::new();
+    for g in groups
+        .iter()
+        .filter(|g| !g.group.is_empty() && g.stat.mean.is_some())
+    {
+        let rest = g.group[1..].to_vec();
+        match within.iter_mut().find(|(r, _)| *r == rest) {
+            Some((_, members)) => members.push(g),
+            None => within.push((rest, vec![g])),
+        }
+    }
+    let mut out = Vec::new();
+    for (rest, members) in within {
+        let Some((reference, others)) = members.split_first() else {
+            continue;
+        };
+        for o in others {
+            let Some((diff, bounds)) = welch_interval(&o.stat, &reference.stat, level) else {
+                continue;
+            };
+            out.push(Contrast {
+                within: rest.clone(),
+                a: o.group[0].clone(),
+                b: reference.group[0].clone(),
+                diff,
+                lo: bounds.map(|b| b.0),
+                hi: bounds.map(|b| b.1),
+                dof: bounds.map(|b| b.2).filter(|d| d.is_finite()),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
