@@ -1,4 +1,5 @@
-//! Speed of RBM learning against the matmul bound of the same device.
+//! Speed of RBM learning against the matmul bound of the same device ([`rbm_epoch_bench`]), and
+//! the time of an AIS estimate of log Z ([`ais_bench`]); `harmonium bench` prints them.
 //!
 //! One epoch of CD-k (or persistent CD with as many chains as the batch size) is timed, and the
 //! same sequence of matmuls alone, on random matrices of the same shapes, in the same process.
@@ -22,7 +23,10 @@ use std::time::Instant;
 
 use burn::tensor::{Device, Distribution, Tensor};
 
-use crate::rbm::{Learner, Momentum, Rbm, RbmConfig, RbmEvalConfig, Step};
+use crate::eval::ais::{BaseRateModel, estimate_log_z};
+use crate::eval::metrics::mean_free_energy;
+use crate::events::NullSink;
+use crate::rbm::{Learner, Momentum, MomentumUpdate, Rbm, RbmConfig, RbmEvalConfig, Step};
 
 /// Timing of one RBM epoch against the matmul bound.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,9 +140,11 @@ pub fn rbm_epoch_bench(
     rbm.init_from_data(&data, &cfg).expect("matching data");
     let mut learner = Learner::new(&rbm, &cfg, 1);
     let step = Step {
-        lr: 0.01,
-        momentum: 0.9,
-        weight_cost: cfg.weight_cost,
+        update: MomentumUpdate {
+            lr: 0.01,
+            momentum: 0.9,
+            weight_cost: cfg.weight_cost,
+        },
         cd_k: cfg.cd_k,
     };
 
@@ -245,6 +251,87 @@ fn matmul_bound(
     started.elapsed().as_secs_f64()
 }
 
+/// Timing of an AIS estimate of log Z (`estimate_log_z`) for an RBM after one epoch of CD-1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AisBenchReport {
+    pub examples: usize,
+    pub visible: usize,
+    pub hidden: usize,
+    pub runs: usize,
+    pub betas: usize,
+    /// Wall-clock seconds of the estimate.
+    pub seconds: f64,
+    /// The estimate and its ±3 standard-error bounds.
+    pub log_z: f64,
+    pub log_z_lower: f64,
+    pub log_z_upper: f64,
+    /// Mean `log p(v) = −F(v) − log Z` of the training images, nats.
+    pub mean_log_prob: f64,
+}
+
+impl fmt::Display for AisBenchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "AIS on RBM {}-{} after one epoch of CD-1 on {} examples, {} runs x {} betas",
+            self.visible, self.hidden, self.examples, self.runs, self.betas
+        )?;
+        writeln!(
+            f,
+            "  estimate:    {:.1} s  ({:.0} betas/s)",
+            self.seconds,
+            self.betas as f64 / self.seconds
+        )?;
+        write!(
+            f,
+            "  log Z = {:.2} [{:.2}, {:.2}]; mean log p(v) of the training images {:.2} nats",
+            self.log_z, self.log_z_lower, self.log_z_upper, self.mean_log_prob
+        )
+    }
+}
+
+/// Trains an RBM with `hidden` units on `data` for one epoch of CD-1 (batch 100, lr 0.05), then
+/// times an AIS estimate of its log Z with `runs` runs through `betas` distributions.
+pub fn ais_bench(
+    device: &Device,
+    data: Tensor<2>,
+    hidden: usize,
+    runs: usize,
+    betas: usize,
+) -> AisBenchReport {
+    let data = data.to_device(device);
+    let [n, visible] = data.dims();
+    let cfg = RbmConfig {
+        hidden,
+        epochs: 1,
+        lr: 0.05,
+        eval: RbmEvalConfig {
+            ais: None,
+            every: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    device.seed(0);
+    let (rbm, _) = Rbm::fit(&data, None, &cfg, &mut NullSink, 1).expect("a valid configuration");
+    let base = BaseRateModel::fit(&data);
+    let started = Instant::now();
+    let est = estimate_log_z(&rbm, &base, runs, betas);
+    let seconds = started.elapsed().as_secs_f64();
+    AisBenchReport {
+        examples: n,
+        visible,
+        hidden,
+        runs,
+        betas,
+        seconds,
+        log_z: est.log_z,
+        log_z_lower: est.log_z_lower,
+        log_z_upper: est.log_z_upper,
+        mean_log_prob: -mean_free_energy(&rbm, &data) - est.log_z,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,18 +364,28 @@ mod tests {
         assert!(report.to_string().contains("ratio epoch/matmul bound"));
     }
 
-    /// The figure the issue asks for: one epoch of CD-1 on 60,000 MNIST images, 784-500, batch
-    /// 100. Run with `cargo test --release -p harmonium-models bench_mnist -- --ignored --nocapture`.
     #[test]
-    #[ignore]
-    fn bench_mnist_cd1_784_500_epoch() {
+    fn ais_bench_report_is_consistent_on_a_small_problem() {
         let _guard = serial();
         let device = Device::flex();
-        let data = mnist_binary(60_000, &device);
-        println!(
-            "{}",
-            rbm_epoch_bench(&device, data.clone(), 500, 100, 1, false)
+        let report = ais_bench(&device, mnist_binary(300, &device), 12, 20, 200);
+        assert_eq!(
+            (
+                report.examples,
+                report.visible,
+                report.hidden,
+                report.runs,
+                report.betas
+            ),
+            (300, 784, 12, 20, 200)
         );
-        println!("{}", rbm_epoch_bench(&device, data, 500, 100, 1, true));
+        assert!(report.seconds > 0.0);
+        assert!(report.log_z_lower <= report.log_z && report.log_z <= report.log_z_upper);
+        // log p(v) of a binary vector is at most 0, and 784 coin flips give −543 nats.
+        assert!(
+            report.mean_log_prob < 0.0 && report.mean_log_prob > -543.5,
+            "{report}"
+        );
+        assert!(report.to_string().contains("betas/s"));
     }
 }

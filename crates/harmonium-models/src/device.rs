@@ -92,9 +92,27 @@ fn probe(name: &str, device: &Device) -> Result<(), DeviceError> {
 mod tests {
     use super::*;
 
+    use burn::tensor::TensorData;
+
+    /// `[1 2 3; 4 5 6] · [7 8; 9 10; 11 12] = [58 64; 139 154]` on the device `flex` (and its
+    /// other name `cpu`) gives.
     #[test]
     fn flex_device_runs_a_matmul() {
-        parse_device("flex").unwrap();
+        for name in ["flex", " CPU "] {
+            let device = parse_device(name).unwrap();
+            let matrix = |values: [f32; 6], shape: [usize; 2]| {
+                Tensor::<2>::from_data(TensorData::new(values.to_vec(), shape), &device)
+            };
+            let a = matrix([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [2, 3]);
+            let b = matrix([7.0, 8.0, 9.0, 10.0, 11.0, 12.0], [3, 2]);
+            let product = a.matmul(b);
+            assert_eq!(product.dims(), [2, 2]);
+            assert_eq!(
+                crate::eval::to_vec(product),
+                vec![58.0, 64.0, 139.0, 154.0],
+                "{name}"
+            );
+        }
     }
 
     #[test]

@@ -342,11 +342,14 @@ mod tests {
     }
 
     /// AIS on a properly trained model (Salakhutdinov & Murray's setting): CD-1, 10 epochs on
-    /// 10,000 MNIST images binarized stochastically, 500 hidden units; two independent estimates
-    /// of 100 runs × 14,500 β, and the mean log-probability of 10,000 held-out images. Run with
-    /// `cargo test --release -p harmonium-models ais_on_a_trained -- --ignored --nocapture`.
+    /// 10,000 MNIST images binarized stochastically, 500 hidden units. Two independent estimates
+    /// of 100 runs × 14,500 β agree within 2 nats (seen: 644.6 and 645.8, the second resting on
+    /// 3.4 effective runs), and with the larger one the mean log-probability of 10,000 held-out
+    /// images lies between −140 and −120 nats (seen: −131.7; published for CD-1 on all 60,000
+    /// images: −125.5), below that of the training images (−123.1). Two to three minutes in
+    /// release; run with `cargo test --release -p harmonium-models ais_on_a_trained -- --ignored`.
     #[test]
-    #[ignore]
+    #[ignore = "two to three minutes in release: two AIS estimates of 100 runs x 14,500 betas"]
     fn ais_on_a_trained_784_500_rbm() {
         let _guard = serial();
         let device = Device::flex();
@@ -366,64 +369,34 @@ mod tests {
         };
         let (rbm, _) = crate::rbm::Rbm::fit(&data, None, &cfg, &mut NullSink, 1).unwrap();
         let base = BaseRateModel::fit(&data);
-        for seed in [1, 2] {
-            device.seed(seed);
-            let started = std::time::Instant::now();
-            let est = estimate_log_z(&rbm, &base, 100, 14_500);
-            let lw = &est.log_weights;
-            let max = lw.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let mean = lw.iter().sum::<f64>() / lw.len() as f64;
-            let sd = (lw.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 99.0).sqrt();
-            let ess = {
-                let w: Vec<f64> = lw.iter().map(|x| (x - max).exp()).collect();
-                w.iter().sum::<f64>().powi(2) / w.iter().map(|x| x * x).sum::<f64>()
-            };
-            let f_train = crate::eval::metrics::mean_free_energy(&rbm, &data);
-            let f_test = crate::eval::metrics::mean_free_energy(&rbm, &held_out);
-            println!(
-                "seed {seed}: {:.1} s; log Z = {:.3} [{:.3}, {:.3}]; log-weights sd {sd:.3}, \
-                 effective runs {ess:.1}; log p train {:.2}, held-out {:.2} nats",
-                started.elapsed().as_secs_f64(),
-                est.log_z,
-                est.log_z_lower,
-                est.log_z_upper,
-                -f_train - est.log_z,
-                -f_test - est.log_z
-            );
-        }
-    }
-
-    /// AIS on MNIST 784-500 after one epoch of CD-1 on 60,000 images, timed. Run with
-    /// `cargo test --release -p harmonium-models ais_timing -- --ignored --nocapture`.
-    #[test]
-    #[ignore]
-    fn ais_timing_on_mnist_784_500() {
-        let _guard = serial();
-        let device = Device::flex();
-        let data = mnist_binary(60_000, &device);
-        let eval = RbmEvalConfig {
-            ais: None,
-            every: 0,
-            ..Default::default()
-        };
-        let cfg = RbmConfig {
-            hidden: 500,
-            epochs: 1,
-            lr: 0.05,
-            eval,
-            ..Default::default()
-        };
-        let (rbm, _) = crate::rbm::Rbm::fit(&data, None, &cfg, &mut NullSink, 1).unwrap();
-        let base = BaseRateModel::fit(&data);
-        let started = std::time::Instant::now();
-        let est = estimate_log_z(&rbm, &base, 100, 14_500);
-        let seconds = started.elapsed().as_secs_f64();
-        let test = data.narrow(0, 50_000, 10_000);
-        let ll = -crate::eval::metrics::mean_free_energy(&rbm, &test) - est.log_z;
-        println!(
-            "AIS 100 runs x 14,500 betas on 784-500: {seconds:.1} s; log Z = {:.2} [{:.2}, {:.2}]; \
-             mean log p(v) on 10,000 training images = {ll:.2} nats",
-            est.log_z, est.log_z_lower, est.log_z_upper
+        let estimates: Vec<AisEstimate> = [1, 2]
+            .into_iter()
+            .map(|seed| {
+                device.seed(seed);
+                estimate_log_z(&rbm, &base, 100, 14_500)
+            })
+            .collect();
+        let (a, b) = (&estimates[0], &estimates[1]);
+        let log_z = a.log_z.max(b.log_z);
+        let log_p = |v: &Tensor<2>| -crate::eval::metrics::mean_free_energy(&rbm, v) - log_z;
+        let (train, test) = (log_p(&data), log_p(&held_out));
+        let summary = format!(
+            "log Z = {:.3} [{:.3}, {:.3}] ({:.1} effective runs) and {:.3} [{:.3}, {:.3}] \
+             ({:.1}); mean log p: training images {train:.2}, held-out {test:.2} nats",
+            a.log_z,
+            a.log_z_lower,
+            a.log_z_upper,
+            a.effective_runs,
+            b.log_z,
+            b.log_z_lower,
+            b.log_z_upper,
+            b.effective_runs
+        );
+        eprintln!("{summary}");
+        assert!((a.log_z - b.log_z).abs() < 2.0, "{summary}");
+        assert!(
+            (-140.0..-120.0).contains(&test) && train > test,
+            "{summary}"
         );
     }
 }

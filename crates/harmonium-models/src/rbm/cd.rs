@@ -117,30 +117,17 @@ impl Rbm {
         negative: NegativePhase<'_>,
         draws: &mut dyn Draws,
     ) -> CdStatistics {
-        self.scaled_statistics(v0, cd_k, negative, draws, 1.0)
-    }
-
-    /// [`Rbm::cd_statistics`] with `delta_w` multiplied by `scale` (the learning rate, folded into
-    /// the small hidden matrices instead of a pass over W).
-    pub(crate) fn scaled_statistics(
-        &self,
-        v0: Tensor<2>,
-        cd_k: usize,
-        negative: NegativePhase<'_>,
-        draws: &mut dyn Draws,
-        scale: f64,
-    ) -> CdStatistics {
         let phases = self.phases(v0.clone(), cd_k, negative, draws);
-        self.statistics_of(v0, phases, scale)
+        self.statistics_of(v0, phases)
     }
 
     /// The statistics of [`Phases`] computed for the mini-batch `v0`.
-    pub(crate) fn statistics_of(&self, v0: Tensor<2>, p: Phases, scale: f64) -> CdStatistics {
+    pub(crate) fn statistics_of(&self, v0: Tensor<2>, p: Phases) -> CdStatistics {
         let counts = Counts {
             examples: v0.dims()[0],
             chains: p.v_model.dims()[0],
         };
-        self.part_statistics(v0, p, counts, scale)
+        self.part_statistics(v0, p, counts)
     }
 
     /// The positive phase `p(h|v_data)` and the negative phase's visible states and hidden
@@ -204,7 +191,6 @@ impl Rbm {
         v_data: Tensor<2>,
         phases: Phases,
         counts: Counts,
-        scale: f64,
     ) -> CdStatistics {
         let Phases {
             ph_data,
@@ -226,10 +212,7 @@ impl Rbm {
 
         let visible = Tensor::cat(vec![v_data, v_model], 0);
         let hidden = Tensor::cat(
-            vec![
-                ph_data.mul_scalar(scale / n_data),
-                ph_model.mul_scalar(-scale / n_model),
-            ],
+            vec![ph_data.div_scalar(n_data), ph_model.div_scalar(-n_model)],
             0,
         );
         let delta_w = visible.transpose().matmul(hidden);

@@ -51,13 +51,12 @@ impl Halves {
         Halves { draws, pools }
     }
 
-    /// The `scale`d statistics of the mini-batch `rows` of `data` (each half gathers its rows in
-    /// its own thread) with `cd_k` Gibbs steps (persistent CD when
-    /// `chains` holds chains; both halves of them are advanced and written back). The weight
-    /// statistics are handed over in their two parts, each in its half's thread: the first
-    /// half's to `first` (whose result is returned), the second half's to `second`; the other
-    /// statistics are the whole batch's. A batch too small to split is one first part, and
-    /// `second` gets `None`.
+    /// The statistics of the mini-batch `rows` of `data` (each half gathers its rows in its own
+    /// thread) with `cd_k` Gibbs steps (persistent CD when `chains` holds chains; both halves of
+    /// them are advanced and written back). The weights' statistic `S_W = S_a + S_b` is handed
+    /// over in its two parts, each in its half's thread: `S_a` to `first` (whose result is
+    /// returned), `S_b` to `second`; the other statistics are the whole batch's. A batch too
+    /// small to split is one first part, and `second` gets `None`.
     #[allow(clippy::too_many_arguments)]
     pub fn statistics(
         &mut self,
@@ -66,7 +65,6 @@ impl Halves {
         data: &Tensor<2>,
         rows: Tensor<1, Int>,
         cd_k: usize,
-        scale: f64,
         first: impl FnOnce(Tensor<2>) -> Tensor<2> + Send,
         second: impl FnOnce(Option<Tensor<2>>) + Send,
     ) -> (Tensor<2>, UnitStatistics) {
@@ -83,7 +81,7 @@ impl Halves {
                 NegativePhase::from_chains(chains.as_mut()),
                 a,
             );
-            let (w, units) = rbm.statistics_of(v0, phases, scale).split();
+            let (w, units) = rbm.statistics_of(v0, phases).split();
             second(None);
             return (first(w), units);
         }
@@ -100,7 +98,7 @@ impl Halves {
         let part = |rows: Tensor<1, Int>, chains: Option<&mut Tensor<2>>, draws: &mut HostDraws| {
             let v = data.clone().select(0, rows);
             let phases = rbm.phases(v.clone(), cd_k, NegativePhase::from_chains(chains), draws);
-            rbm.part_statistics(v, phases, counts, scale)
+            rbm.part_statistics(v, phases, counts)
         };
         let (sa, sb) = join_on(
             pools.as_deref(),
@@ -189,7 +187,6 @@ mod tests {
                 &v0,
                 Tensor::arange(0..9, &device),
                 2,
-                0.5,
                 |w| w,
                 |w| second_w = w,
             );
@@ -208,7 +205,7 @@ mod tests {
                 NegativePhase::from_chains(persistent.then_some(&mut cb)),
                 &mut b,
             );
-            let whole = rbm.statistics_of(v0.clone(), stacked(first, second), 0.5);
+            let whole = rbm.statistics_of(v0.clone(), stacked(first, second));
             let close1 = |a, b, what| assert_close(&flat1(a), &flat1(b), 1e-6, what);
             let summed = first_w + second_w.expect("two halves");
             assert_close(&flat(summed), &flat(whole.delta_w), 1e-6, "delta_w");
@@ -240,10 +237,9 @@ mod tests {
         let mut pooled = Halves::new(draws.clone());
         let mut serial_halves = Halves { draws, pools: None };
         let (mut a_second, mut b_second) = (None, None);
-        let (a, _) =
-            pooled.statistics(&mut None, &rbm, &v0, all(), 1, 1.0, |w| w, |w| a_second = w);
+        let (a, _) = pooled.statistics(&mut None, &rbm, &v0, all(), 1, |w| w, |w| a_second = w);
         let (b, _) =
-            serial_halves.statistics(&mut None, &rbm, &v0, all(), 1, 1.0, |w| w, |w| b_second = w);
+            serial_halves.statistics(&mut None, &rbm, &v0, all(), 1, |w| w, |w| b_second = w);
         assert_eq!(to_vec(a), to_vec(b));
         assert_eq!(to_vec(a_second.unwrap()), to_vec(b_second.unwrap()));
         assert_eq!(join_on(pooled.pools.as_deref(), || 1, || 2), (1, 2));

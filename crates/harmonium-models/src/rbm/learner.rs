@@ -1,35 +1,31 @@
-//! The update (practical guide §9–11): for every parameter θ,
+//! Learning an RBM by mini-batches: the statistics S of each mini-batch ([`super::cd`]), then the
+//! update `Δθ ← m·Δθ + lr·(S − wc·θ)`, `θ ← θ + Δθ`, with an optional sparsity target
+//! ([`super::update`]). An epoch is one pass through the data in a random order.
 //!
-//! ```text
-//! Δθ(t) = momentum · Δθ(t−1) + lr · (statistics − weight_cost · W)     (W only for the cost)
-//! θ     ← θ + Δθ(t)
-//! ```
+//! A mini-batch is learned from in one of two ways, tested equal:
 //!
-//! with an optional sparsity penalty: a running estimate `q ← decay·q + (1−decay)·⟨p(h|v)⟩` of
-//! each hidden unit's mean activity, and `cost·(target − q)` added to Δc (and, times the mean
-//! visible state, to ΔW). An epoch is one pass through the data in a random order.
+//! * **whole** (every device; cuda and wgpu always): the statistics of the whole mini-batch, then
+//!   [`MomentumUpdate::apply`] ([`Learner::step`]);
+//! * **in halves** (the CPU, `flex`): the statistics of two halves side by side (`Halves`), each
+//!   half's thread forming its share of ΔW (the fast path of [`super::update`]).
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use super::cd::UnitStatistics;
 use super::halves::Halves;
-use super::model::{bernoulli, row};
-use super::{
-    CdStatistics, DeviceDraws, Draws, HostDraws, NegativePhase, Rbm, RbmConfig, Sparsity,
-    VisibleUnits,
-};
+use super::model::bernoulli;
+use super::update::{Increments, MomentumUpdate};
+use super::{DeviceDraws, Draws, HostDraws, NegativePhase, Rbm, RbmConfig, Sparsity, VisibleUnits};
 
 /// Learner state carried across mini-batches: momentum increments, persistent chains and the
 /// running hidden activity for the sparsity target.
 #[derive(Debug, Clone)]
 pub struct Learner {
-    inc_w: Tensor<2>,
-    inc_b: Tensor<1>,
-    inc_c: Tensor<1>,
+    /// Δθ of W, b and c.
+    increments: Increments,
     /// Persistent chains (visible states), when learning by persistent CD.
     pub chains: Option<Tensor<2>>,
-    /// On the CPU device, each mini-batch's statistics are computed as two halves side by side,
-    /// each with a host generator of its own ([`Halves`]); `None`: the device's generator.
+    /// Mini-batches learned from in two halves side by side, each with a host generator of its
+    /// own ([`Halves`]); `None`: whole, with the device's generator.
     halves: Option<Halves>,
     /// The generator of the example order (and of the chains' start).
     order_rng: HostDraws,
@@ -37,24 +33,32 @@ pub struct Learner {
     pub hidden_activity: Option<Tensor<1>>,
 }
 
-/// Hyper-parameters of one update.
+/// Hyper-parameters of one mini-batch: the update's and the number of Gibbs steps.
 #[derive(Debug, Clone, Copy)]
 pub struct Step {
-    pub lr: f64,
-    pub momentum: f64,
-    pub weight_cost: f64,
+    pub update: MomentumUpdate,
     pub cd_k: usize,
 }
 
 impl Learner {
     /// Zero increments; `cfg.chains` persistent chains started from random binary states
-    /// (Gaussian: from the visible biases plus unit noise) when `cfg.persistent`. Every random
-    /// number it uses on the CPU comes from generators seeded with `seed`.
+    /// (Gaussian: from the visible biases plus unit noise) when `cfg.persistent`. On the CPU
+    /// device mini-batches are learned from in halves. Every random number it uses on the CPU
+    /// comes from generators seeded with `seed`.
     pub fn new(rbm: &Rbm, cfg: &RbmConfig, seed: u64) -> Learner {
+        Learner::build(rbm, cfg, seed, rbm.device() == Device::flex())
+    }
+
+    /// [`Learner::new`] learning from whole mini-batches with the device's generator, as on cuda
+    /// and wgpu, whatever the device (the CPU too).
+    pub fn whole_batches(rbm: &Rbm, cfg: &RbmConfig, seed: u64) -> Learner {
+        Learner::build(rbm, cfg, seed, false)
+    }
+
+    fn build(rbm: &Rbm, cfg: &RbmConfig, seed: u64, in_halves: bool) -> Learner {
         let device = rbm.device();
         let (v, h) = (rbm.visible(), rbm.hidden());
-        let mut order_rng = HostDraws::new(seed);
-        let gibbs_rngs = [order_rng.split(), order_rng.split()];
+        let (mut order_rng, gibbs_rngs) = generators(seed);
         let chains = cfg.persistent.then(|| {
             let mut start_rng = order_rng.split();
             match &rbm.visible_units {
@@ -68,18 +72,16 @@ impl Learner {
             }
         });
         Learner {
-            inc_w: Tensor::zeros([v, h], &device),
-            inc_b: Tensor::zeros([v], &device),
-            inc_c: Tensor::zeros([h], &device),
+            increments: Increments::zeros(rbm),
             chains,
             hidden_activity: None,
-            halves: (device == Device::flex()).then(|| Halves::new(gibbs_rngs)),
+            halves: in_halves.then(|| Halves::new(gibbs_rngs)),
             order_rng,
         }
     }
 
-    /// One learning step on mini-batch `v0`: statistics, then
-    /// `Δθ ← momentum·Δθ + lr·(statistics − weight_cost·W)`, `θ ← θ + Δθ`.
+    /// One learning step on the whole mini-batch `v0`: its statistics S (the sparsity penalty
+    /// added), then `Δθ ← m·Δθ + lr·(S − wc·θ)`, `θ ← θ + Δθ`.
     pub fn step(
         &mut self,
         rbm: &mut Rbm,
@@ -89,79 +91,18 @@ impl Learner {
         draws: &mut dyn Draws,
     ) {
         let negative = NegativePhase::from_chains(self.chains.as_mut());
-        let stats = rbm.scaled_statistics(v0, step.cd_k, negative, draws, step.lr);
-        self.apply(rbm, stats, step, sparsity);
+        let s = rbm.cd_statistics(v0, step.cd_k, negative, draws);
+        let s = match sparsity {
+            Some(sp) => sp.penalize(&mut self.hidden_activity, s),
+            None => s,
+        };
+        step.update.apply(rbm, &mut self.increments, s);
     }
 
-    /// The update from one mini-batch's statistics:
-    /// `ΔW ← momentum·ΔW + lr·(S − weight_cost·W)` (`stats.delta_w` = lr·S), then [`Learner::finish`].
-    fn apply(
-        &mut self,
-        rbm: &mut Rbm,
-        stats: CdStatistics,
-        step: Step,
-        sparsity: Option<&Sparsity>,
-    ) {
-        let (s, units) = stats.split();
-        let with_cost = weight_cost(s, rbm.weights.clone(), step);
-        self.inc_w
-            .inplace(|inc| carried(inc, step.momentum, Some(with_cost)));
-        self.finish(rbm, None, units, step, sparsity);
-    }
-
-    /// The rest of the update once `ΔW` holds `momentum·ΔW` plus all of `lr·(S − weight_cost·W)`
-    /// but `rest` (added here): the sparsity penalty, the biases' increments, and `θ ← θ + Δθ`.
-    fn finish(
-        &mut self,
-        rbm: &mut Rbm,
-        rest: Option<Tensor<2>>,
-        units: UnitStatistics,
-        step: Step,
-        sparsity: Option<&Sparsity>,
-    ) {
-        let UnitStatistics {
-            delta_b,
-            mut delta_c,
-            hidden_data_mean,
-            visible_data_mean,
-        } = units;
-        let (lr, m) = (step.lr, step.momentum);
-        let mut rest = rest;
-
-        if let Some(sp) = sparsity {
-            let q = match self.hidden_activity.take() {
-                Some(q) => q.mul_scalar(sp.decay) + hidden_data_mean.mul_scalar(1.0 - sp.decay),
-                None => hidden_data_mean,
-            };
-            let pull = q.clone().neg().add_scalar(sp.target).mul_scalar(sp.cost); // cost·(target − q)
-            delta_c = delta_c + pull.clone();
-            let outer = visible_data_mean
-                .unsqueeze_dim::<2>(1)
-                .matmul(row(&pull))
-                .mul_scalar(lr);
-            rest = Some(match rest {
-                Some(r) => r + outer,
-                None => outer,
-            });
-            self.hidden_activity = Some(q);
-        }
-        if let Some(r) = rest {
-            self.inc_w.inplace(|inc| inc + r);
-        }
-        self.inc_b
-            .inplace(|inc| inc.mul_scalar(m) + delta_b.mul_scalar(lr));
-        self.inc_c
-            .inplace(|inc| inc.mul_scalar(m) + delta_c.mul_scalar(lr));
-        let (inc_w, inc_b, inc_c) = (self.inc_w.clone(), self.inc_b.clone(), self.inc_c.clone());
-        rbm.weights.inplace(|w| w + inc_w);
-        rbm.visible_bias.inplace(|b| b + inc_b);
-        rbm.hidden_bias.inplace(|c| c + inc_c);
-    }
-
-    /// [`Learner::step`] on the CPU, with the statistics computed in two halves side by side
-    /// ([`Halves`]). The weights' increment is formed where the statistics are: the first
-    /// half's thread computes `lr·(S_a − weight_cost·W)`, the second's `ΔW ← momentum·ΔW +
-    /// lr·S_b`, and [`Learner::finish`] adds the two.
+    /// [`Learner::step`] on the mini-batch `rows` of `data` in two halves side by side
+    /// ([`Halves`]): the first half's thread forms [`MomentumUpdate::first_share`] of ΔW, the
+    /// second's [`MomentumUpdate::second_share`], and [`MomentumUpdate::apply_shares`] does the
+    /// rest.
     fn step_in_halves(
         &mut self,
         halves: &mut Halves,
@@ -171,19 +112,26 @@ impl Learner {
         step: Step,
         sparsity: Option<&Sparsity>,
     ) {
+        let update = step.update;
         let weights = rbm.weights.clone();
-        let inc_w = &mut self.inc_w;
-        let (rest, units) = halves.statistics(
+        let inc_w = &mut self.increments.weights;
+        let (first, units) = halves.statistics(
             &mut self.chains,
             rbm,
             data,
             rows,
             step.cd_k,
-            step.lr,
-            move |s_a| weight_cost(s_a, weights, step),
-            move |s_b| inc_w.inplace(|inc| carried(inc, step.momentum, s_b)),
+            move |s_a| update.first_share(s_a, weights),
+            move |s_b| inc_w.inplace(|dw| update.second_share(dw, s_b)),
         );
-        self.finish(rbm, Some(rest), units, step, sparsity);
+        let (units, sparsity_w) = match sparsity {
+            Some(sp) => {
+                let (units, w) = sp.penalize_units(&mut self.hidden_activity, units);
+                (units, Some(w))
+            }
+            None => (units, None),
+        };
+        update.apply_shares(rbm, &mut self.increments, first, units, sparsity_w);
     }
 
     /// One pass through `data` in a random order (a permutation drawn on the host and handed over
@@ -195,6 +143,20 @@ impl Learner {
         batch_size: usize,
         step: Step,
         sparsity: Option<&Sparsity>,
+    ) {
+        self.epoch_with(rbm, data, batch_size, step, sparsity, &mut DeviceDraws);
+    }
+
+    /// [`Learner::epoch`] with whole mini-batches drawing from `draws` (halves draw from their
+    /// own generators).
+    fn epoch_with(
+        &mut self,
+        rbm: &mut Rbm,
+        data: &Tensor<2>,
+        batch_size: usize,
+        step: Step,
+        sparsity: Option<&Sparsity>,
+        draws: &mut dyn Draws,
     ) {
         let n = data.dims()[0];
         let order: Tensor<1, Int> = Tensor::from_data(
@@ -215,44 +177,64 @@ impl Learner {
             None => {
                 for rows in batches {
                     let v0 = data.clone().select(0, rows);
-                    self.step(rbm, v0, step, sparsity, &mut DeviceDraws);
+                    self.step(rbm, v0, step, sparsity, draws);
                 }
             }
         }
     }
 }
 
-/// `S − lr·weight_cost·W` (S already times lr).
-fn weight_cost(s: Tensor<2>, weights: Tensor<2>, step: Step) -> Tensor<2> {
-    let cost = step.lr * step.weight_cost;
-    if cost > 0.0 {
-        s - weights.mul_scalar(cost)
-    } else {
-        s
-    }
-}
-
-/// `momentum·ΔW + S` (without S: `momentum·ΔW`).
-fn carried(inc: Tensor<2>, momentum: f64, s: Option<Tensor<2>>) -> Tensor<2> {
-    match s {
-        Some(s) if momentum == 0.0 => s,
-        Some(s) => inc.mul_scalar(momentum) + s,
-        None => inc.mul_scalar(momentum),
-    }
+/// The generators seeded with `seed`: the example order's (and the chains' start), and the two
+/// halves' Gibbs steps.
+fn generators(seed: u64) -> (HostDraws, [HostDraws; 2]) {
+    let mut order_rng = HostDraws::new(seed);
+    let gibbs_rngs = [order_rng.split(), order_rng.split()];
+    (order_rng, gibbs_rngs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::eval::testing::{random_rbm, serial};
-    use crate::rbm::tests::{assert_close, flat, flat1};
+    use crate::rbm::CdStatistics;
+    use crate::rbm::tests::{assert_close, flat, flat1, gaussian_rbm};
     use burn::tensor::Distribution;
 
-    /// The update with the increment formed in the halves' threads as
-    /// `lr·(S_a − wc·W) + (m·ΔW + lr·S_b)` equals the update from the summed statistics, over
-    /// three mini-batches (momentum carried, weight cost, sparsity), for CD and persistent CD.
+    fn a_step() -> Step {
+        Step {
+            update: MomentumUpdate {
+                lr: 0.1,
+                momentum: 0.9,
+                weight_cost: 0.01,
+            },
+            cd_k: 2,
+        }
+    }
+
+    fn a_sparsity() -> Sparsity {
+        Sparsity {
+            target: 0.1,
+            decay: 0.9,
+            cost: 0.5,
+        }
+    }
+
+    fn assert_same_parameters(a: &Rbm, b: &Rbm, what: &str) {
+        let close = |x: Vec<f64>, y: Vec<f64>, p: &str| {
+            assert_close(&x, &y, 1e-5, &format!("{what}: {p}"));
+        };
+        close(flat(a.weights.clone()), flat(b.weights.clone()), "W");
+        let (ba, bb) = (a.visible_bias.clone(), b.visible_bias.clone());
+        close(flat1(ba), flat1(bb), "b");
+        let (ca, cb) = (a.hidden_bias.clone(), b.hidden_bias.clone());
+        close(flat1(ca), flat1(cb), "c");
+    }
+
+    /// The fast path (ΔW formed in the halves' threads as `lr·(S_a − wc·W) + (m·ΔW + lr·S_b)`)
+    /// equals [`MomentumUpdate::apply`] on the summed statistics `S_a + S_b`, over three
+    /// mini-batches (momentum carried, weight cost, sparsity), for CD and persistent CD.
     #[test]
-    fn update_in_halves_equals_the_update_from_the_summed_statistics() {
+    fn fast_path_in_halves_equals_the_rule_on_the_summed_statistics() {
         let _guard = serial();
         let device = Device::flex();
         for persistent in [false, true] {
@@ -263,60 +245,118 @@ mod tests {
                 chains: 6,
                 ..Default::default()
             };
-            let (mut split, mut whole) = (rbm.clone(), rbm);
-            let mut learner_split = Learner::new(&split, &cfg, 1);
-            let mut learner_whole = learner_split.clone();
-            let mut halves_split = Halves::new([HostDraws::new(1), HostDraws::new(2)]);
-            let mut halves_whole = halves_split.clone();
-            let step = Step {
-                lr: 0.1,
-                momentum: 0.9,
-                weight_cost: 0.01,
-                cd_k: 2,
-            };
-            let sparsity = Sparsity {
-                target: 0.1,
-                decay: 0.9,
-                cost: 0.5,
-            };
+            let (mut fast, mut plain) = (rbm.clone(), rbm);
+            let mut learner_fast = Learner::new(&fast, &cfg, 1);
+            let mut learner_plain = learner_fast.clone();
+            let mut halves_fast = Halves::new([HostDraws::new(1), HostDraws::new(2)]);
+            let mut halves_plain = halves_fast.clone();
+            let (step, sparsity) = (a_step(), a_sparsity());
             device.seed(6);
             for _ in 0..3 {
                 let v0 = Tensor::<2>::random([9, 7], Distribution::Bernoulli(0.5), &device);
                 let all = || Tensor::<1, Int>::arange(0..9, &device);
-                learner_split.step_in_halves(
-                    &mut halves_split,
-                    &mut split,
+                learner_fast.step_in_halves(
+                    &mut halves_fast,
+                    &mut fast,
                     &v0,
                     all(),
                     step,
                     Some(&sparsity),
                 );
 
-                let mut second = None;
-                let (first, units) = halves_whole.statistics(
-                    &mut learner_whole.chains,
-                    &whole,
+                let mut s_b = None;
+                let (s_a, units) = halves_plain.statistics(
+                    &mut learner_plain.chains,
+                    &plain,
                     &v0,
                     all(),
                     step.cd_k,
-                    step.lr,
-                    |w| w,
-                    |w| second = w,
+                    |s_a| s_a,
+                    |s| s_b = s,
                 );
-                let stats = CdStatistics {
-                    delta_w: first + second.expect("two halves"),
+                let s = CdStatistics {
+                    delta_w: s_a + s_b.expect("two halves"),
                     delta_b: units.delta_b,
                     delta_c: units.delta_c,
                     hidden_data_mean: units.hidden_data_mean,
                     visible_data_mean: units.visible_data_mean,
                 };
-                learner_whole.apply(&mut whole, stats, step, Some(&sparsity));
+                let s = sparsity.penalize(&mut learner_plain.hidden_activity, s);
+                step.update
+                    .apply(&mut plain, &mut learner_plain.increments, s);
             }
-            assert_close(&flat(split.weights), &flat(whole.weights), 1e-6, "W");
-            let (b, b_whole) = (flat1(split.visible_bias), flat1(whole.visible_bias));
-            assert_close(&b, &b_whole, 1e-6, "b");
-            let (c, c_whole) = (flat1(split.hidden_bias), flat1(whole.hidden_bias));
-            assert_close(&c, &c_whole, 1e-6, "c");
+            assert_same_parameters(&fast, &plain, &format!("persistent {persistent}"));
+        }
+    }
+
+    /// Draws for a whole mini-batch that are the halves' draws stacked: the first r/2 rows of
+    /// each request from the first generator, the other rows from the second (what [`Halves`]
+    /// draws for rows `0..r/2` and `r/2..r` of the batch, or of the persistent chains).
+    struct StackedDraws([HostDraws; 2]);
+
+    impl StackedDraws {
+        fn stack(
+            &mut self,
+            like: &Tensor<2>,
+            draw: impl Fn(&mut HostDraws, &Tensor<2>) -> Tensor<2>,
+        ) -> Tensor<2> {
+            let [r, k] = like.dims();
+            let device = like.device();
+            let [a, b] = &mut self.0;
+            let top = draw(a, &Tensor::zeros([r / 2, k], &device));
+            let bottom = draw(b, &Tensor::zeros([r - r / 2, k], &device));
+            Tensor::cat(vec![top, bottom], 0)
+        }
+    }
+
+    impl Draws for StackedDraws {
+        fn uniform(&mut self, like: &Tensor<2>) -> Tensor<2> {
+            self.stack(like, |d, t| d.uniform(t))
+        }
+        fn normal(&mut self, like: &Tensor<2>) -> Tensor<2> {
+            self.stack(like, |d, t| d.normal(t))
+        }
+    }
+
+    /// The whole-batch path of cuda and wgpu ([`Learner::whole_batches`], [`Learner::step`]),
+    /// run here on the CPU, learns exactly what the CPU's halves learn when it is given the
+    /// halves' random numbers: two epochs of mini-batches of 4 (momentum, weight cost,
+    /// sparsity), for binary CD, binary persistent CD and Gaussian visible units.
+    #[test]
+    fn whole_batches_learn_what_the_halves_learn_from_the_same_draws() {
+        let _guard = serial();
+        let device = Device::flex();
+        let binary = random_rbm(7, 5, 0.5, 11, &device);
+        let (gaussian, _) = gaussian_rbm(&device);
+        for (rbm, persistent, what) in [
+            (binary.clone(), false, "binary CD"),
+            (binary, true, "binary PCD"),
+            (gaussian, false, "Gaussian CD"),
+        ] {
+            let cfg = RbmConfig {
+                hidden: rbm.hidden(),
+                persistent,
+                chains: 6,
+                ..Default::default()
+            };
+            let visible = rbm.visible();
+            let (mut in_halves, mut whole) = (rbm.clone(), rbm);
+            let mut learner_halves = Learner::new(&in_halves, &cfg, 3);
+            let mut learner_whole = Learner::whole_batches(&whole, &cfg, 3);
+            assert!(learner_halves.halves.is_some() && learner_whole.halves.is_none());
+            let mut draws = StackedDraws(generators(3).1);
+            device.seed(7);
+            let data = Tensor::<2>::random([12, visible], Distribution::Bernoulli(0.5), &device);
+            let (step, sparsity) = (a_step(), a_sparsity());
+            for _ in 0..2 {
+                learner_halves.epoch(&mut in_halves, &data, 4, step, Some(&sparsity));
+                learner_whole.epoch_with(&mut whole, &data, 4, step, Some(&sparsity), &mut draws);
+            }
+            assert_same_parameters(&in_halves, &whole, what);
+            if persistent {
+                let (a, b) = (learner_halves.chains, learner_whole.chains);
+                assert_eq!(flat(a.unwrap()), flat(b.unwrap()), "{what}: chains");
+            }
         }
     }
 }

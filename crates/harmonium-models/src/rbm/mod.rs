@@ -49,7 +49,9 @@
 //! * [`draws`]: the random numbers a Gibbs step consumes ([`DeviceDraws`], [`HostDraws`]).
 //! * [`cd`]: the learning rule: positive phase, negative phase (CD-k or persistent), statistics
 //!   (eq. 4).
-//! * [`learner`]: the update with momentum, weight cost and sparsity; epochs of mini-batches.
+//! * [`update`]: the update `Δθ ← m·Δθ + lr·(S − wc·θ)` with momentum, weight cost and sparsity.
+//! * [`learner`]: epochs of mini-batches, each its statistics then the update; `halves` is the
+//!   CPU's execution of a mini-batch.
 //! * [`train`]: the training loop with evaluation, metrics, pictures and checkpoint events.
 
 pub mod cd;
@@ -60,6 +62,7 @@ mod halves;
 pub mod learner;
 pub mod model;
 pub mod train;
+pub mod update;
 
 #[cfg(test)]
 mod tests;
@@ -74,3 +77,4 @@ pub use error::RbmError;
 pub use learner::{Learner, Step};
 pub use model::{GibbsSample, Rbm, VisibleUnits, softplus};
 pub use train::TrainSummary;
+pub use update::{Increments, MomentumUpdate, SparsityPenalty};

@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use burn::tensor::Tensor;
 
-use super::{HostDraws, Learner, Rbm, RbmConfig, RbmError, RbmEvalConfig, RbmInit, Step};
+use super::{
+    HostDraws, Learner, MomentumUpdate, Rbm, RbmConfig, RbmError, RbmEvalConfig, RbmInit, Step,
+};
 use crate::eval;
 use crate::events::{Event, EventSink};
 
@@ -134,9 +136,11 @@ impl Rbm {
             }
             let epoch_start = Instant::now();
             let step = Step {
-                lr: cfg.lr_at(epoch),
-                momentum: cfg.momentum.at(epoch),
-                weight_cost: cfg.weight_cost,
+                update: MomentumUpdate {
+                    lr: cfg.lr_at(epoch),
+                    momentum: cfg.momentum.at(epoch),
+                    weight_cost: cfg.weight_cost,
+                },
                 cd_k: cfg.cd_k,
             };
             learner.epoch(self, data, cfg.batch_size, step, cfg.sparsity.as_ref());
@@ -145,8 +149,8 @@ impl Rbm {
             let e = epochs_done;
             self.check_finite(e)?;
             rec.metric("epoch_seconds", e, epoch_start.elapsed().as_secs_f64());
-            rec.metric("lr", e, step.lr);
-            rec.metric("momentum", e, step.momentum);
+            rec.metric("lr", e, step.update.lr);
+            rec.metric("momentum", e, step.update.momentum);
             if last || (cfg.eval.every > 0 && e % cfg.eval.every == 0) {
                 self.evaluate(e, &train_eval, valid_eval.as_ref(), cfg, &mut rec)?;
             }

@@ -12,6 +12,7 @@ mod cd;
 mod config;
 mod model;
 mod train;
+mod update;
 
 pub(crate) fn flat(t: Tensor<2>) -> Vec<f64> {
     to_vec(t).into_iter().map(f64::from).collect()
@@ -43,7 +44,7 @@ fn quiet_eval() -> RbmEvalConfig {
     }
 }
 
-fn gaussian_rbm(device: &Device) -> (Rbm, Vec<f64>) {
+pub(crate) fn gaussian_rbm(device: &Device) -> (Rbm, Vec<f64>) {
     let mut rng = HostRng::new(9);
     let sigma = vec![0.5, 2.0, 1.0];
     let s: Vec<f32> = sigma.iter().map(|&x| x as f32).collect();
