@@ -69,3 +69,11 @@ CREATE TABLE store_meta (
     value INTEGER NOT NULL
 );
 INSERT INTO store_meta (key, value) VALUES ('revision', 0), ('summaries_built', 0);
+
+-- Facts about this database as text: `artifact_folder`, the folder (below the artifacts folder)
+-- its runs' artifacts are written to, named once when first needed so that two databases
+-- beside each other never write into the same place.
+CREATE TABLE store_info (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

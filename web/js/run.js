@@ -41,11 +41,13 @@ function pictures(run) {
       h('h3', {}, kind),
       h('div', { class: 'gallery' }, list.map((a) => h('figure', {},
         h('a', { href: `/api/artifacts/${a.id}` }, h('img', { src: `/api/artifacts/${a.id}`, alt: `${kind} at epoch ${a.step ?? '?'}`, loading: 'lazy' })),
-        h('figcaption', {}, a.step === null ? a.path : `epoch ${a.step}`),
+        h('figcaption', {}, a.step === null ? a.path : `epoch ${a.step}`,
+          a.file ? h('div', { class: 'muted path' }, a.file) : null),
       ))),
     )),
     other.length ? h('div', {}, h('h3', {}, 'other artifacts'), h('ul', {}, other.map((a) =>
-      h('li', {}, h('a', { href: `/api/artifacts/${a.id}` }, a.path), ` (${a.kind}${a.step === null ? '' : `, epoch ${a.step}`})`)))) : null,
+      h('li', {}, h('a', { href: `/api/artifacts/${a.id}` }, a.path), ` (${a.kind}${a.step === null ? '' : `, epoch ${a.step}`})`,
+        a.file ? h('div', { class: 'muted' }, a.file) : null)))) : null,
   );
 }
 

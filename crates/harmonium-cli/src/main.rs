@@ -67,6 +67,9 @@ enum Command {
     Show {
         /// Run id, as listed by `harmonium ls`.
         run: i64,
+        /// Folder of run artifacts (default: `artifacts/` beside the database).
+        #[arg(long)]
+        artifacts_dir: Option<PathBuf>,
     },
     /// Statistics of a final metric per group of runs (mean, std, n, min, max), and the
     /// difference between levels of the first --group-by with a confidence interval.
@@ -118,6 +121,9 @@ enum Command {
         /// Only CD-1 (skip CD-10 and PCD-1).
         #[arg(long)]
         quick: bool,
+        /// Also time an AIS estimate of log Z (100 runs × 14,500 betas) after one epoch of CD-1.
+        #[arg(long)]
+        ais: bool,
         /// Where datasets are stored.
         #[arg(long, env = "HARMONIUM_DATA_DIR", default_value = "data")]
         data_dir: PathBuf,
@@ -262,14 +268,16 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             batch,
             examples,
             quick,
+            ais,
             data_dir,
         } => {
-            bench(&device, hidden, batch, examples, quick, &data_dir)?;
+            bench(&device, hidden, batch, examples, quick, ais, &data_dir)?;
             Ok(0)
         }
-        Command::Show { run } => {
+        Command::Show { run, artifacts_dir } => {
             let store = Store::open_existing(&cli.db).await?;
-            table::show(&store, run).await?;
+            let artifacts_dir = artifacts_dir.unwrap_or_else(|| default_artifacts_dir(&cli.db));
+            table::show(&store, run, &artifacts_dir).await?;
             Ok(0)
         }
     }
@@ -355,9 +363,10 @@ fn bench(
     batch: usize,
     examples: usize,
     quick: bool,
+    ais: bool,
     data_dir: &Path,
 ) -> Result<()> {
-    use harmonium_models::bench::rbm_epoch_bench;
+    use harmonium_models::bench::{ais_bench, rbm_epoch_bench};
     let device = harmonium_models::parse_device(device)?;
     let mnist = data_dir.join("mnist");
     if !mnist.join(harmonium_data::mnist::FILES[0].0).exists() {
@@ -396,6 +405,9 @@ fn bench(
             "{}",
             rbm_epoch_bench(&device, data.clone(), hidden, batch, k, persistent)
         );
+    }
+    if ais {
+        println!("{}", ais_bench(&device, data, hidden, 100, 14_500));
     }
     Ok(())
 }

@@ -156,8 +156,11 @@ pub async fn ls(store: &Store, experiment: Option<&str>, limit: usize) -> Result
     Ok(())
 }
 
-pub async fn show(store: &Store, run_id: i64) -> Result<()> {
-    let d = store.run(run_id).await?;
+pub async fn show(store: &Store, run_id: i64, artifacts_dir: &std::path::Path) -> Result<()> {
+    let mut d = store.run(run_id).await?;
+    for a in &mut d.artifacts {
+        a.locate(artifacts_dir);
+    }
     let r = &d.run;
     println!(
         "run {} of experiment '{}' (trial {})",
@@ -190,12 +193,12 @@ pub async fn show(store: &Store, run_id: i64) -> Result<()> {
         .collect();
     print_table(&["  key".into(), "value".into()], &rows);
     if !d.artifacts.is_empty() {
-        println!("\nartifacts (relative to the artifacts folder):");
+        println!("\nartifacts:");
         for a in &d.artifacts {
             println!(
                 "  {:<12} {}{}",
                 a.kind,
-                a.path,
+                a.file.as_deref().unwrap_or(&a.path),
                 a.step.map(|s| format!(" (step {s})")).unwrap_or_default()
             );
         }

@@ -27,7 +27,8 @@ pub struct RunOptions {
     pub rerun: bool,
     /// Where datasets live (`data/` by default).
     pub data_dir: PathBuf,
-    /// Where artifacts (pictures, checkpoints) are written; one folder per run below it.
+    /// Where artifacts (pictures, checkpoints) are written: below it, one folder per database
+    /// ([`harmonium_store::Store::artifact_folder`]) and in it one folder per run.
     pub artifacts_dir: PathBuf,
     /// Draw progress bars (on a terminal).
     pub progress: bool,
@@ -66,10 +67,40 @@ struct RunSink {
     stop: Arc<AtomicBool>,
     artifacts: PathBuf,
     artifacts_root: PathBuf,
+    /// Names of the artifacts this run wrote (which it may write again).
+    written: std::collections::HashSet<String>,
     bar: ProgressBar,
     write_error: Option<String>,
     /// Latest value of each metric, for the line printed when the trial ends.
     last: std::collections::HashMap<String, f64>,
+}
+
+/// Writes an artifact file. A file already there is another run's (whose row points at it) and
+/// is never replaced: that is an error. `again`: this run wrote the file before and replaces it
+/// whole (written beside it, then renamed over it).
+fn write_artifact(path: &Path, bytes: &[u8], again: bool) -> std::io::Result<()> {
+    use std::io::Write;
+    if again {
+        let tmp = path.with_extension("partial");
+        std::fs::write(&tmp, bytes)?;
+        return std::fs::rename(&tmp, path);
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                std::io::Error::new(
+                    e.kind(),
+                    "the file exists already (another run's artifact?) and is not overwritten",
+                )
+            } else {
+                e
+            }
+        })?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 impl EventSink for RunSink {
@@ -87,10 +118,13 @@ impl EventSink for RunSink {
                 bytes,
             } => {
                 let path = self.artifacts.join(&name);
+                let again = self.written.contains(&name);
                 let written = std::fs::create_dir_all(&self.artifacts)
-                    .and_then(|_| std::fs::write(&path, &bytes));
+                    .and_then(|_| write_artifact(&path, &bytes, again));
                 match written {
+                    Ok(()) if again => Ok(()),
                     Ok(()) => {
+                        self.written.insert(name);
                         let rel = path
                             .strip_prefix(&self.artifacts_root)
                             .unwrap_or(&path)
@@ -244,6 +278,7 @@ pub async fn run_experiment(
         queue.push_back((id, t));
     }
 
+    let folder = store.artifact_folder().await?;
     let total = queue.len();
     let overall = mp.add(ProgressBar::new(total as u64));
     overall.set_style(
@@ -275,11 +310,12 @@ pub async fn run_experiment(
                 .unwrap()
                 .progress_chars("=> "),
         );
-        let (mp, overall, artifacts_root, report_key) = (
+        let (mp, overall, artifacts_root, report_key, folder) = (
             mp.clone(),
             overall.clone(),
             opts.artifacts_dir.clone(),
             report_key.clone(),
+            folder.clone(),
         );
         workers.push(tokio::task::spawn_blocking(move || {
             loop {
@@ -299,8 +335,9 @@ pub async fn run_experiment(
                     writer: handle.clone(),
                     started: Instant::now(),
                     stop: stop.clone(),
-                    artifacts: artifacts_root.join(format!("run-{run_id}")),
+                    artifacts: artifacts_root.join(&folder).join(format!("run-{run_id}")),
                     artifacts_root: artifacts_root.clone(),
+                    written: Default::default(),
                     bar: bar.clone(),
                     write_error: None,
                     last: Default::default(),

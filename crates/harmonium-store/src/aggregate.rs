@@ -89,6 +89,27 @@ impl Welford {
         self.max = self.max.max(x);
     }
 
+    /// The accumulator of both sets of values (Chan, Golub and LeVeque's pairwise update).
+    pub fn merge(&mut self, o: &Welford) {
+        self.rows += o.rows;
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            let rows = self.rows;
+            *self = *o;
+            self.rows = rows;
+            return;
+        }
+        let n = self.n + o.n;
+        let d = o.mean - self.mean;
+        self.mean += d * o.n as f64 / n as f64;
+        self.m2 += o.m2 + d * d * (self.n as f64 * o.n as f64) / n as f64;
+        self.n = n;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+    }
+
     pub fn stat(&self) -> Stat {
         let some = |x: f64| (self.n > 0).then_some(x);
         Stat {
@@ -210,47 +231,70 @@ enum Cells {
 const MAX_DENSE_SPAN: i64 = 1 << 16;
 
 impl Cells {
-    fn add(&mut self, step: i64, v: f64) {
-        if let Cells::Dense { base, cells } = self {
-            if cells.is_empty() {
-                *base = step;
+    fn new() -> Cells {
+        Cells::Dense {
+            base: 0,
+            cells: Vec::new(),
+        }
+    }
+
+    /// The accumulator of a step, made when new (a flat array turns into a map when the steps
+    /// spread too wide for one).
+    fn cell(&mut self, step: i64) -> &mut Welford {
+        let too_wide = match self {
+            Cells::Dense { base, cells } => {
+                if cells.is_empty() {
+                    *base = step;
+                }
+                let end = *base + cells.len() as i64;
+                end.max(step + 1) - (*base).min(step) > MAX_DENSE_SPAN
             }
-            let end = *base + cells.len() as i64;
-            let (lo, hi) = ((*base).min(step), end.max(step + 1));
-            if hi - lo <= MAX_DENSE_SPAN {
+            Cells::Sparse(_) => false,
+        };
+        if too_wide {
+            *self = Cells::Sparse(self.cells().into_iter().collect());
+        }
+        match self {
+            Cells::Dense { base, cells } => {
                 if step < *base {
                     let grow = (*base - step) as usize;
                     cells.splice(0..0, std::iter::repeat_n(Welford::default(), grow));
                     *base = step;
-                } else if step >= end {
+                } else if step >= *base + cells.len() as i64 {
                     cells.resize((step - *base + 1) as usize, Welford::default());
                 }
-                cells[(step - *base) as usize].add(v);
-                return;
+                &mut cells[(step - *base) as usize]
             }
-            let map = cells
-                .iter()
-                .enumerate()
-                .filter(|(_, w)| w.rows > 0)
-                .map(|(i, w)| (*base + i as i64, *w))
-                .collect();
-            *self = Cells::Sparse(map);
-        }
-        if let Cells::Sparse(map) = self {
-            map.entry(step).or_default().add(v);
+            Cells::Sparse(map) => map.entry(step).or_default(),
         }
     }
 
-    fn into_curve(self, group: Vec<Option<String>>) -> GroupCurve {
-        let (steps, stats) = match self {
+    fn add(&mut self, step: i64, v: f64) {
+        self.cell(step).add(v);
+    }
+
+    /// Every step with a value, and its accumulator.
+    fn cells(&self) -> Vec<(i64, Welford)> {
+        match self {
             Cells::Dense { base, cells } => cells
                 .iter()
                 .enumerate()
                 .filter(|(_, w)| w.rows > 0)
-                .map(|(i, w)| (base + i as i64, w.stat()))
-                .unzip(),
-            Cells::Sparse(map) => map.iter().map(|(s, w)| (*s, w.stat())).unzip(),
-        };
+                .map(|(i, w)| (base + i as i64, *w))
+                .collect(),
+            Cells::Sparse(map) => map.iter().map(|(s, w)| (*s, *w)).collect(),
+        }
+    }
+
+    /// Adds another part's accumulators of the same group, step by step.
+    fn merge(&mut self, other: &Cells) {
+        for (step, w) in other.cells() {
+            self.cell(step).merge(&w);
+        }
+    }
+
+    fn into_curve(self, group: Vec<Option<String>>) -> GroupCurve {
+        let (steps, stats) = self.cells().into_iter().map(|(s, w)| (s, w.stat())).unzip();
         GroupCurve {
             group,
             steps,
@@ -300,27 +344,51 @@ impl Store {
             self.dictionary(q.experiment_id),
         );
         let (runs, by, dict) = (runs?, by?, dict?);
-        let group_of: HashMap<i64, Vec<u32>> = runs
-            .into_iter()
-            .map(|r| (r, by.iter().map(|c| c.value_id(r)).collect()))
-            .collect();
-        let mut groups: HashMap<Vec<u32>, Cells> = HashMap::new();
-        let mut rows = sqlx::query(
-            "SELECT run_id, points FROM metric_curves WHERE experiment_id = ? AND key = ?",
-        )
-        .bind(q.experiment_id)
-        .bind(&q.metric)
-        .fetch(&self.pool);
-        while let Some(r) = rows.try_next().await? {
-            let Some(key) = group_of.get(&r.get::<i64, _>(0)) else {
-                continue;
-            };
-            let cells = groups.entry(key.clone()).or_insert_with(|| Cells::Dense {
-                base: 0,
-                cells: Vec::new(),
-            });
-            for (step, v) in curves::decode(r.get::<&[u8], _>(1)) {
-                cells.add(step, v);
+        // Two halves of the runs' id range, each read and aggregated on its own task (and
+        // connection), then merged.
+        let mid = runs.get(runs.len() / 2).copied().unwrap_or(i64::MAX);
+        let group_of: std::sync::Arc<HashMap<i64, Vec<u32>>> = std::sync::Arc::new(
+            runs.into_iter()
+                .map(|r| (r, by.iter().map(|c| c.value_id(r)).collect()))
+                .collect(),
+        );
+        let part = |lo: i64, hi: i64| {
+            let (store, group_of, metric) = (self.clone(), group_of.clone(), q.metric.clone());
+            let exp = q.experiment_id;
+            tokio::spawn(async move {
+                let mut groups: HashMap<Vec<u32>, Cells> = HashMap::new();
+                let mut rows = sqlx::query(
+                    "SELECT run_id, points FROM metric_curves WHERE experiment_id = ? AND key = ? \
+                     AND run_id >= ? AND run_id < ?",
+                )
+                .bind(exp)
+                .bind(&metric)
+                .bind(lo)
+                .bind(hi)
+                .fetch(&store.pool);
+                while let Some(r) = rows.try_next().await? {
+                    let Some(key) = group_of.get(&r.get::<i64, _>(0)) else {
+                        continue;
+                    };
+                    let cells = groups.entry(key.clone()).or_insert_with(Cells::new);
+                    for (step, v) in curves::decode(r.get::<&[u8], _>(1)) {
+                        cells.add(step, v);
+                    }
+                }
+                Ok::<_, StoreError>(groups)
+            })
+        };
+        let (a, b) = tokio::join!(part(i64::MIN, mid), part(mid, i64::MAX));
+        let joined = |r: std::result::Result<Result<_>, tokio::task::JoinError>| {
+            r.map_err(|e| StoreError::Message(format!("aggregation task failed: {e}")))?
+        };
+        let (mut groups, other) = (joined(a)?, joined(b)?);
+        for (key, cells) in other {
+            match groups.get_mut(&key) {
+                Some(c) => c.merge(&cells),
+                None => {
+                    groups.insert(key, cells);
+                }
             }
         }
         Ok(ordered(groups, &dict)

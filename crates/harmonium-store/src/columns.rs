@@ -38,10 +38,14 @@ pub fn width(name: &str) -> usize {
     }
 }
 
-/// The entry of a run a column says nothing of: zeros, or NaN for a latest value.
+/// A latest value's entry where the run has no point of the metric: a NaN of its own, told
+/// apart from [`value_entry`]`(None)` (a point that is not a number).
+pub(crate) const NO_POINT: [u8; 8] = 0x7ff8_0000_0000_0001u64.to_le_bytes();
+
+/// The entry of a run a column says nothing of: zeros, or [`NO_POINT`] for a latest value.
 fn missing(name: &str) -> Vec<u8> {
     match width(name) {
-        8 => value_entry(None).to_vec(),
+        8 => NO_POINT.to_vec(),
         w => vec![0; w],
     }
 }
@@ -133,6 +137,17 @@ impl Column {
         self.entry(run_id).map_or(f64::NAN, |e| {
             f64::from_le_bytes(e.try_into().expect("8 bytes"))
         })
+    }
+
+    /// A run's latest value as `latest_metrics` holds it: `None` without a point, `Some(None)`
+    /// for a point that is not a number.
+    pub fn latest(&self, run_id: i64) -> Option<Option<f64>> {
+        let e = self.entry(run_id)?;
+        if e == NO_POINT {
+            return None;
+        }
+        let v = f64::from_le_bytes(e.try_into().expect("8 bytes"));
+        Some((!v.is_nan()).then_some(v))
     }
 
     /// Every run id with a status, ascending (for the status column).

@@ -178,6 +178,39 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// The folder, below the artifacts folder, that this database's runs write their artifacts
+    /// to: the database's file name and a number drawn when it was first asked for (kept in the
+    /// database, so it does not change when the file is moved or renamed). Two databases never
+    /// share it, so their run ids cannot collide on disk.
+    pub async fn artifact_folder(&self) -> Result<String> {
+        let stem: String = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_else(|| "db".into())
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&(now(), std::process::id(), &self.path), &mut h);
+        let drawn = format!("{stem}-{:08x}", std::hash::Hasher::finish(&h) as u32);
+        sqlx::query("INSERT INTO store_info (key, value) VALUES ('artifact_folder', ?) ON CONFLICT (key) DO NOTHING")
+            .bind(&drawn)
+            .execute(&self.pool)
+            .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM store_info WHERE key = 'artifact_folder'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// Marks the summaries as stale, so that the next [`Store::open`] rebuilds them from the
     /// recorded rows (for rows written by other means than the writer).
     pub async fn invalidate_summaries(&self) -> Result<()> {

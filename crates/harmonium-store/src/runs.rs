@@ -52,8 +52,21 @@ pub struct ArtifactRow {
     pub id: i64,
     pub run_id: i64,
     pub kind: String,
+    /// Relative to the artifacts folder.
     pub path: String,
     pub step: Option<i64>,
+    /// The full path of the file, where the reader knows the artifacts folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+impl ArtifactRow {
+    /// Sets [`ArtifactRow::file`] to the path below `artifacts_dir` (absolute where it exists).
+    pub fn locate(&mut self, artifacts_dir: &std::path::Path) {
+        let file = artifacts_dir.join(&self.path);
+        let file = std::fs::canonicalize(&file).unwrap_or(file);
+        self.file = Some(file.display().to_string());
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -457,7 +470,9 @@ impl Store {
         }
         let (offset, limit) = (q.offset.max(0) as usize, q.limit.max(0) as usize);
         let page: Vec<i64> = ids.into_iter().skip(offset).take(limit).collect();
-        let runs = self.runs_by_ids(&page, q.param_keys.as_deref()).await?;
+        let runs = self
+            .rows_from_columns(q.experiment_id, &page, q.param_keys.as_deref())
+            .await?;
         Ok(RunPage {
             total,
             offset: q.offset,
@@ -554,6 +569,56 @@ impl Store {
         })
     }
 
+    /// Runs of one experiment in the order given, their params (only `param_keys` when given)
+    /// and latest metrics read from the run columns rather than one row per value.
+    async fn rows_from_columns(
+        &self,
+        experiment_id: i64,
+        ids: &[i64],
+        param_keys: Option<&[String]>,
+    ) -> Result<Vec<RunRow>> {
+        let (keys, metric_keys, dict) = tokio::join!(
+            async {
+                Ok::<_, StoreError>(match param_keys {
+                    Some(k) => k.to_vec(),
+                    None => self
+                        .param_values(experiment_id)
+                        .await?
+                        .into_keys()
+                        .collect(),
+                })
+            },
+            sqlx::query_scalar::<_, String>("SELECT key FROM metric_keys WHERE experiment_id = ?")
+                .bind(experiment_id)
+                .fetch_all(&self.pool),
+            self.dictionary(experiment_id),
+        );
+        let (keys, metric_keys, dict) = (keys?, metric_keys?, dict?);
+        let names: Vec<String> = metric_keys
+            .iter()
+            .map(|k| crate::columns::latest(k))
+            .collect();
+        let (params, latest, rows) = tokio::join!(
+            self.param_columns(experiment_id, &keys),
+            futures_util::future::try_join_all(names.iter().map(|n| self.column(experiment_id, n))),
+            self.bare_runs(ids),
+        );
+        let (params, latest, mut rows) = (params?, latest?, rows?);
+        for row in &mut rows {
+            for (key, col) in keys.iter().zip(&params) {
+                if let Some((v, _)) = dict.get(&col.value_id(row.id)) {
+                    row.params.insert(key.clone(), v.clone());
+                }
+            }
+            for (key, col) in metric_keys.iter().zip(&latest) {
+                if let Some(v) = col.latest(row.id) {
+                    row.metrics.insert(key.clone(), v);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
     /// The best latest value of `metric` over the experiment's finished runs.
     pub async fn best(
         &self,
@@ -584,12 +649,6 @@ impl Store {
         ids: &[i64],
         param_keys: Option<&[String]>,
     ) -> Result<Vec<RunRow>> {
-        let mut runs = QueryBuilder::<Sqlite>::new(
-            "SELECT r.id, r.experiment_id, e.name AS experiment, r.trial_index, r.status, r.seed, \
-             r.config_hash, r.created_at, r.started_at, r.finished_at, r.error \
-             FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE 1 = 1",
-        );
-        push_in(&mut runs, "r.id", ids);
         let mut params =
             QueryBuilder::<Sqlite>::new("SELECT run_id, key, value FROM params WHERE 1 = 1");
         push_in(&mut params, "run_id", ids);
@@ -602,29 +661,39 @@ impl Store {
         push_in(&mut latest, "run_id", ids);
         // The three reads at once, on three connections.
         let (rows, param_rows, metric_rows) = tokio::join!(
-            runs.build().fetch_all(&self.pool),
+            self.bare_runs(ids),
             params.build().fetch_all(&self.pool),
             latest.build().fetch_all(&self.pool),
         );
-        let (rows, param_rows, metric_rows) = (rows?, param_rows?, metric_rows?);
-        let mut params: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
+        let (mut rows, param_rows, metric_rows) = (rows?, param_rows?, metric_rows?);
+        let at: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
         for r in param_rows {
-            params
-                .entry(r.get(0))
-                .or_default()
-                .insert(r.get(1), r.get(2));
+            if let Some(&i) = at.get(&r.get::<i64, _>(0)) {
+                rows[i].params.insert(r.get(1), r.get(2));
+            }
         }
-        let mut metrics: BTreeMap<i64, BTreeMap<String, Option<f64>>> = BTreeMap::new();
         for r in metric_rows {
-            metrics
-                .entry(r.get(0))
-                .or_default()
-                .insert(r.get(1), r.get(2));
+            if let Some(&i) = at.get(&r.get::<i64, _>(0)) {
+                rows[i].metrics.insert(r.get(1), r.get(2));
+            }
         }
-        let mut by_id: BTreeMap<i64, RunRow> = rows
-            .into_iter()
+        Ok(rows)
+    }
+
+    /// These runs in the order given (unknown ids are left out), without params and metrics.
+    async fn bare_runs(&self, ids: &[i64]) -> Result<Vec<RunRow>> {
+        let mut runs = QueryBuilder::<Sqlite>::new(
+            "SELECT r.id, r.experiment_id, e.name AS experiment, r.trial_index, r.status, r.seed, \
+             r.config_hash, r.created_at, r.started_at, r.finished_at, r.error \
+             FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE 1 = 1",
+        );
+        push_in(&mut runs, "r.id", ids);
+        let rows = runs.build().fetch_all(&self.pool).await?;
+        let (mut params, mut metrics) = (BTreeMap::new(), BTreeMap::new());
+        let mut by_id: HashMap<i64, RunRow> = rows
+            .iter()
             .map(|r| {
-                let row = run_row(&r, &mut params, &mut metrics);
+                let row = run_row(r, &mut params, &mut metrics);
                 (row.id, row)
             })
             .collect();
@@ -668,6 +737,7 @@ impl Store {
                 kind,
                 path,
                 step,
+                file: None,
             })
             .collect())
     }
@@ -685,6 +755,7 @@ impl Store {
             kind,
             path,
             step,
+            file: None,
         }))
     }
 
@@ -720,12 +791,13 @@ impl Store {
 
     /// The metrics recorded by the experiment's runs, by key.
     pub async fn metric_keys(&self, experiment_id: i64) -> Result<Vec<MetricKey>> {
+        // The latest finished run, else the latest run (both by the experiment-status index).
         let sample: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM runs WHERE experiment_id = ? \
-             ORDER BY CASE WHEN status = 'finished' THEN 0 ELSE 1 END, id DESC LIMIT 1",
+            "SELECT COALESCE((SELECT MAX(id) FROM runs WHERE experiment_id = ?1 AND status = 'finished'), \
+             (SELECT MAX(id) FROM runs WHERE experiment_id = ?1))",
         )
         .bind(experiment_id)
-        .fetch_optional(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
         let (keys, counts) = tokio::join!(
             sqlx::query_as::<_, (String, i64)>(

@@ -181,7 +181,10 @@ pub async fn run(
 ) -> ApiResult<Json<RunResponse>> {
     let missing = || ApiError::NotFound(format!("no run with id '{id}'"));
     let run_id: i64 = id.parse().map_err(|_| missing())?;
-    let detail = app.store.run_detail(run_id).await?.ok_or_else(missing)?;
+    let mut detail = app.store.run_detail(run_id).await?.ok_or_else(missing)?;
+    for a in &mut detail.artifacts {
+        a.locate(&app.artifacts_dir);
+    }
     let config_yaml = serde_yaml::to_string(&detail.config).unwrap_or_default();
     Ok(Json(RunResponse {
         detail,
