@@ -1,7 +1,7 @@
 //! The `pretrain:` section: how the hidden layers of `mlp` are pretrained as a stack of RBMs.
 //!
 //! ```yaml
-//! mlp: {hidden: [500, 500], init: pretrained}
+//! mlp: {hidden: [500, 500], init: dbn}   # or `pretrained`, its older name
 //! pretrain:
 //!   rbm: {epochs: 10, lr: 0.05}       # shared by every layer (any rbm key but `hidden`)
 //!   layers: [{}, {lr: 0.01}]          # per-layer overrides, bottom first (optional)
