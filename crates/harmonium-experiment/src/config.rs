@@ -162,9 +162,9 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, Experiment
             line_of_key(text, "seeds").unwrap_or(0)
         )));
     }
-    exp.trial.validate().map_err(|m| invalid(m))?;
+    exp.trial.validate().map_err(&invalid)?;
     // Expanding checks every sweep path and value against the schema before anything runs.
-    crate::sweep::expand(&exp, text).map_err(|m| invalid(m))?;
+    crate::sweep::expand(&exp, text).map_err(invalid)?;
     Ok(exp)
 }
 

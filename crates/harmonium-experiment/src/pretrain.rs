@@ -95,10 +95,10 @@ impl PretrainConfig {
             .enumerate()
             .map(|(i, &h)| {
                 let mut v = defaults.clone();
-                if i == 0 {
-                    if let Some((r, c)) = image_shape {
-                        v["eval"]["picture_shape"] = serde_json::json!([r, c]);
-                    }
+                if i == 0
+                    && let Some((r, c)) = image_shape
+                {
+                    v["eval"]["picture_shape"] = serde_json::json!([r, c]);
                 }
                 merge(&mut v, &self.rbm);
                 let at = if let Some(over) = self.layers.get(i) {

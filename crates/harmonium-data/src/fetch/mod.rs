@@ -128,10 +128,13 @@ impl<'a> Notes<'a> {
 /// checksum before anything reaches the final name.
 pub struct Install<'a> {
     /// From the mirror directory (its root, laid out like the data directory).
-    pub from_mirror: &'a mut dyn FnMut(&Path) -> Result<String, String>,
-    /// From the bytes downloaded from a URL.
-    pub from_download: &'a mut dyn FnMut(&[u8], &str) -> Result<String, String>,
+    pub from_mirror: &'a mut dyn FnMut(&Path) -> Installed,
+    /// From the bytes downloaded from a URL (the bytes, the URL).
+    pub from_download: &'a mut dyn FnMut(&[u8], &str) -> Installed,
 }
+
+/// The line to report when a source put the item in place, or why it did not.
+pub type Installed = Result<String, String>;
 
 /// Tries the mirror, then each URL in order, until one installs the item; returns its line, or
 /// `None` with every failure (prefixed `mirror` or by the URL) added to `failures`.
