@@ -140,13 +140,13 @@ impl DatasetConfig {
                 ));
             }
         }
-        if self.name != "mnist" {
-            if let Some((key, _)) = mnist_only.iter().find(|(_, set)| *set) {
-                return Err(format!(
-                    "dataset.{key} applies to mnist only, not '{}'",
-                    self.name
-                ));
-            }
+        if self.name != "mnist"
+            && let Some((key, _)) = mnist_only.iter().find(|(_, set)| *set)
+        {
+            return Err(format!(
+                "dataset.{key} applies to mnist only, not '{}'",
+                self.name
+            ));
         }
         Ok(())
     }

@@ -9,8 +9,8 @@
 //! 4·N·dim   the frames of all utterances, concatenated, as little-endian f32 (N = Σ frames)
 //! ```
 //!
-//! The key is a hash of the feature extraction settings and the file list (names, sizes, modified
-//! times), so any change to either gives a new file. A file that is truncated, has a bad header,
+//! The key ([`features_key`]) is a hash of the feature extraction settings and the file list
+//! (names, sizes, modified times), so any change to either gives a new file. A file that is truncated, has a bad header,
 //! another key, or data whose SHA-256 differs from the header's is rebuilt and overwritten.
 //! Files are written to a temporary name and renamed, so a crash never leaves a half-written
 //! cache under the final name.
@@ -88,6 +88,32 @@ struct Header {
 pub fn cache_key(description: &serde_json::Value) -> String {
     let digest = Sha256::digest(description.to_string().as_bytes());
     hex::encode(&digest[..8])
+}
+
+/// The key of a speech dataset's features: the dataset name, the settings that change the
+/// frames (`features`), and every source file as `[id, size, modified time in seconds]`, in
+/// order. Used by every speech corpus (FSDD, TIMIT), so a key means the same everywhere.
+pub fn features_key<'a>(
+    dataset: &str,
+    features: serde_json::Value,
+    files: impl IntoIterator<Item = (String, &'a Path)>,
+) -> Result<String, DataError> {
+    let mut listed = Vec::new();
+    for (id, path) in files {
+        let meta = std::fs::metadata(path).map_err(|source| DataError::Io {
+            path: path.into(),
+            source,
+        })?;
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_secs());
+        listed.push(serde_json::json!([id, meta.len(), mtime]));
+    }
+    Ok(cache_key(&serde_json::json!({
+        "dataset": dataset, "features": features, "files": listed,
+    })))
 }
 
 /// The cache file for a key.
@@ -281,6 +307,35 @@ mod tests {
             load_or_build(dir.path(), &key, build).unwrap().1.status,
             CacheStatus::Loaded
         );
+    }
+
+    #[test]
+    fn features_key_follows_settings_files_and_their_sizes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.wav"), dir.path().join("b.wav"));
+        std::fs::write(&a, b"12").unwrap();
+        std::fs::write(&b, b"345").unwrap();
+        let key = |dataset: &str, bands: u32| {
+            let files = [
+                ("a".to_string(), a.as_path()),
+                ("b".to_string(), b.as_path()),
+            ];
+            features_key(dataset, serde_json::json!({"bands": bands}), files).unwrap()
+        };
+        let base = key("fsdd", 40);
+        assert_eq!(base.len(), 16);
+        assert_eq!(key("fsdd", 40), base);
+        assert_ne!(key("timit", 40), base);
+        assert_ne!(key("fsdd", 20), base);
+        std::fs::write(&b, b"3456").unwrap();
+        assert_ne!(key("fsdd", 40), base, "a file that changed size");
+        let missing = [("c".to_string(), dir.path().join("c.wav"))];
+        let e = features_key(
+            "fsdd",
+            serde_json::json!({}),
+            missing.iter().map(|(i, p)| (i.clone(), p.as_path())),
+        );
+        assert!(e.unwrap_err().to_string().contains("c.wav"));
     }
 
     #[test]

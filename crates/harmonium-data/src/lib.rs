@@ -3,7 +3,8 @@
 //! `dataset` is the entry point: a `dataset:` section of an experiment loads as a [`Dataset`].
 //! `mnist` reads the official IDX files; `fsdd` (spoken digits) and `timit` turn recordings into
 //! frames of log-mel features (`wav`, `sphere`, `filterbank`, `deltas`, `speech`, cached by
-//! `feature_cache`); `fetch` downloads and checksums datasets or copies them from a mirror.
+//! `feature_cache`); `fetch` acquires them (one checksummed download-or-mirror routine for every
+//! dataset). Scoring a model on utterances belongs to the experiment's speech-scoring stage.
 
 pub mod dataset;
 pub mod deltas;
@@ -25,7 +26,7 @@ pub use dataset::{DatasetConfig, Loaded, Scoring};
 pub use fetch::{FetchReport, fetch_dataset};
 pub use fsdd::FsddConfig;
 pub use mnist::Binarize;
-pub use speech::{SpeechConfig, SpeechDataset, Utterances, utterance_decisions};
+pub use speech::{SpeechConfig, SpeechDataset, Utterances};
 pub use timit::TimitConfig;
 
 /// Environment variable naming a local mirror directory laid out like the upstream sources

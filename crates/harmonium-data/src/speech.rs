@@ -1,5 +1,5 @@
-//! Speech datasets as frames: feature settings, normalization, context windows, utterance
-//! bookkeeping, and utterance decisions from frame scores.
+//! Speech datasets as frames: feature settings, normalization, context windows and utterance
+//! bookkeeping.
 //!
 //! Pipeline for every utterance (FSDD, TIMIT):
 //!
@@ -12,7 +12,8 @@
 //!    same utterance ([`context_window`]).
 //!
 //! Rows of a split are frames; each row knows its utterance through `utterance_of_frame`, so a
-//! model can sum frame log-probabilities over an utterance ([`utterance_decisions`]).
+//! a model's frame log-probabilities can be summed over each utterance (the experiment's
+//! speech-scoring stage does).
 
 use std::path::{Path, PathBuf};
 
@@ -189,42 +190,6 @@ pub fn context_window(frames: &[f32], dim: usize, t: usize, context: usize, out:
         let s = (t + o).saturating_sub(context).min(last);
         out.extend_from_slice(&frames[s * dim..(s + 1) * dim]);
     }
-}
-
-/// The class with the largest summed log-probability for each utterance: `frame_logprobs` has
-/// one row of `classes` values per frame, `utterance_of_frame` the utterance of each row.
-/// Utterances are numbered 0..=max; ties go to the lower class.
-pub fn utterance_decisions(
-    frame_logprobs: &[f32],
-    utterance_of_frame: &[u32],
-    classes: usize,
-) -> Vec<u32> {
-    assert_eq!(
-        frame_logprobs.len(),
-        utterance_of_frame.len() * classes,
-        "one row of {classes} log-probabilities per frame"
-    );
-    let n = utterance_of_frame
-        .iter()
-        .max()
-        .map_or(0, |&m| m as usize + 1);
-    let mut sums = vec![0f64; n * classes];
-    for (row, &u) in frame_logprobs.chunks_exact(classes).zip(utterance_of_frame) {
-        for (s, &v) in sums[u as usize * classes..].iter_mut().zip(row) {
-            *s += v as f64;
-        }
-    }
-    sums.chunks_exact(classes)
-        .map(|s| {
-            let mut best = 0;
-            for c in 1..classes {
-                if s[c] > s[best] {
-                    best = c;
-                }
-            }
-            best as u32
-        })
-        .collect()
 }
 
 /// A speech dataset: frame-level splits plus the utterance of every frame.
@@ -442,19 +407,6 @@ mod tests {
         out.clear();
         context_window(&f, 1, 2, 2, &mut out);
         assert_eq!(out, vec![10.0, 20.0, 30.0, 30.0, 30.0]);
-    }
-
-    #[test]
-    fn utterance_decisions_sum_frame_log_probabilities() {
-        // Utterance 0: frames favour class 1 overall although one frame prefers class 0.
-        let lp = [
-            -0.1, -3.0, // u0
-            -2.0, -0.2, // u0
-            -2.0, -0.3, // u0
-            -0.5, -0.9, // u1
-        ];
-        assert_eq!(utterance_decisions(&lp, &[0, 0, 0, 1], 2), vec![1, 0]);
-        assert_eq!(utterance_decisions(&[0.0, 0.0], &[0], 2), vec![0], "tie");
     }
 
     fn feats() -> UtteranceFeatures {

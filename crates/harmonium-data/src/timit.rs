@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::DataError;
-use crate::feature_cache::{cache_key, load_or_build};
+use crate::feature_cache::{features_key, load_or_build};
 use crate::speech::{PlannedUtterance, SpeechConfig, SpeechDataset, assemble, extract_features};
 use crate::sphere::decode_sphere;
 pub use crate::timit_phones::{
@@ -320,19 +320,11 @@ pub fn load(
         }
     }
 
-    let mut files = Vec::with_capacity(chosen.len());
-    for (_, u) in &chosen {
-        let meta = std::fs::metadata(&u.audio).map_err(io_err(&u.audio))?;
-        let mtime = meta
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_secs());
-        files.push(serde_json::json!([u.id(), meta.len(), mtime]));
-    }
-    let key = cache_key(&serde_json::json!({
-        "dataset": "timit", "features": features.cache_description(), "files": files,
-    }));
+    let key = features_key(
+        "timit",
+        features.cache_description(),
+        chosen.iter().map(|(_, u)| (u.id(), u.audio.as_path())),
+    )?;
     let sources: Vec<(String, PathBuf)> = chosen
         .iter()
         .map(|(_, u)| (u.id(), u.audio.clone()))

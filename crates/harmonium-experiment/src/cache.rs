@@ -1,6 +1,7 @@
-//! The stage cache: a pretrained stack is stored once, keyed by the hash of everything it depends
-//! on (the data, each layer's configuration, how layers pass data up, the seed), and reused by
-//! every fine-tuning trial that shares it, across runs of the CLI.
+//! The stage cache: a pretrained stack is stored once, keyed by the hash of what changes its
+//! weights (the data, each layer's training settings without its `eval` block, how layers pass
+//! data up, the seed: [`crate::stages::stack::stack_key`]), and reused by every fine-tuning trial
+//! that shares it, across runs of the CLI.
 //!
 //! An entry is a folder `stack-HASH/` with one SafeTensors file per layer, the pretraining
 //! metrics (`metrics.json`) and pictures, replayed into each run that reuses it so every run

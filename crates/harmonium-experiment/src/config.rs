@@ -21,11 +21,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use harmonium_data::DatasetConfig;
-use harmonium_models::mlp::{Init, MlpConfig};
+use harmonium_models::mlp::{InitSource, MlpConfig};
 use harmonium_models::rbm::{RbmConfig, RbmInit};
 use serde::{Deserialize, Serialize};
 
-use crate::stack::PretrainConfig;
+use crate::pretrain::PretrainConfig;
 use crate::sweep::SweepConfig;
 
 /// Keys of the file that are not part of a trial's configuration.
@@ -99,7 +99,8 @@ pub struct TrialConfig {
     /// A single restricted Boltzmann machine trained on the inputs (unsupervised).
     #[serde(default)]
     pub rbm: Option<RbmConfig>,
-    /// Greedy RBM pretraining of `mlp`'s hidden layers (used when `mlp.init: pretrained`).
+    /// Greedy RBM pretraining of `mlp`'s hidden layers (used when `mlp.init: dbn`, alias
+    /// `pretrained`).
     #[serde(default)]
     pub pretrain: Option<PretrainConfig>,
     /// Classifier trained by backprop (random init, or fine-tuning a pretrained stack).
@@ -161,9 +162,9 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, Experiment
             line_of_key(text, "seeds").unwrap_or(0)
         )));
     }
-    exp.trial.validate().map_err(|m| invalid(m))?;
+    exp.trial.validate().map_err(&invalid)?;
     // Expanding checks every sweep path and value against the schema before anything runs.
-    crate::sweep::expand(&exp, text).map_err(|m| invalid(m))?;
+    crate::sweep::expand(&exp, text).map_err(invalid)?;
     Ok(exp)
 }
 
@@ -187,11 +188,11 @@ impl TrialConfig {
         }
         if let Some(m) = &self.mlp {
             m.validate().map_err(|e| format!("mlp: {e}"))?;
-            if m.init == Init::Pretrained {
+            if m.init == InitSource::Dbn {
                 let p = self
                     .pretrain
                     .as_ref()
-                    .ok_or("mlp.init: pretrained needs a `pretrain:` section")?;
+                    .ok_or("mlp.init: dbn (pretrained) needs a `pretrain:` section")?;
                 p.layer_configs(&m.hidden, Some((28, 28)))?;
             }
         } else if self.pretrain.is_some() {

@@ -17,7 +17,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cache::StageCache;
 use crate::config::{Experiment, flat_params, to_json};
-use crate::pipeline::{DataCache, Shared, TrialError, run_trial, stack_plan};
+use crate::pipeline::{TrialError, run_trial, stack_plan};
+use crate::shared::{DataCache, Shared};
 use crate::sweep::{Goal, Trial, expand};
 
 pub struct RunOptions {

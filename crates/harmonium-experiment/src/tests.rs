@@ -35,8 +35,14 @@ fn bad_type_is_reported_with_its_line() {
 
 #[test]
 fn malformed_yaml_is_reported_with_its_line() {
+    // The flow mapping opened on line 2 is not closed; the parser notices on line 3.
     let e = err("name: t\ndataset: {name: mnist\nseeds: [1]\n");
-    assert!(e.contains("line"), "{e}");
+    assert!(e.starts_with("exp.yaml: "), "{e}");
+    assert!(e.contains("at line 3 column 6"), "{e}");
+    assert!(e.contains("flow mapping at line 2 column 10"), "{e}");
+    // A bad indentation names its own line.
+    let e = err("name: t\ndataset:\n  name: mnist\n bad: 1\nseeds: [1]\n");
+    assert!(e.contains("at line 4 column 2"), "{e}");
 }
 
 #[test]
@@ -220,6 +226,80 @@ fn stage_cache_key_ignores_fine_tuning_and_follows_pretraining() {
     // Random init needs no stack.
     let keys = stack_keys(&DBN.replace("init: pretrained", "init: random"));
     assert_eq!(keys, vec![None]);
+}
+
+#[test]
+fn stage_cache_key_ignores_evaluation_settings_and_follows_the_learning_rate() {
+    let key = |rbm: &str| {
+        let text = DBN.replace("rbm: {epochs: 1, lr: 0.05}", rbm);
+        stack_keys(&text)[0].clone().expect("a stack")
+    };
+    let base = key("rbm: {epochs: 1, lr: 0.05}");
+    for eval in [
+        "{picture_filters: 16, sample_chains: 4, sample_steps: 10, pictures_every: 1}",
+        "{picture_shape: [4, 4]}",
+        "{ais: {runs: 10, betas: 200}}",
+        "{every: 0, max_examples: 100, pseudo_likelihood: false, exact_loglik: false}",
+        "{checkpoint: true}",
+    ] {
+        assert_eq!(
+            key(&format!("rbm: {{epochs: 1, lr: 0.05, eval: {eval}}}")),
+            base,
+            "eval {eval} changes no weight"
+        );
+    }
+    let per_layer = "rbm: {epochs: 1, lr: 0.05}\n  layers: [{}, {eval: {pictures_every: 2}}]";
+    assert_eq!(key(per_layer), base);
+    assert_ne!(key("rbm: {epochs: 1, lr: 0.01}"), base);
+    for training in [
+        "rbm: {epochs: 2, lr: 0.05}",
+        "rbm: {epochs: 1, lr: 0.05, cd_k: 3}",
+        "rbm: {epochs: 1, lr: 0.05, batch_size: 10}",
+        "rbm: {epochs: 1, lr: 0.05, weight_cost: 0.001}",
+        "rbm: {epochs: 1, lr: 0.05, momentum: {final: 0.8}}",
+        "rbm: {epochs: 1, lr: 0.05, sparsity: {target: 0.1}}",
+        "rbm: {epochs: 1, lr: 0.05, init_sigma: 0.1}",
+    ] {
+        assert_ne!(key(training), base, "{training} changes the weights");
+    }
+}
+
+#[test]
+fn dbn_and_pretrained_name_the_same_init_and_hash_alike() {
+    use harmonium_models::mlp::InitSource;
+    let hashes = |text: &str| -> Vec<String> {
+        let exp = parse_experiment(text, "x").unwrap();
+        assert_eq!(exp.trial.mlp.as_ref().unwrap().init, InitSource::Dbn);
+        expand(&exp, text)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.hash)
+            .collect()
+    };
+    let old = hashes(DBN);
+    assert_eq!(hashes(&DBN.replace("init: pretrained", "init: dbn")), old);
+    // Stored (and hashed) under its older name, so files that wrote it keep their hashes.
+    let exp = parse_experiment(DBN, "x").unwrap();
+    assert_eq!(
+        crate::config::to_json(&exp.trial)["mlp"]["init"],
+        "pretrained"
+    );
+    assert_eq!(old, vec!["e255c92d6ba4f2ec".to_string()]);
+    assert_eq!(
+        stack_keys(&DBN.replace("init: pretrained", "init: dbn")),
+        stack_keys(DBN)
+    );
+    let text = format!("{DBN}sweep:\n  parameters:\n    mlp.init: [random, dbn, pretrained]\n");
+    let exp = parse_experiment(&text, "x").unwrap();
+    let inits: Vec<InitSource> = expand(&exp, &text)
+        .unwrap()
+        .iter()
+        .map(|t| t.config.mlp.as_ref().unwrap().init)
+        .collect();
+    assert_eq!(
+        inits,
+        [InitSource::Random, InitSource::Dbn, InitSource::Dbn]
+    );
 }
 
 #[test]

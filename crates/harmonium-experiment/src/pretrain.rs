@@ -1,7 +1,7 @@
 //! The `pretrain:` section: how the hidden layers of `mlp` are pretrained as a stack of RBMs.
 //!
 //! ```yaml
-//! mlp: {hidden: [500, 500], init: pretrained}
+//! mlp: {hidden: [500, 500], init: dbn}   # or `pretrained`, its older name
 //! pretrain:
 //!   rbm: {epochs: 10, lr: 0.05}       # shared by every layer (any rbm key but `hidden`)
 //!   layers: [{}, {lr: 0.01}]          # per-layer overrides, bottom first (optional)
@@ -95,10 +95,10 @@ impl PretrainConfig {
             .enumerate()
             .map(|(i, &h)| {
                 let mut v = defaults.clone();
-                if i == 0 {
-                    if let Some((r, c)) = image_shape {
-                        v["eval"]["picture_shape"] = serde_json::json!([r, c]);
-                    }
+                if i == 0
+                    && let Some((r, c)) = image_shape
+                {
+                    v["eval"]["picture_shape"] = serde_json::json!([r, c]);
                 }
                 merge(&mut v, &self.rbm);
                 let at = if let Some(over) = self.layers.get(i) {

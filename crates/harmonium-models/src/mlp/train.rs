@@ -1,0 +1,164 @@
+//! Backprop training with early stopping on the validation error.
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::momentum::MomentumConfig;
+use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
+use burn::tensor::{Int, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use super::{Mlp, MlpConfig, Optimizer, evaluate};
+use crate::data::Labelled;
+use crate::events::{Event, EventSink};
+
+/// Data for supervised training, on the plain (non-autodiff) device.
+pub struct Splits<'a> {
+    pub train: &'a Labelled,
+    pub valid: &'a Labelled,
+    pub test: &'a Labelled,
+}
+
+/// What training ended with: the parameters of the best validation epoch and its figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MlpSummary {
+    pub best_epoch: usize,
+    pub best_valid_error: f64,
+    pub best_test_error: f64,
+    pub epochs_run: usize,
+    pub stopped_early: bool,
+    pub interrupted: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MlpError {
+    #[error("invalid mlp config: {0}")]
+    Config(String),
+    #[error("training diverged at epoch {epoch}: {what} is not finite (try a smaller lr)")]
+    Diverged { epoch: usize, what: String },
+}
+
+/// Trains `model` by backprop. Emits per-epoch `train_loss`, `train_error`, `valid_loss`,
+/// `valid_error`, `test_loss`, `test_error`, `lr`, and at the end `best_epoch`,
+/// `best_valid_error`, `best_test_error`. Returns the best-validation model.
+pub fn train(
+    model: Mlp,
+    data: &Splits,
+    cfg: &MlpConfig,
+    seed: u64,
+    stage: &str,
+    sink: &mut dyn EventSink,
+) -> Result<(Mlp, MlpSummary), MlpError> {
+    cfg.validate().map_err(MlpError::Config)?;
+    let plain = data.train.x.device();
+    let ad = plain.clone().autodiff();
+    let mut model = model.train().fork(&ad);
+    let mut optim = match cfg.optimizer {
+        Optimizer::Sgd => SgdConfig::new()
+            .with_momentum((cfg.momentum > 0.0).then(|| {
+                MomentumConfig::new()
+                    .with_momentum(cfg.momentum)
+                    .with_dampening(0.0)
+            }))
+            .with_weight_decay(
+                (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)),
+            )
+            .init(),
+        Optimizer::Adam => AdamConfig::new()
+            .with_weight_decay(
+                (cfg.weight_decay > 0.0).then(|| WeightDecayConfig::new(cfg.weight_decay as f32)),
+            )
+            .init(),
+    };
+    let ce = CrossEntropyLossConfig::new().init(&ad);
+    let train_x = data.train.x.clone().to_device(&ad);
+    let train_y = data.train.y.clone().to_device(&ad);
+    let n = data.train.len();
+    let mut order: Vec<i64> = (0..n as i64).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7368_7566_666c_6521);
+    let mut lr = cfg.lr;
+    let mut best: Option<(usize, f64, f64, Mlp)> = None;
+    let mut since_best = 0;
+    let mut summary = MlpSummary {
+        best_epoch: 0,
+        best_valid_error: f64::NAN,
+        best_test_error: f64::NAN,
+        epochs_run: 0,
+        stopped_early: false,
+        interrupted: false,
+    };
+    for epoch in 1..=cfg.epochs {
+        if !sink.keep_going() {
+            summary.interrupted = true;
+            break;
+        }
+        order.shuffle(&mut rng);
+        let perm = Tensor::<1, Int>::from_data(TensorData::new(order.clone(), [n]), &ad);
+        let mut start = 0;
+        while start < n {
+            let len = cfg.batch_size.min(n - start);
+            let idx = perm.clone().narrow(0, start, len);
+            let x = train_x.clone().select(0, idx.clone());
+            let y = train_y.clone().select(0, idx);
+            let loss = ce.forward(model.forward(x, cfg.activation), y);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(lr, model, grads);
+            start += len;
+        }
+        let valid_model = model.valid();
+        let (train_loss, train_error) = evaluate(&valid_model, data.train, cfg.activation);
+        let (valid_loss, valid_error) = evaluate(&valid_model, data.valid, cfg.activation);
+        let (test_loss, test_error) = evaluate(&valid_model, data.test, cfg.activation);
+        if !train_loss.is_finite() {
+            return Err(MlpError::Diverged {
+                epoch,
+                what: "the training loss".into(),
+            });
+        }
+        let step = epoch as u64;
+        for (k, v) in [
+            ("train_loss", train_loss),
+            ("train_error", train_error),
+            ("valid_loss", valid_loss),
+            ("valid_error", valid_error),
+            ("test_loss", test_loss),
+            ("test_error", test_error),
+            ("lr", lr),
+        ] {
+            sink.metric(k, step, v);
+        }
+        sink.emit(Event::Progress {
+            stage: stage.into(),
+            done: step,
+            total: cfg.epochs as u64,
+        });
+        summary.epochs_run = epoch;
+        if best.as_ref().is_none_or(|b| valid_error < b.1) {
+            best = Some((epoch, valid_error, test_error, valid_model));
+            since_best = 0;
+        } else {
+            since_best += 1;
+        }
+        if cfg.patience.is_some_and(|p| since_best >= p) {
+            summary.stopped_early = true;
+            break;
+        }
+        lr *= cfg.lr_decay;
+    }
+    let last = summary.epochs_run as u64;
+    let model = match best {
+        Some((epoch, valid_error, test_error, m)) => {
+            summary.best_epoch = epoch;
+            summary.best_valid_error = valid_error;
+            summary.best_test_error = test_error;
+            sink.metric("best_epoch", last, epoch as f64);
+            sink.metric("best_valid_error", last, valid_error);
+            sink.metric("best_test_error", last, test_error);
+            m
+        }
+        None => model.valid(),
+    };
+    Ok((model, summary))
+}
