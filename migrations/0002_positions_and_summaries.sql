@@ -39,8 +39,9 @@ CREATE TABLE metric_keys (
     PRIMARY KEY (experiment_id, key)
 );
 
--- One run's points of one metric in one row, in the order recorded: 16 bytes a point (step as
--- a little-endian i64, value as a little-endian f64, NaN for NULL).
+-- One running run's points of one metric in one row, in the order recorded: 16 bytes a point
+-- (step as a little-endian i64, value as a little-endian f64, NaN for NULL). When the run ends,
+-- its curves move into curve_chunks.
 CREATE TABLE metric_curves (
     run_id        INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
     key           TEXT NOT NULL,
@@ -49,6 +50,16 @@ CREATE TABLE metric_curves (
     PRIMARY KEY (run_id, key)
 );
 CREATE INDEX metric_curves_by_key ON metric_curves(experiment_id, key, run_id);
+
+-- The curves of ended runs, 32 consecutive run ids a row: segments of (run id as a
+-- little-endian i64, points as a little-endian u32, the points as in metric_curves).
+CREATE TABLE curve_chunks (
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    key           TEXT NOT NULL,
+    chunk         INTEGER NOT NULL,
+    data          BLOB NOT NULL,
+    PRIMARY KEY (experiment_id, key, chunk)
+);
 
 -- Columns of an experiment's runs, in chunks of 256 consecutive run ids: `status` (1 byte a
 -- run: 0 none, 1 queued, 2 running, 3 finished, 4 failed, 5 killed), `param:KEY` (4 bytes: the

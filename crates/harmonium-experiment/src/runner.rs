@@ -434,3 +434,21 @@ pub async fn run_experiment(
     }
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::write_artifact;
+
+    #[test]
+    fn an_artifact_never_replaces_another_runs_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("filters.png");
+        write_artifact(&path, b"first run", false).unwrap();
+        let e = write_artifact(&path, b"second run", false).unwrap_err();
+        assert!(e.to_string().contains("not overwritten"), "{e}");
+        assert_eq!(std::fs::read(&path).unwrap(), b"first run");
+        // The run that wrote it may write it again, whole.
+        write_artifact(&path, b"first run, again", true).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"first run, again");
+    }
+}

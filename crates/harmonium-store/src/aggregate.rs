@@ -352,33 +352,51 @@ impl Store {
                 .map(|r| (r, by.iter().map(|c| c.value_id(r)).collect()))
                 .collect(),
         );
-        let part = |lo: i64, hi: i64| {
+        // Ended runs' curves by chunk of run ids; running runs' curves one row each.
+        let mid = mid.div_euclid(curves::CHUNK_RUNS);
+        let part = |lo: i64, hi: i64, live: bool| {
             let (store, group_of, metric) = (self.clone(), group_of.clone(), q.metric.clone());
             let exp = q.experiment_id;
             tokio::spawn(async move {
                 let mut groups: HashMap<Vec<u32>, Cells> = HashMap::new();
-                let mut rows = sqlx::query(
-                    "SELECT run_id, points FROM metric_curves WHERE experiment_id = ? AND key = ? \
-                     AND run_id >= ? AND run_id < ?",
+                let mut add = |run: i64, points: &[u8]| {
+                    if let Some(key) = group_of.get(&run) {
+                        let cells = groups.entry(key.clone()).or_insert_with(Cells::new);
+                        for (step, v) in curves::decode(points) {
+                            cells.add(step, v);
+                        }
+                    }
+                };
+                let mut chunks = sqlx::query(
+                    "SELECT data FROM curve_chunks WHERE experiment_id = ? AND key = ? \
+                     AND chunk >= ? AND chunk < ?",
                 )
                 .bind(exp)
                 .bind(&metric)
                 .bind(lo)
                 .bind(hi)
                 .fetch(&store.pool);
-                while let Some(r) = rows.try_next().await? {
-                    let Some(key) = group_of.get(&r.get::<i64, _>(0)) else {
-                        continue;
-                    };
-                    let cells = groups.entry(key.clone()).or_insert_with(Cells::new);
-                    for (step, v) in curves::decode(r.get::<&[u8], _>(1)) {
-                        cells.add(step, v);
+                while let Some(r) = chunks.try_next().await? {
+                    for (run, points) in curves::segments(r.get::<&[u8], _>(0)) {
+                        add(run, points);
+                    }
+                }
+                drop(chunks);
+                if live {
+                    let mut rows = sqlx::query(
+                        "SELECT run_id, points FROM metric_curves WHERE experiment_id = ? AND key = ?",
+                    )
+                    .bind(exp)
+                    .bind(&metric)
+                    .fetch(&store.pool);
+                    while let Some(r) = rows.try_next().await? {
+                        add(r.get(0), r.get(1));
                     }
                 }
                 Ok::<_, StoreError>(groups)
             })
         };
-        let (a, b) = tokio::join!(part(i64::MIN, mid), part(mid, i64::MAX));
+        let (a, b) = tokio::join!(part(i64::MIN, mid, true), part(mid, i64::MAX, false));
         let joined = |r: std::result::Result<Result<_>, tokio::task::JoinError>| {
             r.map_err(|e| StoreError::Message(format!("aggregation task failed: {e}")))?
         };

@@ -799,7 +799,8 @@ impl Store {
         .bind(experiment_id)
         .fetch_one(&self.pool)
         .await?;
-        let (keys, counts) = tokio::join!(
+        let sample = sample.unwrap_or(-1);
+        let (keys, live, sealed) = tokio::join!(
             sqlx::query_as::<_, (String, i64)>(
                 "SELECT key, max_step FROM metric_keys WHERE experiment_id = ? ORDER BY key",
             )
@@ -808,13 +809,26 @@ impl Store {
             sqlx::query_as::<_, (String, Vec<u8>)>(
                 "SELECT key, points FROM metric_curves WHERE run_id = ?"
             )
-            .bind(sample.unwrap_or(-1))
+            .bind(sample)
+            .fetch_all(&self.pool),
+            sqlx::query_as::<_, (String, Vec<u8>)>(
+                "SELECT key, data FROM curve_chunks WHERE experiment_id = ? AND chunk = ?"
+            )
+            .bind(experiment_id)
+            .bind(sample.div_euclid(crate::curves::CHUNK_RUNS))
             .fetch_all(&self.pool),
         );
-        let counts: BTreeMap<String, i64> = counts?
-            .into_iter()
-            .map(|(k, p)| (k, crate::curves::count(&p) as i64))
-            .collect();
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for (k, p) in live? {
+            *counts.entry(k).or_default() += crate::curves::count(&p) as i64;
+        }
+        for (k, data) in sealed? {
+            for (run, p) in crate::curves::segments(&data) {
+                if run == sample {
+                    *counts.entry(k.clone()).or_default() += crate::curves::count(p) as i64;
+                }
+            }
+        }
         Ok(keys?
             .into_iter()
             .map(|(key, max_step)| MetricKey {

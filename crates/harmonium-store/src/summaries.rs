@@ -61,14 +61,63 @@ pub(crate) async fn on_create_run(
     Ok(())
 }
 
-/// A run's new status.
+/// A run's new status; a run that ended has its curves moved into `curve_chunks`.
 pub(crate) async fn on_status(
     conn: &mut SqliteConnection,
     run_id: i64,
     status: &str,
 ) -> Result<()> {
     let exp = experiment_of(conn, run_id).await?;
-    columns::set(conn, exp, STATUS, run_id, &[status_code(status)]).await
+    columns::set(conn, exp, STATUS, run_id, &[status_code(status)]).await?;
+    if ended(status) {
+        seal_curves(conn, exp, run_id).await?;
+    }
+    Ok(())
+}
+
+/// Whether a run with this status records nothing more.
+fn ended(status: &str) -> bool {
+    matches!(status, "finished" | "failed" | "killed")
+}
+
+/// Moves a run's live curves into its chunk of each metric.
+async fn seal_curves(conn: &mut SqliteConnection, exp: i64, run_id: i64) -> Result<()> {
+    let live: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT key, points FROM metric_curves WHERE run_id = ?")
+            .bind(run_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let chunk = run_id.div_euclid(curves::CHUNK_RUNS);
+    for (key, points) in live {
+        let old: Option<Vec<u8>> = sqlx::query_scalar(
+            "SELECT data FROM curve_chunks WHERE experiment_id = ? AND key = ? AND chunk = ?",
+        )
+        .bind(exp)
+        .bind(&key)
+        .bind(chunk)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let exists = old.is_some();
+        let mut data = old.unwrap_or_default();
+        curves::put_segment(&mut data, run_id, &points);
+        let sql = if exists {
+            "UPDATE curve_chunks SET data = ?4 WHERE experiment_id = ?1 AND key = ?2 AND chunk = ?3"
+        } else {
+            "INSERT INTO curve_chunks (experiment_id, key, chunk, data) VALUES (?1, ?2, ?3, ?4)"
+        };
+        sqlx::query(sql)
+            .bind(exp)
+            .bind(&key)
+            .bind(chunk)
+            .bind(data)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query("DELETE FROM metric_curves WHERE run_id = ?")
+        .bind(run_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// A new metric point (`value` `None` when it is not a number).
@@ -179,10 +228,15 @@ pub(crate) async fn build_pending(store: &Store) -> Result<()> {
     .execute(&mut *tx)
     .await?;
     let mut chunks = Chunks::new();
+    let mut ended_runs = std::collections::HashSet::new();
     {
         let mut rows = sqlx::query("SELECT id, experiment_id, status FROM runs").fetch(&mut *tx);
         while let Some(r) = rows.try_next().await? {
-            let code = status_code(r.get(2));
+            let status: &str = r.get(2);
+            if ended(status) {
+                ended_runs.insert(r.get::<i64, _>(0));
+            }
+            let code = status_code(status);
             put(
                 &mut chunks,
                 r.get(1),
@@ -235,13 +289,15 @@ pub(crate) async fn build_pending(store: &Store) -> Result<()> {
         .await?;
     }
     // Curves, streamed from another connection (the base tables are not written here, so it
-    // reads what this transaction reads) and written as each is complete.
+    // reads what this transaction reads) in run order: a running run's curve is written as it
+    // is complete, an ended run's goes into its chunk, written once the runs pass the chunk.
     let mut rows = sqlx::query(
         "SELECT m.run_id, m.key, r.experiment_id, m.step, m.value FROM metrics m \
          JOIN runs r ON r.id = m.run_id ORDER BY m.run_id, m.key, m.step, m.id",
     )
     .fetch(&store.pool);
     let mut current: Option<(i64, String, i64, Vec<u8>)> = None;
+    let mut open: HashMap<(i64, String, i64), Vec<u8>> = HashMap::new();
     loop {
         let row = rows.try_next().await?;
         let next = row
@@ -253,13 +309,37 @@ pub(crate) async fn build_pending(store: &Store) -> Result<()> {
             (None, _) => false,
         };
         if done && let Some((run, key, exp, points)) = current.take() {
+            if ended_runs.contains(&run) {
+                let chunk = run.div_euclid(curves::CHUNK_RUNS);
+                curves::put_segment(open.entry((exp, key, chunk)).or_default(), run, &points);
+            } else {
+                sqlx::query(
+                    "INSERT INTO metric_curves (run_id, key, experiment_id, points) VALUES (?, ?, ?, ?)",
+                )
+                .bind(run)
+                .bind(key)
+                .bind(exp)
+                .bind(points)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        // Chunks the runs have passed are complete.
+        let now = next.map_or(i64::MAX, |(r, _)| r.div_euclid(curves::CHUNK_RUNS));
+        let complete: Vec<(i64, String, i64)> = if done {
+            open.keys().filter(|k| k.2 < now).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        for k in complete {
+            let data = open.remove(&k).expect("listed");
             sqlx::query(
-                "INSERT INTO metric_curves (run_id, key, experiment_id, points) VALUES (?, ?, ?, ?)",
+                "INSERT INTO curve_chunks (experiment_id, key, chunk, data) VALUES (?, ?, ?, ?)",
             )
-            .bind(run)
-            .bind(key)
-            .bind(exp)
-            .bind(points)
+            .bind(k.0)
+            .bind(k.1)
+            .bind(k.2)
+            .bind(data)
             .execute(&mut *tx)
             .await?;
         }
