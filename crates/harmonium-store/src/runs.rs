@@ -29,6 +29,15 @@ pub struct ExperimentRow {
     pub last_activity: Option<String>,
 }
 
+/// An experiment's identity and sweep metric.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentInfo {
+    pub id: i64,
+    pub name: String,
+    pub metric: Option<String>,
+    pub goal: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRow {
     pub id: i64,
@@ -144,6 +153,21 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// An experiment's name, metric and goal by numeric id, without reading its runs.
+    pub async fn experiment_info(&self, id: i64) -> Result<Option<ExperimentInfo>> {
+        let row: Option<(i64, String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT id, name, metric, goal FROM experiments WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(id, name, metric, goal)| ExperimentInfo {
+            id,
+            name,
+            metric,
+            goal,
+        }))
     }
 
     /// The experiment with this name or numeric id.
@@ -491,26 +515,41 @@ impl Store {
                     self.dictionary(experiment_id)
                 );
                 let (col, dict) = (col?, dict?);
-                let value = |r: i64| {
-                    dict.get(&col.value_id(r))
-                        .map(|(v, n)| (Some(v.clone()), *n))
-                        .unwrap_or((None, None))
-                };
-                ids.sort_by_cached_key(|&r| SortValue(value(r), r));
+                // The values in order once, then each run by its value's rank (none last).
+                let mut values: Vec<(&u32, &(String, Option<f64>))> = dict.iter().collect();
+                values.sort_by(|a, b| {
+                    let (x, y) = ((Some(a.1.0.clone()), a.1.1), (Some(b.1.0.clone()), b.1.1));
+                    crate::aggregate::value_order(&x, &y)
+                });
+                let rank: HashMap<u32, usize> = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (id, _))| (**id, i))
+                    .collect();
+                let mut keyed: Vec<(usize, i64)> = ids
+                    .iter()
+                    .map(|&r| (rank.get(&col.value_id(r)).copied().unwrap_or(usize::MAX), r))
+                    .collect();
+                keyed.sort_unstable();
+                for (slot, (_, r)) in ids.iter_mut().zip(keyed) {
+                    *slot = r;
+                }
             }
             SortKey::Metric(k) => {
                 let col = self
                     .column(experiment_id, &crate::columns::latest(k))
                     .await?;
-                ids.sort_by(|&a, &b| {
-                    let (x, y) = (col.value(a), col.value(b));
-                    match (x.is_nan(), y.is_nan()) {
-                        (true, true) => a.cmp(&b),
-                        (true, false) => std::cmp::Ordering::Greater,
-                        (false, true) => std::cmp::Ordering::Less,
-                        (false, false) => x.total_cmp(&y).then(a.cmp(&b)),
-                    }
+                // Values read once; no value (NaN) last.
+                let mut keyed: Vec<(f64, i64)> = ids.iter().map(|&r| (col.value(r), r)).collect();
+                keyed.sort_unstable_by(|(x, a), (y, b)| match (x.is_nan(), y.is_nan()) {
+                    (true, true) => a.cmp(b),
+                    (true, false) => std::cmp::Ordering::Greater,
+                    (false, true) => std::cmp::Ordering::Less,
+                    (false, false) => x.total_cmp(y).then(a.cmp(b)),
                 });
+                for (slot, (_, r)) in ids.iter_mut().zip(keyed) {
+                    *slot = r;
+                }
             }
             plain => {
                 // A column of `runs` itself: ordered by the engine, then kept to the selection.
@@ -867,24 +906,5 @@ impl Store {
             }
         }
         Ok(out)
-    }
-}
-
-/// A param's value as runs are sorted by it: numbers numerically, then text, then none; ties
-/// by run id.
-#[derive(PartialEq)]
-struct SortValue((Option<String>, Option<f64>), i64);
-
-impl Eq for SortValue {}
-
-impl PartialOrd for SortValue {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for SortValue {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        crate::aggregate::value_order(&self.0, &other.0).then(self.1.cmp(&other.1))
     }
 }

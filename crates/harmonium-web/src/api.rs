@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use harmonium_store::{ExperimentRow, RunDetail, RunRow};
+use harmonium_store::{ExperimentInfo, ExperimentRow, RunDetail, RunRow};
 use harmonium_store::{MetricKey, RunFilter, RunPage, RunQuery, SortKey, SweptParam};
 use serde::Serialize;
 
@@ -29,12 +29,12 @@ pub struct ExperimentDetail {
 }
 
 /// The experiment with this numeric id, or 404.
-pub async fn find_experiment(app: &AppState, id: &str) -> ApiResult<ExperimentRow> {
+pub async fn find_experiment(app: &AppState, id: &str) -> ApiResult<ExperimentInfo> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::NotFound(format!("no experiment with id '{id}'")))?;
     app.store
-        .experiment(id)
+        .experiment_info(id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no experiment with id {id}")))
 }
@@ -44,6 +44,11 @@ pub async fn experiment(
     Path(id): Path<String>,
 ) -> ApiResult<Json<ExperimentDetail>> {
     let experiment = find_experiment(&app, &id).await?;
+    let experiment = app
+        .store
+        .experiment(experiment.id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no experiment with id {id}")))?;
     let (swept, metrics) = tokio::join!(
         app.store.swept_params(experiment.id),
         app.store.metric_keys(experiment.id)
