@@ -207,6 +207,7 @@ pub(crate) async fn build_pending(store: &Store) -> Result<()> {
         "param_values",
         "metric_keys",
         "metric_curves",
+        "curve_chunks",
         "run_columns",
     ] {
         sqlx::query(&format!("DELETE FROM {t}"))
