@@ -472,3 +472,25 @@ fn compare_and_the_groups_endpoint_give_identical_tables() {
     assert!(!out.status.success());
     assert!(harmonium_tests::stderr(&out).contains("mlp.lr"));
 }
+
+/// A URL answered once is not answered again from the cache for another method: POST, PUT and
+/// DELETE on the API are 405.
+#[test]
+fn only_get_reads_the_api() {
+    let s = server();
+    let url = format!("{}/api/experiments", s.url);
+    assert_eq!(get(&url).0, 200);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for method in ["POST", "PUT", "DELETE"] {
+        let req = ureq::http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .body(())
+            .unwrap();
+        let status = agent.run(req).unwrap().status().as_u16();
+        assert_eq!(status, 405, "{method} {url}");
+    }
+}

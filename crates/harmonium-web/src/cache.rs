@@ -56,6 +56,10 @@ fn json(body: Bytes) -> Response {
 /// Middleware: answers from the cache when the stamp matches, else runs the handler and keeps
 /// a successful answer.
 pub async fn layer(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    // Only reads are answered from the cache; any other method goes to the router (405).
+    if req.method() != axum::http::Method::GET {
+        return next.run(req).await;
+    }
     let uri = req.uri().to_string();
     let stamp = match app.store.change_stamp().await {
         Ok(s) => s,
