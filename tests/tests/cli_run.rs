@@ -208,3 +208,30 @@ async fn ctrl_c_marks_the_running_trial_killed_and_keeps_finished_ones() {
         "metrics of the killed run are kept"
     );
 }
+
+/// A name with terminal escape codes (retitle, clear screen) is printed escaped by `ls`, `show`
+/// and `compare`, never sent raw to the terminal.
+#[test]
+fn names_with_control_characters_are_printed_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let yaml = "name: \"\\e]0;pwned\\a\\e[2Jevil\"
+dataset: {name: mnist, train_size: 100, valid_size: 100, test_size: 100}
+seeds: [1, 2]
+mlp: {hidden: [8], epochs: 1, batch_size: 50}
+";
+    std::fs::write(d.join("evil.yaml"), yaml).unwrap();
+    ok(harmonium(d, &["run", "evil.yaml", "--no-progress"]));
+    for args in [
+        vec!["ls"],
+        vec!["show", "1"],
+        vec!["compare", "1", "--group-by", "seed"],
+    ] {
+        let out = stdout(&ok(harmonium(d, &args)));
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}'),
+            "{args:?}: {out:?}"
+        );
+        assert!(out.contains("\\u{1b}]0;pwned"), "{args:?}: {out}");
+    }
+}

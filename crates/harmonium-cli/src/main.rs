@@ -1,5 +1,17 @@
 //! `harmonium`: the command-line front end over the library crates.
 
+/// `println!` for text that holds names and values from files and databases: control
+/// characters (other than newline and tab) are printed as escapes such as `\u{1b}`, so a run
+/// name cannot move the cursor, clear the screen or retitle the terminal.
+macro_rules! out {
+    () => {
+        println!()
+    };
+    ($($t:tt)*) => {
+        println!("{}", $crate::table::printable(&format!($($t)*)))
+    };
+}
+
 mod frames;
 mod report;
 mod table;

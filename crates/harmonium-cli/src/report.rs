@@ -51,11 +51,11 @@ pub async fn compare(
     };
     let c = store.compare(&q, level).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
+        out!("{}", serde_json::to_string_pretty(&c)?);
         return Ok(());
     }
     let finished = exp.counts.get("finished").copied().unwrap_or(0);
-    println!(
+    out!(
         "{} — {metric} over {finished} finished runs (of {total}), by {}",
         exp.name,
         by.join(" × ")
@@ -77,7 +77,7 @@ pub async fn compare(
         .collect();
     crate::table::print_table(&header, &rows);
     if !c.contrasts.is_empty() {
-        println!(
+        out!(
             "\ndifference in {metric} between {} levels ({:.0}% Welch confidence interval):",
             by[0],
             100.0 * level

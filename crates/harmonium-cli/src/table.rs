@@ -31,6 +31,19 @@ pub fn fmt_metric(key: &str, v: Option<f64>) -> String {
     }
 }
 
+/// Text for the terminal: control characters other than newline and tab become escapes.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 pub fn print_table(header: &[String], rows: &[Vec<String>]) {
     let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
@@ -48,9 +61,9 @@ pub fn print_table(header: &[String], rows: &[Vec<String>]) {
             .trim_end()
             .to_string()
     };
-    println!("{}", line(header));
+    out!("{}", line(header));
     for r in rows {
-        println!("{}", line(r));
+        out!("{}", line(r));
     }
 }
 
@@ -88,7 +101,7 @@ pub async fn ls(store: &Store, experiment: Option<&str>, limit: usize) -> Result
         None => None,
     };
     if exps.is_empty() {
-        println!(
+        out!(
             "no experiments in {} yet: `harmonium run FILE` starts one",
             store.path.display()
         );
@@ -106,7 +119,7 @@ pub async fn ls(store: &Store, experiment: Option<&str>, limit: usize) -> Result
             ),
             _ => String::new(),
         };
-        println!(
+        out!(
             "experiment {} '{}': {}{best}",
             e.id,
             e.name,
@@ -148,10 +161,10 @@ pub async fn ls(store: &Store, experiment: Option<&str>, limit: usize) -> Result
             })
             .collect();
         if skip > 0 {
-            println!("({skip} older runs not shown; --limit N shows more)");
+            out!("({skip} older runs not shown; --limit N shows more)");
         }
         print_table(&header, &rows);
-        println!();
+        out!();
     }
     Ok(())
 }
@@ -162,30 +175,32 @@ pub async fn show(store: &Store, run_id: i64, artifacts_dir: &std::path::Path) -
         a.locate(artifacts_dir);
     }
     let r = &d.run;
-    println!(
+    out!(
         "run {} of experiment '{}' (trial {})",
-        r.id, r.experiment, r.trial_index
+        r.id,
+        r.experiment,
+        r.trial_index
     );
-    println!("status:   {}", r.status);
+    out!("status:   {}", r.status);
     if let Some(e) = &r.error {
-        println!("error:    {e}");
+        out!("error:    {e}");
     }
-    println!("seed:     {}", r.seed);
-    println!("hash:     {}", r.config_hash);
-    println!("commit:   {}", d.git_commit.as_deref().unwrap_or("-"));
-    println!("host:     {}", d.host);
-    println!("created:  {}", r.created_at);
-    println!("started:  {}", r.started_at.as_deref().unwrap_or("-"));
-    println!(
+    out!("seed:     {}", r.seed);
+    out!("hash:     {}", r.config_hash);
+    out!("commit:   {}", d.git_commit.as_deref().unwrap_or("-"));
+    out!("host:     {}", d.host);
+    out!("created:  {}", r.created_at);
+    out!("started:  {}", r.started_at.as_deref().unwrap_or("-"));
+    out!(
         "finished: {} ({})",
         r.finished_at.as_deref().unwrap_or("-"),
         duration(r)
     );
-    println!("\nconfig:");
+    out!("\nconfig:");
     for line in serde_yaml_like(&d.config, 1) {
-        println!("{line}");
+        out!("{line}");
     }
-    println!("\nfinal metrics:");
+    out!("\nfinal metrics:");
     let rows: Vec<Vec<String>> = r
         .metrics
         .iter()
@@ -193,9 +208,9 @@ pub async fn show(store: &Store, run_id: i64, artifacts_dir: &std::path::Path) -
         .collect();
     print_table(&["  key".into(), "value".into()], &rows);
     if !d.artifacts.is_empty() {
-        println!("\nartifacts:");
+        out!("\nartifacts:");
         for a in &d.artifacts {
-            println!(
+            out!(
                 "  {:<12} {}{}",
                 a.kind,
                 a.file.as_deref().unwrap_or(&a.path),
@@ -227,6 +242,13 @@ fn serde_yaml_like(v: &serde_json::Value, depth: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_for_the_terminal() {
+        assert_eq!(printable("a\u{1b}[2Jb\u{7}"), "a\\u{1b}[2Jb\\u{7}");
+        assert_eq!(printable("lr\t0.1\nnext é"), "lr\t0.1\nnext é");
+        assert_eq!(printable("\u{9b}"), "\\u{9b}", "C1 controls too");
+    }
 
     #[test]
     fn error_rates_are_percentages_and_the_reconstruction_error_is_not() {

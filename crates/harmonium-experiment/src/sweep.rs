@@ -317,7 +317,29 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
     if let Some(cap) = sweep.run_cap {
         trials.truncate(cap);
     }
+    refuse_repeats(&trials, text)?;
     Ok(trials)
+}
+
+/// A repeated seed or sweep value makes two trials of one configuration: it would run twice
+/// and count twice in every comparison (a falsely narrow interval), so it is an error.
+fn refuse_repeats(trials: &[Trial], text: &str) -> Result<(), String> {
+    let mut first: BTreeMap<&str, &Trial> = BTreeMap::new();
+    for t in trials {
+        if let Some(earlier) = first.insert(&t.hash, t) {
+            let seeds = match line_of_key(text, "seeds") {
+                Some(l) => format!("`seeds` (line {l})"),
+                None => "`seeds`".into(),
+            };
+            return Err(format!(
+                "trials {} and {} are the same configuration with the same seed {} (hash {}): \
+                 a value is repeated in {seeds} or in a sweep parameter's list; remove the repeat \
+                 (each trial would run twice and count twice in `harmonium compare`)",
+                earlier.index, t.index, t.seed, t.hash
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn yaml_inline(v: &serde_yaml::Value) -> String {

@@ -289,17 +289,18 @@ fn dbn_and_pretrained_name_the_same_init_and_hash_alike() {
         stack_keys(&DBN.replace("init: pretrained", "init: dbn")),
         stack_keys(DBN)
     );
-    let text = format!("{DBN}sweep:\n  parameters:\n    mlp.init: [random, dbn, pretrained]\n");
+    let text = format!("{DBN}sweep:\n  parameters:\n    mlp.init: [random, dbn]\n");
     let exp = parse_experiment(&text, "x").unwrap();
     let inits: Vec<InitSource> = expand(&exp, &text)
         .unwrap()
         .iter()
         .map(|t| t.config.mlp.as_ref().unwrap().init)
         .collect();
-    assert_eq!(
-        inits,
-        [InitSource::Random, InitSource::Dbn, InitSource::Dbn]
-    );
+    assert_eq!(inits, [InitSource::Random, InitSource::Dbn]);
+    // Both names in one sweep are one configuration twice: refused as a repeat.
+    let both = format!("{DBN}sweep:\n  parameters:\n    mlp.init: [dbn, pretrained]\n");
+    let e = load_and_expand(&both).unwrap_err();
+    assert!(e.contains("same configuration"), "{e}");
 }
 
 #[test]
@@ -343,4 +344,24 @@ fn enum_values_with_data_are_one_key_mappings_in_yaml_and_sweeps() {
         e.contains("rbm.init.checkpoint") && e.contains("missing.safetensors"),
         "{e}"
     );
+}
+
+fn load_and_expand(text: &str) -> Result<Vec<crate::Trial>, String> {
+    let exp = parse_experiment(text, "x").map_err(|e| e.to_string())?;
+    expand(&exp, text)
+}
+
+#[test]
+fn a_repeated_seed_or_sweep_value_is_refused_with_its_line() {
+    let seeds = "name: dup\ndataset: {name: mnist}\nseeds: [1, 1]\nmlp: {hidden: [8]}\n";
+    let e = load_and_expand(seeds).unwrap_err();
+    assert!(
+        e.contains("trials 0 and 1") && e.contains("`seeds` (line 3)") && e.contains("seed 1"),
+        "{e}"
+    );
+    let values = "name: dup\ndataset: {name: mnist}\nseeds: [1, 2]\nmlp: {hidden: [8]}\nsweep:\n  parameters:\n    mlp.lr: [0.1, 0.3, 0.1]\n";
+    let e = load_and_expand(values).unwrap_err();
+    assert!(e.contains("trials 0 and 4"), "{e}");
+    let distinct = "name: ok\ndataset: {name: mnist}\nseeds: [1, 2]\nmlp: {hidden: [8]}\nsweep:\n  parameters:\n    mlp.lr: [0.1, 0.3]\n";
+    assert_eq!(load_and_expand(distinct).unwrap().len(), 4);
 }
