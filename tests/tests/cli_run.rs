@@ -154,6 +154,17 @@ async fn a_run_left_running_by_a_dead_process_is_marked_killed() {
 
 #[tokio::test]
 async fn ctrl_c_marks_the_running_trial_killed_and_keeps_finished_ones() {
+    stopped_by("-INT").await;
+}
+
+/// SIGTERM and SIGHUP (Slurm, Kubernetes, a closed terminal) stop a run as Ctrl-C does.
+#[tokio::test]
+async fn sigterm_and_sighup_stop_a_run_as_ctrl_c_does() {
+    stopped_by("-TERM").await;
+    stopped_by("-HUP").await;
+}
+
+async fn stopped_by(signal: &str) {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // First trial short, second long enough to be interrupted.
@@ -181,7 +192,7 @@ async fn ctrl_c_marks_the_running_trial_killed_and_keeps_finished_ones() {
         }
     }
     std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     let out = child.wait_with_output().unwrap();
@@ -198,7 +209,7 @@ async fn ctrl_c_marks_the_running_trial_killed_and_keeps_finished_ones() {
     assert_eq!(
         scalar(
             &db,
-            "SELECT COUNT(*) FROM runs WHERE status = 'killed' AND error LIKE '%Ctrl-C%'"
+            "SELECT COUNT(*) FROM runs WHERE status = 'killed' AND error LIKE '%interrupted%'"
         )
         .await,
         1

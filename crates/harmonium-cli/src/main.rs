@@ -316,12 +316,13 @@ async fn run(
     {
         let stop = stop.clone();
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
+            let mut signals = StopSignals::new();
+            if let Some(name) = signals.next().await {
                 eprintln!(
-                    "\nstopping: running trials end after their current epoch and are marked killed (Ctrl-C again to quit now)"
+                    "\nstopping ({name}): running trials end after their current epoch and are marked killed (Ctrl-C again to quit now)"
                 );
                 stop.store(true, Ordering::SeqCst);
-                if tokio::signal::ctrl_c().await.is_ok() {
+                if signals.next().await.is_some() {
                     eprintln!("quitting now; unfinished runs are marked killed at the next start");
                     std::process::exit(130);
                 }
@@ -422,6 +423,52 @@ fn bench(
         println!("{}", ais_bench(&device, data, hidden, 100, 14_500));
     }
     Ok(())
+}
+
+/// The signals that stop a run as Ctrl-C does: SIGINT, and on Unix SIGTERM and SIGHUP (what
+/// Slurm, Kubernetes and a closed terminal send).
+struct StopSignals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            StopSignals {
+                term: signal(SignalKind::terminate()).ok(),
+                hup: signal(SignalKind::hangup()).ok(),
+            }
+        }
+        #[cfg(not(unix))]
+        StopSignals {}
+    }
+
+    /// The name of the next stop signal received (`None` if none can be received).
+    async fn next(&mut self) -> Option<&'static str> {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+                match s {
+                    Some(s) => s.recv().await,
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => r.ok().map(|_| "Ctrl-C"),
+                r = recv(&mut self.term) => r.map(|_| "SIGTERM"),
+                r = recv(&mut self.hup) => r.map(|_| "SIGHUP"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await.ok().map(|_| "Ctrl-C")
+        }
+    }
 }
 
 /// `run --dry-run`: the trials of a file, one line each.

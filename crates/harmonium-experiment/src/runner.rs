@@ -365,7 +365,9 @@ pub async fn run_experiment(
                     Ok(()) => ("finished", None),
                     Err(TrialError::Interrupted) => (
                         "killed",
-                        Some("interrupted (Ctrl-C) before it finished".to_string()),
+                        Some(
+                            "interrupted (Ctrl-C or a stop signal) before it finished".to_string(),
+                        ),
                     ),
                     Err(TrialError::Failed(e)) => ("failed", Some(e.clone())),
                 };
