@@ -192,34 +192,21 @@ impl Store {
         .bind(experiment_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut params: BTreeMap<i64, BTreeMap<String, String>> = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT p.run_id, p.key, p.value FROM params p JOIN runs r ON r.id = p.run_id \
-             WHERE (?1 IS NULL OR r.experiment_id = ?1)",
-        )
-        .bind(experiment_id)
-        .fetch_all(&self.pool)
-        .await?
-        {
-            params
-                .entry(r.get(0))
-                .or_default()
-                .insert(r.get(1), r.get(2));
-        }
-        let mut metrics: BTreeMap<i64, BTreeMap<String, Option<f64>>> = BTreeMap::new();
-        for r in sqlx::query(
-            "SELECT l.run_id, l.key, l.value FROM latest_metrics l JOIN runs r ON r.id = l.run_id \
-             WHERE (?1 IS NULL OR r.experiment_id = ?1)",
-        )
-        .bind(experiment_id)
-        .fetch_all(&self.pool)
-        .await?
-        {
-            metrics
-                .entry(r.get(0))
-                .or_default()
-                .insert(r.get(1), r.get(2));
-        }
+        let of_experiment = |sql| sqlx::query(sql).bind(experiment_id).fetch_all(&self.pool);
+        let mut params: BTreeMap<i64, BTreeMap<String, String>> = by_run(
+            of_experiment(
+                "SELECT p.run_id, p.key, p.value FROM params p JOIN runs r ON r.id = p.run_id \
+                 WHERE (?1 IS NULL OR r.experiment_id = ?1)",
+            )
+            .await?,
+        );
+        let mut metrics: BTreeMap<i64, BTreeMap<String, Option<f64>>> = by_run(
+            of_experiment(
+                "SELECT l.run_id, l.key, l.value FROM latest_metrics l JOIN runs r ON r.id = l.run_id \
+                 WHERE (?1 IS NULL OR r.experiment_id = ?1)",
+            )
+            .await?,
+        );
         Ok(rows
             .into_iter()
             .map(|r| run_row(&r, &mut params, &mut metrics))
@@ -299,6 +286,18 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// Rows of (run id, key, value) as run → key → value.
+fn by_run<V>(rows: Vec<sqlx::sqlite::SqliteRow>) -> BTreeMap<i64, BTreeMap<String, V>>
+where
+    V: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+{
+    let mut m: BTreeMap<i64, BTreeMap<String, V>> = BTreeMap::new();
+    for r in rows {
+        m.entry(r.get(0)).or_default().insert(r.get(1), r.get(2));
+    }
+    m
 }
 
 /// A [`RunRow`] from a row of `runs` joined with the experiment's name, taking its params and

@@ -352,3 +352,54 @@ async fn rebuilt_summaries_equal_the_ones_the_writer_kept() {
         (rebuilt.2, &rebuilt.3, &rebuilt.4)
     );
 }
+
+/// The two halves of a curve query are merged: the merge equals adding every value to one
+/// accumulator, whatever the split (including empty and NaN-only parts).
+#[test]
+fn merged_accumulators_equal_one_pass_over_all_values() {
+    let values = [
+        0.3,
+        f64::NAN,
+        0.34,
+        1e9 + 4.0,
+        0.06,
+        0.9,
+        -2.5,
+        f64::NAN,
+        7.0,
+    ];
+    let mut whole = Welford::default();
+    values.iter().for_each(|&v| whole.add(v));
+    for split in 0..=values.len() {
+        let (mut a, mut b) = (Welford::default(), Welford::default());
+        values[..split].iter().for_each(|&v| a.add(v));
+        values[split..].iter().for_each(|&v| b.add(v));
+        a.merge(&b);
+        let (m, w) = (a.stat(), whole.stat());
+        assert_eq!(
+            (a.rows, m.n, m.min, m.max),
+            (whole.rows, w.n, w.min, w.max),
+            "split {split}"
+        );
+        assert!(
+            (m.mean.unwrap() - w.mean.unwrap()).abs() < 1e-6,
+            "split {split}"
+        );
+        assert!(
+            (m.std.unwrap() / w.std.unwrap() - 1.0).abs() < 1e-12,
+            "split {split}"
+        );
+    }
+    // Per step: the cells of two parts merge step by step, steps of either part kept.
+    let (mut a, mut b) = (Cells::new(), Cells::new());
+    for (s, v) in [(1, 1.0), (2, 2.0)] {
+        a.add(s, v);
+    }
+    for (s, v) in [(2, 4.0), (3, 5.0), (1_000_000, 6.0)] {
+        b.add(s, v);
+    }
+    a.merge(&b);
+    let c = a.into_curve(vec![]);
+    assert_eq!(c.steps, vec![1, 2, 3, 1_000_000]);
+    assert_eq!((c.stats[1].n, c.stats[1].mean), (2, Some(3.0)));
+}
