@@ -221,7 +221,7 @@ async fn stopped_by(signal: &str) {
 }
 
 /// A name with terminal escape codes (retitle, clear screen) is printed escaped by `ls`, `show`
-/// and `compare`, never sent raw to the terminal.
+/// and `compare`, and by `run` in its progress lines, never sent raw to the terminal.
 #[test]
 fn names_with_control_characters_are_printed_escaped() {
     let dir = tempfile::tempdir().unwrap();
@@ -232,7 +232,11 @@ seeds: [1, 2]
 mlp: {hidden: [8], epochs: 1, batch_size: 50}
 ";
     std::fs::write(d.join("evil.yaml"), yaml).unwrap();
-    ok(harmonium(d, &["run", "evil.yaml", "--no-progress"]));
+    let run = stderr(&ok(harmonium(d, &["run", "evil.yaml", "--no-progress"])));
+    assert!(
+        !run.contains('\u{1b}') && !run.contains('\u{7}') && run.contains("\\u{1b}]0;pwned"),
+        "run: {run:?}"
+    );
     for args in [
         vec!["ls"],
         vec!["show", "1"],

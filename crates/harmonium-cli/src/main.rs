@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use harmonium_experiment::runner::RunError;
 use harmonium_experiment::{RunOptions, load_experiment, run_experiment};
 use harmonium_store::{DB_ENV, DEFAULT_DB, Store};
 
@@ -140,6 +141,9 @@ enum Command {
         #[arg(long, env = "HARMONIUM_DATA_DIR", default_value = "data")]
         data_dir: PathBuf,
     },
+    /// Bring the database's schema up to date (new tables and indexes; recorded results are
+    /// never changed). `harmonium run` does it too; the reading commands never write.
+    Migrate,
     /// Serve the dashboard (read-only) over the database.
     Serve {
         /// Port to listen on.
@@ -151,6 +155,12 @@ enum Command {
         /// Folder of run artifacts (default: `artifacts/` beside the database).
         #[arg(long)]
         artifacts_dir: Option<PathBuf>,
+        /// Also answer requests addressed to host NAME (repeatable), e.g. a reverse proxy's name.
+        /// Against DNS rebinding, only requests whose Host header names localhost, 127.0.0.1,
+        /// [::1] or the bound address (any port) are answered, others get 421; bound to 0.0.0.0
+        /// or ::, any IP address is accepted, but names only with --allow-host.
+        #[arg(long = "allow-host", value_name = "NAME")]
+        allow_host: Vec<String>,
     },
 }
 
@@ -183,7 +193,7 @@ fn main() {
     match rt.block_on(dispatch(cli)) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", table::printable(&format!("{e:#}")));
             std::process::exit(1);
         }
     }
@@ -211,7 +221,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             dry_run,
         } => {
             if dry_run {
-                return dry(&file);
+                return dry(&file, &data_dir);
             }
             run(
                 &cli.db,
@@ -224,6 +234,20 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             )
             .await
         }
+        Command::Migrate => {
+            let existed = cli.db.exists();
+            let store = Store::open(&cli.db)
+                .await
+                .with_context(|| format!("upgrading {}", cli.db.display()))?;
+            store.close().await;
+            eprintln!(
+                "{}: schema up to date (version {}){}",
+                cli.db.display(),
+                harmonium_store::schema::latest_version(),
+                if existed { "" } else { ", a new database" }
+            );
+            Ok(0)
+        }
         Command::Ls { experiment, limit } => {
             let store = Store::open_existing(&cli.db).await?;
             table::ls(&store, experiment.as_deref(), limit).await?;
@@ -233,6 +257,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             port,
             bind,
             artifacts_dir,
+            allow_host,
         } => {
             let artifacts_dir = artifacts_dir.unwrap_or_else(|| default_artifacts_dir(&cli.db));
             harmonium_web::serve(harmonium_web::ServeOptions {
@@ -240,6 +265,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 bind,
                 port,
                 artifacts_dir,
+                allow_hosts: allow_host,
             })
             .await?;
             Ok(0)
@@ -345,7 +371,15 @@ async fn run(
             }
         }),
     };
-    let out = run_experiment(&exp, &yaml, &store, &opts).await?;
+    let out = run_experiment(&exp, &yaml, &store, &opts)
+        .await
+        .map_err(|e| match e {
+            RunError::Expand(m) | RunError::Invalid(m) => {
+                anyhow::anyhow!("{}: {m}", file.display())
+            }
+            e => e.into(),
+        })?;
+    store.close().await;
     if out.reaped > 0 {
         eprintln!(
             "note: {} run(s) left running by an earlier process were marked killed",
@@ -353,8 +387,11 @@ async fn run(
         );
     }
     eprintln!(
-        "done: {} finished, {} failed, {} killed, {} skipped (already finished). `harmonium ls {}` lists them.",
-        out.finished, out.failed, out.killed, out.skipped, exp.name
+        "{}",
+        table::printable(&format!(
+            "done: {} finished, {} failed, {} killed, {} skipped (already finished). `harmonium ls {}` lists them.",
+            out.finished, out.failed, out.killed, out.skipped, exp.name
+        ))
     );
     Ok(if stop.load(Ordering::SeqCst) {
         130
@@ -472,12 +509,12 @@ impl StopSignals {
 }
 
 /// `run --dry-run`: the trials of a file, one line each.
-fn dry(file: &Path) -> Result<i32> {
+fn dry(file: &Path, data_dir: &Path) -> Result<i32> {
     let (exp, yaml) = load_experiment(file)?;
     let trials = harmonium_experiment::expand(&exp, &yaml).map_err(anyhow::Error::msg)?;
     let stacks: std::collections::BTreeSet<String> = trials
         .iter()
-        .filter_map(|t| harmonium_experiment::pipeline::stack_plan(t).map(|p| p.3))
+        .filter_map(|t| harmonium_experiment::pipeline::stack_plan(t, data_dir).map(|p| p.3))
         .collect();
     println!(
         "experiment '{}': {} trials, {} pretrained stacks",

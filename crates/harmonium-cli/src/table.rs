@@ -31,18 +31,7 @@ pub fn fmt_metric(key: &str, v: Option<f64>) -> String {
     }
 }
 
-/// Text for the terminal: control characters other than newline and tab become escapes.
-pub fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_control() && c != '\n' && c != '\t' {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
+pub use harmonium_experiment::terminal::printable;
 
 pub fn print_table(header: &[String], rows: &[Vec<String>]) {
     let mut w: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
@@ -242,13 +231,6 @@ fn serde_yaml_like(v: &serde_json::Value, depth: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_characters_are_escaped_for_the_terminal() {
-        assert_eq!(printable("a\u{1b}[2Jb\u{7}"), "a\\u{1b}[2Jb\\u{7}");
-        assert_eq!(printable("lr\t0.1\nnext é"), "lr\t0.1\nnext é");
-        assert_eq!(printable("\u{9b}"), "\\u{9b}", "C1 controls too");
-    }
 
     #[test]
     fn error_rates_are_percentages_and_the_reconstruction_error_is_not() {

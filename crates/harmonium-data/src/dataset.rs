@@ -140,6 +140,39 @@ impl DatasetConfig {
                 ));
             }
         }
+        for (key, size) in [
+            ("train_size", self.train_size),
+            ("test_size", self.test_size),
+        ] {
+            if size == Some(0) {
+                return Err(format!(
+                    "dataset.{key}: 0 examples; use at least 1, or leave it out for the whole split"
+                ));
+            }
+        }
+        if self.name == "mnist" {
+            let (all, test) = (crate::mnist::TRAIN_IMAGES, crate::mnist::TEST_IMAGES);
+            if self.valid_size >= all {
+                return Err(format!(
+                    "dataset.valid_size: {} leaves no training data (MNIST's training set has \
+                     {all} images)",
+                    self.valid_size
+                ));
+            }
+            let left = all - self.valid_size;
+            if let Some(k) = self.train_size.filter(|&k| k > left) {
+                return Err(format!(
+                    "dataset.train_size: {k} is more than the {left} MNIST training images left \
+                     after valid_size {}",
+                    self.valid_size
+                ));
+            }
+            if let Some(k) = self.test_size.filter(|&k| k > test) {
+                return Err(format!(
+                    "dataset.test_size: {k} is more than the {test} MNIST test images"
+                ));
+            }
+        }
         if self.name != "mnist"
             && let Some((key, _)) = mnist_only.iter().find(|(_, set)| *set)
         {
@@ -212,7 +245,7 @@ impl DatasetConfig {
             let n = ds.train.len();
             if k == 0 || k > n {
                 return Err(DataError::Config(format!(
-                    "train_size {k} must be between 1 and {n} (training frames)"
+                    "dataset.train_size: {k} is more than the {n} training frames"
                 )));
             }
             let mut idx: Vec<usize> = (0..n).collect();
@@ -228,7 +261,7 @@ impl DatasetConfig {
             let n = ds.test.len();
             if k == 0 || k > n {
                 return Err(DataError::Config(format!(
-                    "test_size {k} must be between 1 and {n} (test frames)"
+                    "dataset.test_size: {k} is more than the {n} test frames"
                 )));
             }
             ds.test = ds.test.select(&(0..k).collect::<Vec<_>>());

@@ -11,6 +11,7 @@ pub mod deltas;
 pub mod feature_cache;
 pub mod fetch;
 pub mod filterbank;
+pub mod fingerprint;
 pub mod fsdd;
 pub mod idx;
 pub mod mnist;

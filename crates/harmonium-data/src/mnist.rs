@@ -105,6 +105,11 @@ fn to_split(img: &crate::idx::IdxImages, labels: &[u8]) -> Split {
     }
 }
 
+/// Images in the official training set.
+pub const TRAIN_IMAGES: usize = 60_000;
+/// Images in the official test set.
+pub const TEST_IMAGES: usize = 10_000;
+
 /// Loads MNIST from `mnist_dir` (the folder holding the four files) as configured.
 pub fn load(mnist_dir: &Path, cfg: &DatasetConfig) -> Result<Dataset, DataError> {
     let (train_img, train_lab) = load_pair(mnist_dir, FILES[0].0, FILES[1].0)?;

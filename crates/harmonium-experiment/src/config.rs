@@ -138,6 +138,10 @@ pub fn load_experiment(path: &Path) -> Result<(Experiment, String), ExperimentEr
 /// Parses experiment YAML; `file` names the source in error messages. Errors carry the line and
 /// column and the offending key; the sweep is checked too (every dotted path must name a field).
 pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, ExperimentError> {
+    crate::nesting::check_nesting(text).map_err(|message| ExperimentError::Parse {
+        file: file.into(),
+        message,
+    })?;
     // Enum values with data are written as one-key mappings (`gaussian_sigma: {fixed: [..]}`,
     // `init: {checkpoint: PATH}`), not YAML tags.
     let exp: Experiment =
@@ -162,7 +166,9 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, Experiment
             line_of_key(text, "seeds").unwrap_or(0)
         )));
     }
-    exp.trial.validate().map_err(&invalid)?;
+    exp.trial
+        .validate()
+        .map_err(|m| invalid(with_line(text, &m)))?;
     // Expanding checks every sweep path and value against the schema before anything runs.
     crate::sweep::expand(&exp, text).map_err(invalid)?;
     Ok(exp)
@@ -200,7 +206,16 @@ impl TrialConfig {
                 "`pretrain:` pretrains the hidden layers of `mlp:`, which is missing".into(),
             );
         }
-        self.dataset.validate()
+        self.dataset.validate()?;
+        if self.mlp.is_some() && self.dataset.name == "mnist" && self.dataset.valid_size == 0 {
+            return Err(
+                "dataset.valid_size: 0 leaves `mlp:` no validation split, which early \
+                 stopping and best_valid_error need; keep at least 1 example (an `rbm:` alone \
+                 may use 0: its validation metrics are then left out)"
+                    .into(),
+            );
+        }
+        Ok(())
     }
 }
 
@@ -229,6 +244,44 @@ pub fn line_of_key(text: &str, key: &str) -> Option<usize> {
                     .starts_with(':')
         })
         .map(|i| i + 1)
+}
+
+/// `message` with the line of the key it starts with (`dataset.train_size: …`, `mlp: …`)
+/// put in front, when the key is found in `text`.
+pub fn with_line(text: &str, message: &str) -> String {
+    let key: String = message
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+        .collect();
+    match line_of_path(text, &key) {
+        Some(l) if !key.is_empty() => format!("line {l}: {message}"),
+        _ => message.to_string(),
+    }
+}
+
+/// The 1-based line of a dotted key: each part is looked for at or after the line of the part
+/// before it, as a block key (`train_size:` starting a line) or inside a flow mapping
+/// (`{name: mnist, train_size: 0}`).
+pub fn line_of_path(text: &str, path: &str) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    for part in path.split('.') {
+        let found = lines[from..].iter().position(|l| {
+            let t = l.trim_start().trim_start_matches("- ");
+            let key_at = |i: usize| {
+                let rest = &t[i + part.len()..];
+                rest.trim_start_matches(['"', '\''])
+                    .trim_start()
+                    .starts_with(':')
+            };
+            t.match_indices(part).any(|(i, _)| {
+                let before = t[..i].trim_end_matches(['"', '\'']);
+                (before.is_empty() || before.ends_with(['{', ',', ' '])) && key_at(i)
+            })
+        })?;
+        from += found;
+    }
+    Some(from + 1)
 }
 
 /// A resolved trial configuration as a JSON value (for hashing, params and storage).

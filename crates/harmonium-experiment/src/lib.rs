@@ -9,12 +9,15 @@
 pub mod cache;
 pub mod config;
 pub mod flatten;
+mod nesting;
 pub mod pipeline;
+mod preflight;
 pub mod pretrain;
 pub mod runner;
 pub mod shared;
 pub mod stages;
 pub mod sweep;
+pub mod terminal;
 
 pub use config::{Experiment, ExperimentError, TrialConfig, load_experiment, parse_experiment};
 pub use runner::{RunOptions, RunOutcome, run_experiment};

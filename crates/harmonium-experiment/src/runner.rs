@@ -20,6 +20,7 @@ use crate::config::{Experiment, flat_params, to_json};
 use crate::pipeline::{TrialError, run_trial, stack_plan};
 use crate::shared::{DataCache, Shared};
 use crate::sweep::{Goal, Trial, expand};
+use crate::terminal::printable;
 
 pub struct RunOptions {
     /// Number of trials run at once.
@@ -56,6 +57,9 @@ pub struct RunOutcome {
 pub enum RunError {
     #[error("{0}")]
     Expand(String),
+    /// A device or dataset the trials need is not usable (found before anything is written).
+    #[error("{0}")]
+    Invalid(String),
     #[error(transparent)]
     Store(#[from] harmonium_store::StoreError),
 }
@@ -178,13 +182,28 @@ pub async fn run_experiment(
     opts: &RunOptions,
 ) -> Result<RunOutcome, RunError> {
     let trials = expand(exp, yaml).map_err(RunError::Expand)?;
-    let host = gethostname::gethostname().to_string_lossy().to_string();
     let mut outcome = RunOutcome {
         planned: trials.len(),
         ..Default::default()
     };
-    outcome.reaped = store.reap_dead_runs(&host).await?;
+    let done = match store.experiment_id(&exp.name).await {
+        Ok(id) if !opts.rerun => store.finished_hashes(id).await?,
+        Ok(_) | Err(harmonium_store::StoreError::Message(_)) => Default::default(),
+        Err(e) => return Err(e.into()),
+    };
+    let (skip, todo): (Vec<Trial>, Vec<Trial>) =
+        trials.into_iter().partition(|t| done.contains(&t.hash));
+    outcome.skipped = skip.len();
+    // Devices and datasets are checked before anything is written.
+    let data = DataCache::new(opts.data_dir.clone());
+    let todo_refs: Vec<&Trial> = todo.iter().collect();
+    crate::preflight::check(&todo_refs, yaml, &data, &|line| {
+        eprintln!("{}", printable(&line))
+    })
+    .map_err(RunError::Invalid)?;
 
+    let host = gethostname::gethostname().to_string_lossy().to_string();
+    outcome.reaped = store.reap_dead_runs(&host).await?;
     let (writer, handle) = Writer::spawn(store.clone());
     let metric = exp.sweep.as_ref().and_then(|s| s.metric.clone());
     let goal = metric.as_ref().map(|m| match m.goal {
@@ -202,21 +221,13 @@ pub async fn run_experiment(
         .await?;
     outcome.experiment_id = exp_id;
 
-    let done = if opts.rerun {
-        Default::default()
-    } else {
-        store.finished_hashes(exp_id).await?
-    };
-    let (skip, todo): (Vec<Trial>, Vec<Trial>) =
-        trials.into_iter().partition(|t| done.contains(&t.hash));
-    outcome.skipped = skip.len();
-
     let mp = MultiProgress::with_draw_target(if opts.progress {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
     });
     let say = |mp: &MultiProgress, line: String| {
+        let line = printable(&line);
         if mp.is_hidden() {
             eprintln!("{line}");
         } else {
@@ -226,7 +237,7 @@ pub async fn run_experiment(
     let stages = StageCache::new(opts.cache_dir.clone());
     let stacks: std::collections::BTreeSet<String> = todo
         .iter()
-        .filter_map(|t| stack_plan(t).map(|p| p.3))
+        .filter_map(|t| stack_plan(t, &opts.data_dir).map(|p| p.3))
         .collect();
     let cached = stacks.iter().filter(|k| stages.contains(k)).count();
     let stack_note = if stacks.is_empty() {
@@ -289,12 +300,9 @@ pub async fn run_experiment(
         .unwrap()
         .progress_chars("=> "),
     );
-    overall.set_prefix(exp.name.clone());
+    overall.set_prefix(printable(&exp.name));
     let queue = Arc::new(Mutex::new(queue));
-    let data = Arc::new(Shared {
-        data: DataCache::new(opts.data_dir.clone()),
-        stages,
-    });
+    let data = Arc::new(Shared { data, stages });
     let results = Arc::new(Mutex::new(Vec::new()));
     let report_key = metric
         .map(|m| m.name)
@@ -330,7 +338,7 @@ pub async fn run_experiment(
                 };
                 let _ = handle.start(run_id);
                 bar.reset();
-                bar.set_message(trial.label());
+                bar.set_message(printable(&trial.label()));
                 let mut sink = RunSink {
                     run_id,
                     writer: handle.clone(),
@@ -392,6 +400,7 @@ pub async fn run_experiment(
                         error.unwrap_or_default()
                     ),
                 };
+                let line = printable(&line);
                 if mp.is_hidden() {
                     eprintln!("{line}");
                 } else {

@@ -157,6 +157,9 @@ impl Space {
     }
 }
 
+/// The most trials one file may expand to (after `run_cap`).
+pub const MAX_TRIALS: usize = 100_000;
+
 /// One unit of work: a resolved configuration and a seed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trial {
@@ -229,6 +232,15 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
     let mut spaces = Vec::new();
     for (path, spec) in &sweep.parameters {
         let space = Space::parse(path, spec).map_err(|m| format!("{}: {m}", at(path)))?;
+        if let Some((section, _)) = path.split_once('.')
+            && base.get(section).is_none_or(|v| v.is_null())
+        {
+            return Err(format!(
+                "{}: '{path}': this file has no `{section}:` section, so the sweep would add a \
+                 whole default `{section}` stage; add the section `{section}:` to sweep its fields",
+                at(path)
+            ));
+        }
         // Check the path and a representative value against the schema on their own, so the
         // error names the parameter at fault.
         let probe = match &space {
@@ -242,9 +254,15 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
         }
         spaces.push((path.clone(), space));
     }
-    let points: Vec<Vec<(String, serde_yaml::Value)>> = match sweep.method {
+    let seeds = exp.seeds.len();
+    // Grid points are counted, never listed: only the trials that will run are built, so a
+    // grid of millions with `run_cap: 5` costs five trials.
+    let (count, cap) = match sweep.method {
         Method::Grid => {
-            let mut points = vec![Vec::new()];
+            if sweep.samples.is_some() {
+                return Err("sweep.samples is only used with method: random".into());
+            }
+            let mut count: u128 = 1;
             for (path, space) in &spaces {
                 let Space::Values(values) = space else {
                     return Err(format!(
@@ -252,21 +270,9 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
                         at(path)
                     ));
                 };
-                points = points
-                    .into_iter()
-                    .flat_map(|p| {
-                        values.iter().map(move |v| {
-                            let mut q = p.clone();
-                            q.push((path.clone(), v.clone()));
-                            q
-                        })
-                    })
-                    .collect();
+                count = count.saturating_mul(values.len() as u128);
             }
-            if sweep.samples.is_some() {
-                return Err("sweep.samples is only used with method: random".into());
-            }
-            points
+            (count, sweep.run_cap)
         }
         Method::Random => {
             let n = sweep
@@ -275,20 +281,50 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
             if n == 0 {
                 return Err("sweep.samples must be at least 1".into());
             }
-            let mut rng = ChaCha8Rng::seed_from_u64(sweep.seed);
-            (0..n)
-                .map(|_| {
-                    spaces
-                        .iter()
-                        .map(|(p, s)| (p.clone(), s.sample(&mut rng)))
-                        .collect()
-                })
-                .collect()
+            (n as u128, sweep.run_cap)
         }
     };
-    let mut trials = Vec::new();
-    for point in &points {
-        let config = resolve(&base, point).map_err(|m| {
+    let total = count.saturating_mul(seeds as u128);
+    let planned = cap.map_or(total, |c| total.min(c as u128));
+    if planned > MAX_TRIALS as u128 {
+        let at_sweep = match line_of_key(text, "sweep") {
+            Some(l) => format!("sweep (line {l})"),
+            None => "sweep".to_string(),
+        };
+        let sizes: Vec<String> = spaces
+            .iter()
+            .map(|(p, s)| match s {
+                Space::Values(v) => format!("{p} {}", v.len()),
+                _ => format!("{p} (drawn)"),
+            })
+            .collect();
+        let how = match sweep.method {
+            Method::Grid => format!("a grid of {} points: {}", grouped(count), sizes.join(" × ")),
+            Method::Random => format!("{} random samples", grouped(count)),
+        };
+        return Err(format!(
+            "{}: the sweep expands to {} trials ({how}, × {seeds} seed(s)); one file runs at \
+             most {}: narrow the grid, use method: random with `samples`, or set \
+             sweep.run_cap",
+            at_sweep,
+            grouped(total),
+            grouped(MAX_TRIALS as u128)
+        ));
+    }
+    let planned = planned as usize;
+    // The trials of point `i` (seeds innermost), for the first `planned` trials.
+    let n_points = planned.div_ceil(seeds.max(1));
+    let mut rng = ChaCha8Rng::seed_from_u64(sweep.seed);
+    let mut trials = Vec::with_capacity(planned);
+    for i in 0..n_points {
+        let point: Vec<(String, serde_yaml::Value)> = match sweep.method {
+            Method::Grid => grid_point(&spaces, i),
+            Method::Random => spaces
+                .iter()
+                .map(|(p, s)| (p.clone(), s.sample(&mut rng)))
+                .collect(),
+        };
+        let config = resolve(&base, &point).map_err(|m| {
             let desc: Vec<String> = point
                 .iter()
                 .map(|(k, v)| format!("{k}={}", yaml_inline(v)))
@@ -305,6 +341,9 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
             })
             .collect();
         for &seed in &exp.seeds {
+            if trials.len() == planned {
+                break;
+            }
             trials.push(Trial {
                 index: trials.len(),
                 point: json_point.clone(),
@@ -313,9 +352,6 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
                 config: config.clone(),
             });
         }
-    }
-    if let Some(cap) = sweep.run_cap {
-        trials.truncate(cap);
     }
     refuse_repeats(&trials, text)?;
     Ok(trials)
@@ -340,6 +376,33 @@ fn refuse_repeats(trials: &[Trial], text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `10000000` as `10,000,000`.
+fn grouped(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Point `i` of a grid in expansion order: the first parameter varies slowest, the last fastest.
+fn grid_point(spaces: &[(String, Space)], mut i: usize) -> Vec<(String, serde_yaml::Value)> {
+    let mut point = Vec::with_capacity(spaces.len());
+    for (path, space) in spaces.iter().rev() {
+        let Space::Values(values) = space else {
+            unreachable!("grid spaces are value lists")
+        };
+        point.push((path.clone(), values[i % values.len()].clone()));
+        i /= values.len();
+    }
+    point.reverse();
+    point
 }
 
 fn yaml_inline(v: &serde_yaml::Value) -> String {

@@ -182,7 +182,7 @@ fn stack_keys(text: &str) -> Vec<Option<String>> {
     expand(&exp, text)
         .unwrap()
         .iter()
-        .map(|t| crate::pipeline::stack_plan(t).map(|p| p.3))
+        .map(|t| crate::pipeline::stack_plan(t, std::path::Path::new("no-data-here")).map(|p| p.3))
         .collect()
 }
 
@@ -364,4 +364,61 @@ fn a_repeated_seed_or_sweep_value_is_refused_with_its_line() {
     assert!(e.contains("trials 0 and 4"), "{e}");
     let distinct = "name: ok\ndataset: {name: mnist}\nseeds: [1, 2]\nmlp: {hidden: [8]}\nsweep:\n  parameters:\n    mlp.lr: [0.1, 0.3]\n";
     assert_eq!(load_and_expand(distinct).unwrap().len(), 4);
+}
+
+#[test]
+fn grid_points_come_first_parameter_slowest_and_run_cap_takes_the_first() {
+    let text = format!(
+        "{BASE}sweep:\n  run_cap: 5\n  parameters:\n    mlp.lr: [0.1, 0.2]\n    mlp.epochs: [1, 2, 3]\n"
+    );
+    let exp = parse_experiment(&text, "x").unwrap();
+    let labels: Vec<String> = expand(&exp, &text)
+        .unwrap()
+        .iter()
+        .map(|t| t.label())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "mlp.epochs=1 mlp.lr=0.1 seed=1",
+            "mlp.epochs=1 mlp.lr=0.1 seed=2",
+            "mlp.epochs=1 mlp.lr=0.2 seed=1",
+            "mlp.epochs=1 mlp.lr=0.2 seed=2",
+            "mlp.epochs=2 mlp.lr=0.1 seed=1",
+        ]
+    );
+    let all = text.replace("  run_cap: 5\n", "");
+    let exp = parse_experiment(&all, "x").unwrap();
+    let trials = expand(&exp, &all).unwrap();
+    assert_eq!(trials.len(), 12);
+    assert_eq!(trials[11].label(), "mlp.epochs=3 mlp.lr=0.2 seed=2");
+}
+
+#[test]
+fn a_grid_too_large_is_refused_with_its_count_and_a_missing_section_with_its_line() {
+    let values = format!(
+        "[{}]",
+        (1..=100)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let text = format!(
+        "{BASE}sweep:\n  parameters:\n    mlp.epochs: {values}\n    mlp.batch_size: {values}\n    mlp.patience: {values}\n"
+    );
+    let e = err(&text);
+    assert!(
+        e.contains("sweep (line 7)") && e.contains("2,000,000 trials") && e.contains("run_cap"),
+        "{e}"
+    );
+    let e = err(&format!(
+        "{BASE}sweep:\n  parameters:\n    pretrain.rbm.lr: [0.1]\n"
+    ));
+    assert!(
+        e.contains("line 9") && e.contains("no `pretrain:` section"),
+        "{e}"
+    );
+    // A whole section may be swept in.
+    let text = format!("{BASE}sweep:\n  parameters:\n    rbm: [{{hidden: 8, epochs: 1}}]\n");
+    parse_experiment(&text, "x").unwrap();
 }

@@ -22,6 +22,7 @@ pub mod columns;
 pub mod curves;
 pub mod feed;
 pub mod runs;
+pub mod schema;
 mod summaries;
 pub mod writer;
 
@@ -57,6 +58,22 @@ pub enum StoreError {
          (is it corrupt, or another kind of file? pass the database `harmonium run` wrote with --db)"
     )]
     Unreadable { path: PathBuf, reason: String },
+    #[error(
+        "{path} is not a harmonium results database: it holds other tables ({tables}). \
+         Nothing was written to it; pass a new file or one `harmonium run` wrote with --db"
+    )]
+    Foreign { path: PathBuf, tables: String },
+    #[error(
+        "{path} has the schema of an older harmonium (version {version}, this one reads \
+         {latest}) and cannot be written here, so it is not upgraded: copy it somewhere \
+         writable and run `harmonium migrate --db COPY` (ls, show, compare, export and serve \
+         never write to a read-only database)"
+    )]
+    Outdated {
+        path: PathBuf,
+        version: i64,
+        latest: i64,
+    },
     #[error("database error: {0}")]
     Sql(#[from] sqlx::Error),
     #[error("{0}")]
@@ -80,17 +97,18 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date. A
+    /// file that holds another application's tables is refused before anything is written.
     pub async fn open(path: &Path) -> Result<Store> {
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            schema::inspect(path, false).await?;
+        }
         Self::connect(path, true).await
     }
 
-    /// Opens an existing database for reading; a missing file is an error, not a new database.
+    /// Opens an existing database for reading: the same as [`Store::open_read_only`].
     pub async fn open_existing(path: &Path) -> Result<Store> {
-        if !path.exists() {
-            return Err(StoreError::NotFound { path: path.into() });
-        }
-        Self::connect(path, false).await
+        Self::open_read_only(path).await
     }
 
     async fn connect(path: &Path, create: bool) -> Result<Store> {
@@ -113,7 +131,7 @@ impl Store {
                 path: path.into(),
                 source,
             })?;
-        sqlx::migrate!("../../migrations")
+        schema::MIGRATOR
             .run(&pool)
             .await
             .map_err(|source| StoreError::Migrate {
@@ -128,53 +146,66 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens an existing harmonium database for reading only: its schema is first brought up to
-    /// date (new tables and indexes; recorded results are never changed), then every query goes
-    /// through read-only connections.
+    /// Opens an existing harmonium database for reading only; every query goes through
+    /// read-only connections. A database this process cannot write (a read-only file, folder
+    /// or mount) is read as it is, without a lock, journal or `-shm` file, when its schema is
+    /// current, and is an [`StoreError::Outdated`] error when it is not. A writable database
+    /// with an older schema is first brought up to date (new tables and indexes; recorded
+    /// results are never changed).
     pub async fn open_read_only(path: &Path) -> Result<Store> {
         if !path.exists() {
             return Err(StoreError::NotFound { path: path.into() });
         }
-        let unreadable = |reason: String| StoreError::Unreadable {
-            path: path.into(),
-            reason,
-        };
+        let writable = schema::writable(path);
+        // A file that cannot change is read without locks or a `-shm` file, unless its
+        // write-ahead log still holds results (then SQLite must read the log).
+        let immutable = !writable && !schema::log_pending(path);
+        match schema::inspect(path, immutable).await? {
+            schema::Schema::Empty => {
+                return Err(StoreError::Unreadable {
+                    path: path.into(),
+                    reason: "it has no experiments, runs and metrics tables".into(),
+                });
+            }
+            schema::Schema::Harmonium { current: true, .. } => {}
+            schema::Schema::Harmonium { version, .. } if !writable => {
+                return Err(StoreError::Outdated {
+                    path: path.into(),
+                    version,
+                    latest: schema::latest_version(),
+                });
+            }
+            schema::Schema::Harmonium { .. } => Self::connect(path, false).await?.close().await,
+        }
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .map_err(|e| unreadable(e.to_string()))?
+            .map_err(|source| StoreError::Open {
+                path: path.into(),
+                source,
+            })?
             .read_only(true)
+            .immutable(immutable)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
             .await
-            .map_err(|e| unreadable(e.to_string()))?;
-        let probe = sqlx::query("SELECT 1 FROM experiments, runs, metrics LIMIT 1")
-            .fetch_optional(&pool)
-            .await;
-        if let Err(e) = probe {
-            pool.close().await;
-            let reason = match &e {
-                sqlx::Error::Database(d) if d.message().contains("no such table") => {
-                    "it has no experiments, runs and metrics tables".to_string()
-                }
-                _ => e.to_string(),
-            };
-            return Err(unreadable(reason));
-        }
-        Self::open_existing(path)
-            .await
-            .map_err(|e| unreadable(e.to_string()))?
-            .pool
-            .close()
-            .await;
+            .map_err(|source| StoreError::Open {
+                path: path.into(),
+                source,
+            })?;
         Ok(Store {
             pool,
             path: path.into(),
         })
     }
 
-    /// Closes every connection (pending reads finish first).
+    /// Closes every connection (pending reads finish first). A writer first moves what the
+    /// write-ahead log holds into the database file, so that the file alone holds every result
+    /// (to copy, archive or read from a read-only place).
     pub async fn close(&self) {
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
         self.pool.close().await;
     }
 

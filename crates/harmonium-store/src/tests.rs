@@ -1,6 +1,6 @@
 //! Store round trip, migrations from an empty file, and reaping runs of dead processes.
 
-use crate::{NewRun, Store, Writer};
+use crate::{NewRun, Store, StoreError, Writer};
 
 fn new_run(experiment_id: i64, hash: &str) -> NewRun {
     NewRun {
@@ -279,4 +279,156 @@ async fn the_change_stamp_grows_with_every_write() {
         s2,
         "no write, same stamp"
     );
+}
+
+/// Every file in `dir` with its bytes, to show that nothing was written or left behind.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// A database with migration 0001 only, as the first release wrote it.
+async fn schema_one_database(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let mig = dir.join("migrations-0001");
+    std::fs::create_dir_all(&mig).unwrap();
+    std::fs::write(
+        mig.join("0001_initial.sql"),
+        include_str!("../../../migrations/0001_initial.sql"),
+    )
+    .unwrap();
+    let path = dir.join(name);
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+    sqlx::migrate::Migrator::new(mig.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO experiments VALUES (1, 'old', '', '', NULL, NULL, 't', 't')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    std::fs::remove_dir_all(&mig).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn another_applications_database_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("theirs.db");
+    {
+        let opts = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        for s in [
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY, what TEXT)",
+            "CREATE TABLE users (name TEXT)",
+            "INSERT INTO users VALUES ('ada')",
+        ] {
+            sqlx::query(s).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+    }
+    let before = snapshot(dir.path());
+    for opened in [
+        Store::open(&path).await.map(|_| ()),
+        Store::open_read_only(&path).await.map(|_| ()),
+    ] {
+        let e = opened.unwrap_err();
+        assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
+        let e = e.to_string();
+        assert!(
+            e.contains("theirs.db")
+                && e.contains("runs, users")
+                && e.contains("Nothing was written"),
+            "{e}"
+        );
+    }
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "no table, no WAL switch, no -wal or -shm"
+    );
+    // A new, empty file is a new database.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    Store::open(&empty).await.unwrap().close().await;
+}
+
+#[tokio::test]
+async fn a_read_only_database_is_read_without_writing_and_an_old_one_says_how_to_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let ro = dir.path().join("archive");
+    std::fs::create_dir(&ro).unwrap();
+    let path = ro.join("results.db");
+    {
+        let store = Store::open(&path).await.unwrap();
+        let (writer, w) = Writer::spawn(store.clone());
+        let exp = w.experiment("e", "", "", None, None).await.unwrap();
+        let run = w
+            .create_run(crate::NewRun {
+                experiment_id: exp,
+                trial_index: 0,
+                config_json: "{}".into(),
+                config_hash: "h".into(),
+                seed: 1,
+                git_commit: None,
+                host: "h".into(),
+                params: vec![("mlp.lr".into(), 0.1.into())],
+            })
+            .await
+            .unwrap();
+        w.start(run).unwrap();
+        w.metric(run, "valid_error", 1, 0.25, 1.0).unwrap();
+        w.finish(run, "finished", None).unwrap();
+        w.flush().await.unwrap();
+        drop(w);
+        writer.join().await;
+        store.close().await;
+    }
+    let old = schema_one_database(&ro, "old.db").await;
+    let set_mode = |p: &std::path::Path, mode: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    for p in [&path, &old] {
+        set_mode(p, 0o444);
+    }
+    set_mode(&ro, 0o555);
+    let before = snapshot(&ro);
+    assert_eq!(before.len(), 2, "no -wal or -shm to begin with");
+
+    let store = Store::open_read_only(&path).await.unwrap();
+    let runs = store.runs(None).await.unwrap();
+    assert_eq!((runs.len(), runs[0].status.as_str()), (1, "finished"));
+    assert_eq!(store.metric_keys(1).await.unwrap().len(), 1);
+    store.close().await;
+    let e = Store::open_read_only(&old).await.unwrap_err();
+    assert!(matches!(e, StoreError::Outdated { version: 1, .. }), "{e}");
+    assert!(e.to_string().contains("harmonium migrate --db"), "{e}");
+    let after = snapshot(&ro);
+    set_mode(&ro, 0o755);
+    assert_eq!(after, before, "nothing written, nothing left behind");
+
+    // Made writable again, the old database is brought up to date when read.
+    set_mode(&old, 0o644);
+    let store = Store::open_read_only(&old).await.unwrap();
+    assert_eq!(store.experiments().await.unwrap().len(), 1);
+    store.close().await;
 }

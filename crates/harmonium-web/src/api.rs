@@ -1,12 +1,13 @@
 //! JSON handlers for experiments and runs.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use harmonium_store::{ExperimentInfo, ExperimentRow, RunDetail, RunRow};
 use harmonium_store::{MetricKey, RunFilter, RunPage, RunQuery, SortKey, SweptParam};
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Path, Query};
 use crate::routes::AppState;
 
 /// Most runs in one page of the runs table.

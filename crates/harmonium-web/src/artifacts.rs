@@ -1,10 +1,11 @@
 //! Artifact files (pictures, checkpoints) by artifact id, confined to the artifacts folder.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Path;
 use crate::routes::AppState;
 
 /// The media type for a file name.

@@ -2,13 +2,14 @@
 //! group, at every step (curves) and for the latest value (final).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use harmonium_store::{Contrast, GroupCurve, GroupFinal, GroupQuery, Stat};
 use serde::Serialize;
 
 use crate::api::{find_experiment, list, parse_filter};
 use crate::downsample::min_max_downsample;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{Path, Query};
 use crate::routes::AppState;
 
 /// Most parameters to group by at once.

@@ -11,7 +11,9 @@ mod assets;
 mod cache;
 mod downsample;
 mod error;
+mod extract;
 mod groups;
+mod host;
 mod routes;
 mod series;
 mod sse;
@@ -24,6 +26,7 @@ use harmonium_store::{Store, StoreError};
 
 pub use downsample::min_max_downsample;
 pub use error::ApiError;
+pub use host::HostPolicy;
 pub use routes::router;
 
 /// Where and what to serve.
@@ -34,6 +37,9 @@ pub struct ServeOptions {
     pub port: u16,
     /// Folder holding run artifacts (pictures, checkpoints), as written by the runner.
     pub artifacts_dir: PathBuf,
+    /// Host names answered besides loopback and the bound address (`--allow-host`; see
+    /// [`HostPolicy`]).
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -47,11 +53,14 @@ pub enum WebError {
     },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("{0}")]
+    AllowHost(String),
 }
 
 /// Serves the dashboard until the process is stopped (Ctrl-C).
 pub async fn serve(opts: ServeOptions) -> Result<(), WebError> {
     let started = Instant::now();
+    HostPolicy::new(opts.bind, &opts.allow_hosts).map_err(WebError::AllowHost)?;
     let store = open_read_only(&opts.db).await?;
     let addr = SocketAddr::new(opts.bind, opts.port);
     let listener = tokio::net::TcpListener::bind(addr)
@@ -66,12 +75,30 @@ pub async fn serve(opts: ServeOptions) -> Result<(), WebError> {
         "dashboard ready after {:.2} s",
         started.elapsed().as_secs_f64()
     );
-    axum::serve(listener, routes::router(store, opts.artifacts_dir))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(WebError::Serve)
+    serve_on(listener, store, &opts, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}
+
+/// Serves the dashboard over `store` on a bound `listener` until `shutdown` completes, answering
+/// the hosts that [`HostPolicy`] accepts for the listener's address and `opts.allow_hosts`
+/// (`opts.db`, `opts.bind` and `opts.port` are not used).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    opts: &ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), WebError> {
+    let local = listener.local_addr().map_err(WebError::Serve)?;
+    let hosts = HostPolicy::new(local.ip(), &opts.allow_hosts).map_err(WebError::AllowHost)?;
+    axum::serve(
+        listener,
+        routes::router(store, opts.artifacts_dir.clone(), hosts),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(WebError::Serve)
 }
 
 /// The store over `path` for the dashboard: an existing harmonium database, read-only.

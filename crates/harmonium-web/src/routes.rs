@@ -8,7 +8,8 @@ use axum::middleware;
 use axum::routing::get;
 use harmonium_store::Store;
 
-use crate::error::ApiError;
+use crate::error::{self, ApiError};
+use crate::host::{self, HostPolicy};
 use crate::{api, artifacts, assets, cache, groups, series, sse};
 
 /// What every handler sees.
@@ -19,8 +20,9 @@ pub struct AppState {
     pub cache: Arc<cache::Cache>,
 }
 
-/// The whole dashboard over `store`, serving artifact files from `artifacts_dir`.
-pub fn router(store: Store, artifacts_dir: PathBuf) -> Router {
+/// The whole dashboard over `store`, serving artifact files from `artifacts_dir`, to requests
+/// whose `Host` the policy accepts (see `host`).
+pub fn router(store: Store, artifacts_dir: PathBuf, hosts: HostPolicy) -> Router {
     let state = AppState {
         store,
         artifacts_dir,
@@ -42,6 +44,8 @@ pub fn router(store: Store, artifacts_dir: PathBuf) -> Router {
         .route("/api/{*rest}", get(api_not_found))
         .merge(assets::routes())
         .with_state(state)
+        .layer(middleware::from_fn(error::json_errors))
+        .layer(middleware::from_fn_with_state(hosts, host::guard))
 }
 
 async fn api_not_found() -> ApiError {

@@ -1,13 +1,14 @@
 //! Metric series of several runs, downsampled on the server to a bounded number of points.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use harmonium_store::MetricPoint;
 use serde::{Deserialize, Serialize};
 
 use crate::api::{list, parse_ids};
 use crate::downsample::min_max_downsample;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Query;
 use crate::routes::AppState;
 
 /// Most runs and metric keys in one request.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use harmonium_store::Store;
@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use crate::api::find_experiment;
 use crate::error::{ApiError, ApiResult};
+use crate::extract::Query;
 use crate::routes::AppState;
 
 /// How often the database is polled for news.

@@ -3,12 +3,16 @@
 //! stack. It leaves the recognition weights for fine-tuning under [`InitSource::Dbn`].
 //!
 //! The cache key ([`stack_key`]) hashes only what changes the stack's weights: the pretraining
-//! data, each layer's training settings, how layers pass data up, and the seed. Each layer's
+//! data (its settings and the fingerprint of its files, so a corpus changed in place is
+//! trained on again), each layer's training settings, how layers pass data up, and the seed. Each layer's
 //! `eval` block (metric cadence, AIS, pictures, checkpoints) only observes training and is left
 //! out, so changing a picture option reuses the cached stack (with the pictures it was cached
 //! with).
 
+use std::path::Path;
+
 use harmonium_data::DatasetConfig;
+use harmonium_data::fingerprint::fingerprint;
 use harmonium_models::EventSink;
 use harmonium_models::data::matrix_to_tensor;
 use harmonium_models::dbn::{Dbn, PassUp};
@@ -29,8 +33,12 @@ pub fn section(cfg: &TrialConfig) -> Option<&PretrainConfig> {
 }
 
 /// The pretraining data and layer configurations of a trial that fine-tunes a pretrained stack,
-/// and the stage-cache key they hash to. `None` for trials without pretraining.
-pub fn stack_plan(trial: &Trial) -> Option<(DatasetConfig, Vec<RbmConfig>, PassUp, String)> {
+/// and the stage-cache key they hash to, with the fingerprint of the data's files in
+/// `data_dir`. `None` for trials without pretraining.
+pub fn stack_plan(
+    trial: &Trial,
+    data_dir: &Path,
+) -> Option<(DatasetConfig, Vec<RbmConfig>, PassUp, String)> {
     let cfg = &trial.config;
     let p = section(cfg)?;
     let hidden = &cfg.mlp.as_ref()?.hidden;
@@ -40,13 +48,20 @@ pub fn stack_plan(trial: &Trial) -> Option<(DatasetConfig, Vec<RbmConfig>, PassU
     }
     let image = (data.name == "mnist").then_some((28, 28));
     let layers = p.layer_configs(hidden, image).ok()?;
-    let key = stack_key(&data, &layers, p.pass_up, trial.seed);
+    let files = fingerprint(&data, data_dir).unwrap_or_else(|e| format!("unlisted: {e}"));
+    let key = stack_key(&data, &files, &layers, p.pass_up, trial.seed);
     Some((data, layers, p.pass_up, key))
 }
 
-/// The stage-cache key of a stack: the data, every layer's configuration without its `eval`
-/// block, the pass-up rule and the seed.
-pub fn stack_key(data: &DatasetConfig, layers: &[RbmConfig], pass_up: PassUp, seed: u64) -> String {
+/// The stage-cache key of a stack: the data (its configuration and the fingerprint of its
+/// files), every layer's configuration without its `eval` block, the pass-up rule and the seed.
+pub fn stack_key(
+    data: &DatasetConfig,
+    files: &str,
+    layers: &[RbmConfig],
+    pass_up: PassUp,
+    seed: u64,
+) -> String {
     let layers: Vec<Value> = layers
         .iter()
         .map(|layer| {
@@ -58,7 +73,7 @@ pub fn stack_key(data: &DatasetConfig, layers: &[RbmConfig], pass_up: PassUp, se
         })
         .collect();
     stage_key(&serde_json::json!({
-        "data": data, "layers": layers, "pass_up": pass_up, "seed": seed,
+        "data": data, "files": files, "layers": layers, "pass_up": pass_up, "seed": seed,
     }))
 }
 
@@ -70,7 +85,7 @@ pub fn run(
     made: &mut Products,
     sink: &mut dyn EventSink,
 ) -> Result<(), TrialError> {
-    let (data_cfg, layers, pass_up, key) = stack_plan(ctx.trial)
+    let (data_cfg, layers, pass_up, key) = stack_plan(ctx.trial, &ctx.shared.data.data_dir)
         .ok_or_else(|| fail("mlp.init: dbn needs a valid `pretrain:` section"))?;
     let (shared, device) = (ctx.shared, ctx.device);
     let (dbn, cached) = shared

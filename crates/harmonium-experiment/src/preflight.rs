@@ -1,0 +1,45 @@
+//! What is checked before a run writes anything: every device the trials name can compute, and
+//! every dataset they read loads with the sizes asked for (a `train_size` larger than a speech
+//! corpus's frames is only known once its features exist). A failure here is one error naming
+//! the key and its line, instead of one failed run per trial.
+//!
+//! The datasets loaded here stay in the [`DataCache`], so the trials do not load them again.
+
+use std::collections::BTreeSet;
+
+use crate::config::{line_of_key, with_line};
+use crate::shared::DataCache;
+use crate::sweep::Trial;
+
+/// Checks the devices and datasets of `trials`; `say` reports what takes time.
+pub fn check(
+    trials: &[&Trial],
+    yaml: &str,
+    data: &DataCache,
+    say: &dyn Fn(String),
+) -> Result<(), String> {
+    let devices: BTreeSet<&str> = trials.iter().map(|t| t.config.device.as_str()).collect();
+    for device in devices {
+        harmonium_models::parse_device(device).map_err(|e| {
+            let at = line_of_key(yaml, "device").map_or(String::new(), |l| format!("line {l}: "));
+            format!("{at}device: {e}")
+        })?;
+    }
+    let mut seen = BTreeSet::new();
+    for t in trials {
+        let cfg = &t.config.dataset;
+        if !seen.insert(serde_json::to_string(cfg).expect("json")) {
+            continue;
+        }
+        say(format!("loading dataset {}", cfg.name));
+        data.get(cfg).map_err(|e| {
+            let e = e.strip_prefix("invalid dataset option: ").unwrap_or(&e);
+            if e.starts_with("dataset.") {
+                with_line(yaml, e)
+            } else {
+                with_line(yaml, &format!("dataset: {e}"))
+            }
+        })?;
+    }
+    Ok(())
+}
