@@ -462,3 +462,70 @@ mlp: {{hidden: [16], epochs: 1, batch_size: 50, lr: {lr}, init: pretrained}}
         "a changed recording trains the stack again"
     );
 }
+
+/// Ctrl-C during the AIS estimate at the end of an `rbm:` stage stops it within moments: the
+/// run is `killed` without AIS metrics, so the next `run` does it again, whole.
+#[tokio::test]
+async fn ctrl_c_during_the_final_ais_stops_it_promptly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let yaml = "name: long-ais
+dataset: {name: mnist, train_size: 200, valid_size: 100, test_size: 100}
+seeds: [1]
+rbm: {hidden: 32, epochs: 1, eval: {ais: {runs: 100, betas: 5000000}}}
+";
+    std::fs::write(d.join("ais.yaml"), yaml).unwrap();
+    let child = std::process::Command::new(harmonium_tests::harmonium_bin())
+        .args(["run", "ais.yaml", "--no-progress"])
+        .current_dir(d)
+        .env("HARMONIUM_DB", d.join("h.db"))
+        .env("HARMONIUM_DATA_DIR", d.join("data"))
+        .env("HARMONIUM_DATA_MIRROR", harmonium_tests::mirror())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let db = d.join("h.db");
+    let t0 = Instant::now();
+    // The epoch's metrics are written before the AIS starts.
+    while !(db.exists()
+        && harmonium_tests::scalar(
+            &db,
+            "SELECT COUNT(*) FROM metrics WHERE key = 'recon_error'",
+        )
+        .await
+            > 0)
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "training never ended"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let asked = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let waited = asked.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(waited < Duration::from_secs(10), "stopping took {waited:?}");
+    assert_eq!(
+        harmonium_tests::scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'killed'").await,
+        1
+    );
+    assert_eq!(
+        harmonium_tests::scalar(
+            &db,
+            "SELECT COUNT(*) FROM metrics WHERE key LIKE 'ais%' OR key = 'test_logprob'"
+        )
+        .await,
+        0
+    );
+}

@@ -36,10 +36,8 @@ pub fn run_trial(
     stage(stack::section(cfg), stack::run, &ctx, made, sink)?;
     stage(cfg.mlp.as_ref(), finetune::run, &ctx, made, sink)?;
     stage(speech::section(&ctx), speech::run, &ctx, made, sink)?;
-
-    if !sink.keep_going() {
-        return Err(TrialError::Interrupted);
-    }
+    // Each stage says itself when a stop cut its work short; a stop that comes after the last
+    // stage's work is done leaves the trial finished.
     Ok(())
 }
 
@@ -54,5 +52,53 @@ fn stage<C>(
     match section {
         Some(section) => run(section, ctx, made, sink),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use harmonium_models::Event;
+    use harmonium_models::events::VecSink;
+
+    use super::*;
+    use crate::cache::StageCache;
+
+    /// Keeps every event and asks to stop from the first checkpoint artifact on.
+    #[derive(Default)]
+    struct StopAtCheckpoint {
+        stopped: bool,
+        events: VecSink,
+    }
+
+    impl EventSink for StopAtCheckpoint {
+        fn emit(&mut self, event: Event) {
+            self.stopped |= matches!(&event, Event::Artifact { kind, .. } if kind == "checkpoint");
+            self.events.emit(event);
+        }
+        fn keep_going(&self) -> bool {
+            !self.stopped
+        }
+    }
+
+    /// A stop that arrives after the last piece of a trial's work (here the checkpoint of its
+    /// `rbm:` stage, after the AIS estimate) does not make the trial interrupted: it finished.
+    #[test]
+    fn a_stop_after_the_last_piece_of_work_still_finishes_the_trial() {
+        let text = "name: stop\n\
+                    dataset: {name: mnist, train_size: 200, valid_size: 100, test_size: 100}\n\
+                    seeds: [1]\n\
+                    rbm: {hidden: 8, epochs: 1, eval: {ais: {runs: 10, betas: 200}}}\n";
+        let exp = crate::parse_experiment(text, "stop.yaml").unwrap();
+        let trial = crate::expand(&exp, text).unwrap().remove(0);
+        let dir = tempfile::tempdir().unwrap();
+        let shared = Shared {
+            data: DataCache::new(dir.path().join("data")),
+            stages: StageCache::new(dir.path().join("cache")),
+        };
+        let mut sink = StopAtCheckpoint::default();
+        let result = run_trial(&trial, &shared, &mut sink);
+        assert!(sink.stopped, "the stop was asked for");
+        assert!(result.is_ok(), "{result:?}");
+        assert!(!sink.events.series("test_logprob").is_empty());
     }
 }

@@ -16,10 +16,14 @@
 //! Then `Z_B/Z_A ≈ mean(w)`. All runs advance together as one batch of chains; the log-weights are
 //! summed on the device in f32 within segments of 100 steps, read back once at the end, and the
 //! segments are added in f64.
+//!
+//! [`estimate_log_z_while`] asks its `keep_going` before the first step and every
+//! [`CHECK_EVERY`] β steps after, and returns [`Interrupted`] (no estimate) once it says stop;
+//! [`estimate_log_z`] is the same computation without the question.
 
 use burn::tensor::{Device, Tensor};
 
-use super::to_vec;
+use super::{CHECK_EVERY, Interrupted, check, never_stop, to_vec};
 use crate::rbm::{DeviceDraws, Draws, HostDraws, Rbm};
 
 /// The base-rate model A: independent visible units with biases fitted to data.
@@ -102,6 +106,20 @@ pub fn beta_schedule(betas: usize) -> Vec<f64> {
 /// the device's generator (several times faster than per-element device draws), elsewhere the
 /// device's generator; either way a run seeded with `device.seed` is reproducible.
 pub fn estimate_log_z(rbm: &Rbm, base: &BaseRateModel, runs: usize, betas: usize) -> AisEstimate {
+    estimate_log_z_while(rbm, base, runs, betas, &never_stop).expect("AIS that never stops")
+}
+
+/// [`estimate_log_z`] that stops when asked: `keep_going` is called before the first β step and
+/// every [`CHECK_EVERY`] steps after, and once it returns `false` the runs are abandoned and the
+/// result is `Err(Interrupted)`. Until then the computation (and so the estimate) is exactly
+/// that of [`estimate_log_z`].
+pub fn estimate_log_z_while(
+    rbm: &Rbm,
+    base: &BaseRateModel,
+    runs: usize,
+    betas: usize,
+    keep_going: &dyn Fn() -> bool,
+) -> Result<AisEstimate, Interrupted> {
     let device = rbm.device();
     let mut host = (device == Device::flex()).then(|| HostDraws::from_device(&device));
     let mut on_device = DeviceDraws;
@@ -109,7 +127,7 @@ pub fn estimate_log_z(rbm: &Rbm, base: &BaseRateModel, runs: usize, betas: usize
         Some(h) => h,
         None => &mut on_device,
     };
-    estimate_log_z_with(rbm, base, runs, betas, draws)
+    anneal(rbm, base, runs, betas, draws, keep_going)
 }
 
 /// [`estimate_log_z`] with the uniform numbers taken from `draws`.
@@ -132,6 +150,18 @@ pub fn estimate_log_z_with(
     betas: usize,
     draws: &mut dyn Draws,
 ) -> AisEstimate {
+    anneal(rbm, base, runs, betas, draws, &never_stop).expect("AIS that never stops")
+}
+
+/// The annealing of [`estimate_log_z_with`], asking `keep_going` every [`CHECK_EVERY`] steps.
+fn anneal(
+    rbm: &Rbm,
+    base: &BaseRateModel,
+    runs: usize,
+    betas: usize,
+    draws: &mut dyn Draws,
+    keep_going: &dyn Fn() -> bool,
+) -> Result<AisEstimate, Interrupted> {
     assert!(
         rbm.is_binary(),
         "AIS is implemented for binary visible units"
@@ -158,6 +188,9 @@ pub fn estimate_log_z_with(
     let mut segments: Vec<Tensor<2>> = Vec::new();
     let mut segment: Tensor<2> = Tensor::zeros([runs, 1], &device);
     for k in 1..schedule.len() {
+        if (k - 1) % CHECK_EVERY == 0 {
+            check(keep_going)?;
+        }
         let (beta_prev, beta) = (schedule[k - 1], schedule[k]);
         // log p*_β(v) − log p*_β'(v) at the current v.
         let x = v.clone().matmul(w.clone()) + c.clone(); // c + vW, [runs, hidden]
@@ -195,7 +228,7 @@ pub fn estimate_log_z_with(
     for (lw, row) in log_weights.iter_mut().zip(sums.chunks(per_run)) {
         *lw = row.iter().map(|&x| x as f64).sum();
     }
-    summarise(log_weights, base.log_z(hidden))
+    Ok(summarise(log_weights, base.log_z(hidden)))
 }
 
 /// Steps whose log-weight increments are summed in f32 before being added in f64.
@@ -299,6 +332,102 @@ mod tests {
             "{} vs {exact}",
             base.log_z(3)
         );
+    }
+
+    /// Counts the Gibbs steps of an AIS run (two uniform draws each, after one for v ~ A).
+    struct Counting(HostDraws, usize);
+
+    impl Draws for Counting {
+        fn uniform(&mut self, like: &Tensor<2>) -> Tensor<2> {
+            self.1 += 1;
+            self.0.uniform(like)
+        }
+        fn normal(&mut self, like: &Tensor<2>) -> Tensor<2> {
+            self.0.normal(like)
+        }
+    }
+
+    #[test]
+    fn ais_asked_to_stop_returns_interrupted_after_the_steps_before_the_next_check() {
+        let _guard = serial();
+        let device = Device::flex();
+        let rbm = random_rbm(20, 10, 1.0, 44, &device);
+        let base = BaseRateModel {
+            visible_bias: rbm.visible_bias.clone(),
+        };
+        // Ten million β steps (minutes); `keep_going` says stop at its sixth question, so
+        // 5 × CHECK_EVERY steps are done and no more.
+        let questions = std::cell::Cell::new(0usize);
+        let keep_going = || {
+            questions.set(questions.get() + 1);
+            questions.get() <= 5
+        };
+        let mut draws = Counting(HostDraws::new(44), 0);
+        let started = std::time::Instant::now();
+        let result = anneal(&rbm, &base, 10, 10_000_000, &mut draws, &keep_going);
+        let elapsed = started.elapsed();
+        assert_eq!(result, Err(Interrupted));
+        assert_eq!(
+            questions.get(),
+            6,
+            "asked once per {CHECK_EVERY} steps, never after a stop"
+        );
+        assert_eq!(
+            draws.1,
+            1 + 2 * 5 * CHECK_EVERY,
+            "Gibbs steps done: (draws − 1) / 2"
+        );
+        assert!(elapsed.as_secs_f64() < 5.0, "stopped after {elapsed:?}");
+    }
+
+    #[test]
+    fn ais_stops_promptly_when_a_stop_is_requested_from_another_thread() {
+        let _guard = serial();
+        let device = Device::flex();
+        let rbm = random_rbm(20, 10, 1.0, 45, &device);
+        let base = BaseRateModel {
+            visible_bias: rbm.visible_bias.clone(),
+        };
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let keep_going = || !stop.load(std::sync::atomic::Ordering::Relaxed);
+        let (result, after_stop) = std::thread::scope(|s| {
+            let ais = s.spawn(|| {
+                let r = estimate_log_z_while(&rbm, &base, 10, 10_000_000, &keep_going);
+                (r, std::time::Instant::now())
+            });
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let asked = std::time::Instant::now();
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let (r, ended) = ais.join().unwrap();
+            (r, ended.saturating_duration_since(asked))
+        });
+        assert_eq!(result, Err(Interrupted));
+        // Ten million steps take minutes; a loaded machine still stops well within a second.
+        assert!(
+            after_stop.as_secs_f64() < 5.0,
+            "stopped {after_stop:?} after the request"
+        );
+    }
+
+    #[test]
+    fn ais_that_is_never_asked_to_stop_gives_the_plain_estimate() {
+        let _guard = serial();
+        let device = Device::flex();
+        let rbm = random_rbm(12, 6, 1.0, 46, &device);
+        let base = BaseRateModel {
+            visible_bias: rbm.visible_bias.clone(),
+        };
+        device.seed(46);
+        let plain = estimate_log_z(&rbm, &base, 20, 1_000);
+        device.seed(46);
+        let asked = std::cell::Cell::new(0usize);
+        let keep_going = || {
+            asked.set(asked.get() + 1);
+            true
+        };
+        let checked = estimate_log_z_while(&rbm, &base, 20, 1_000, &keep_going).unwrap();
+        assert_eq!(plain, checked);
+        assert_eq!(asked.get(), 1_000 / CHECK_EVERY);
     }
 
     #[test]

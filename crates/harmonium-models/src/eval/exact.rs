@@ -9,10 +9,11 @@
 //!
 //! The states are processed in batches of tensor ops; the log-sum-exp is accumulated in f64 on
 //! the host. The log-likelihood of data is then `⟨log p(v)⟩ = −⟨F(v)⟩ − log Z`.
+//! [`log_partition_while`] asks its `keep_going` before each batch and stops when told.
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use super::{EvalError, LogSumExp, metrics, to_vec};
+use super::{EvalError, Interrupted, LogSumExp, check, metrics, never_stop, to_vec};
 use crate::rbm::{Rbm, VisibleUnits, softplus};
 
 /// Largest number of states processed in one batch.
@@ -31,6 +32,16 @@ pub fn binary_states(n: usize, start: usize, count: usize, device: &Device) -> T
 /// log Z by enumerating the smaller layer; an error when that layer has more than `max_units`
 /// units (or, for Gaussian visible units, when the hidden layer does).
 pub fn log_partition(rbm: &Rbm, max_units: usize) -> Result<f64, EvalError> {
+    log_partition_while(rbm, max_units, &never_stop)
+}
+
+/// [`log_partition`] that stops when asked: `keep_going` is called before each batch of 2^14
+/// states, and once it returns `false` the result is [`EvalError::Interrupted`].
+pub fn log_partition_while(
+    rbm: &Rbm,
+    max_units: usize,
+    keep_going: &dyn Fn() -> bool,
+) -> Result<f64, EvalError> {
     let (visible, hidden) = (rbm.visible(), rbm.hidden());
     let too_many = EvalError::TooManyUnits {
         visible,
@@ -39,9 +50,12 @@ pub fn log_partition(rbm: &Rbm, max_units: usize) -> Result<f64, EvalError> {
     };
     let enumerate_visible = rbm.is_binary() && visible <= hidden && visible <= max_units;
     if enumerate_visible {
-        Ok(log_sum_exp_over_states(visible, &rbm.device(), |v| {
-            rbm.free_energy(v).neg()
-        }))
+        Ok(log_sum_exp_over_states(
+            visible,
+            &rbm.device(),
+            |v| rbm.free_energy(v).neg(),
+            keep_going,
+        )?)
     } else if hidden <= max_units && hidden <= 30 {
         let constant = match &rbm.visible_units {
             VisibleUnits::Binary => 0.0,
@@ -54,10 +68,13 @@ pub fn log_partition(rbm: &Rbm, max_units: usize) -> Result<f64, EvalError> {
                 visible as f64 * half_log_2pi + log_sigma
             }
         };
-        Ok(
-            log_sum_exp_over_states(hidden, &rbm.device(), |h| hidden_state_term(rbm, h))
-                + constant,
-        )
+        let sum = log_sum_exp_over_states(
+            hidden,
+            &rbm.device(),
+            |h| hidden_state_term(rbm, h),
+            keep_going,
+        )?;
+        Ok(sum + constant)
     } else {
         Err(too_many)
     }
@@ -84,19 +101,26 @@ fn hidden_state_term(rbm: &Rbm, h: Tensor<2>) -> Tensor<1> {
     bias_term + visible_term.sum_dim(1).squeeze_dim(1)
 }
 
-/// `log Σ_s exp(f(s))` over all 2^n binary states s, in batches.
-fn log_sum_exp_over_states(n: usize, device: &Device, f: impl Fn(Tensor<2>) -> Tensor<1>) -> f64 {
+/// `log Σ_s exp(f(s))` over all 2^n binary states s, in batches; `keep_going` is asked before
+/// each batch.
+fn log_sum_exp_over_states(
+    n: usize,
+    device: &Device,
+    f: impl Fn(Tensor<2>) -> Tensor<1>,
+    keep_going: &dyn Fn() -> bool,
+) -> Result<f64, Interrupted> {
     let total = 1usize << n;
     let mut acc = LogSumExp::new();
     let mut start = 0;
     while start < total {
+        check(keep_going)?;
         let count = STATES_PER_BATCH.min(total - start);
         for x in to_vec(f(binary_states(n, start, count, device))) {
             acc.add(x as f64);
         }
         start += count;
     }
-    acc.value()
+    Ok(acc.value())
 }
 
 /// Mean log-likelihood per example in nats, `−⟨F(v)⟩ − log Z`, for a known log Z.
@@ -222,6 +246,30 @@ mod tests {
             (got - want).abs() < 1e-4,
             "Gaussian log Z = {got}, numerical {want}"
         );
+    }
+
+    #[test]
+    fn enumeration_asked_to_stop_returns_interrupted_after_the_batches_before() {
+        let device = Device::flex();
+        // 2^20 visible states: 64 batches.
+        let rbm = random_rbm(20, 24, 0.1, 36, &device);
+        let asked = std::cell::Cell::new(0usize);
+        let keep_going = || {
+            asked.set(asked.get() + 1);
+            asked.get() <= 3
+        };
+        assert_eq!(
+            log_partition_while(&rbm, 20, &keep_going),
+            Err(EvalError::Interrupted)
+        );
+        assert_eq!(
+            asked.get(),
+            4,
+            "one question per batch, none after the stop"
+        );
+        // Never stopped, it is the plain enumeration.
+        let plain = log_partition(&rbm, 20).unwrap();
+        assert_eq!(log_partition_while(&rbm, 20, &|| true), Ok(plain));
     }
 
     #[test]

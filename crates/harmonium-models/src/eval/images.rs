@@ -4,7 +4,7 @@
 
 use burn::tensor::{Distribution, Tensor};
 
-use super::to_vec;
+use super::{Interrupted, never_stop, to_vec};
 use crate::rbm::{DeviceDraws, Rbm, VisibleUnits};
 
 /// Shape of one visible vector as a picture (row-major pixels).
@@ -127,14 +127,25 @@ pub fn reconstructions_png(rbm: &Rbm, data: &Tensor<2>, tile: TileShape) -> Vec<
 /// `steps` steps; each tile is the final p(v|h). Started at data, a short run shows which modes the
 /// model keeps near the data and a long one how far its samples drift from them.
 pub fn samples_png(rbm: &Rbm, tile: TileShape, start: Tensor<2>, steps: usize) -> Vec<u8> {
+    samples_png_while(rbm, tile, start, steps, &never_stop).expect("sampling that never stops")
+}
+
+/// [`samples_png`] that stops when asked, as [`Rbm::sample_gibbs_while`] does: no picture then.
+pub fn samples_png_while(
+    rbm: &Rbm,
+    tile: TileShape,
+    start: Tensor<2>,
+    steps: usize,
+    keep_going: &dyn Fn() -> bool,
+) -> Result<Vec<u8>, Interrupted> {
     let chains = start.dims()[0];
-    let sample = rbm.sample_gibbs(start, steps.max(1));
-    encode_png(&tile_grid(
+    let sample = rbm.sample_gibbs_while(start, steps.max(1), keep_going)?;
+    Ok(encode_png(&tile_grid(
         &to_vec(sample.visible_mean),
         tile,
         grid_width(chains),
         scaling(rbm),
-    ))
+    )))
 }
 
 /// `chains` random visible states (binary: fair coins; Gaussian: the visible biases plus noise).
@@ -196,5 +207,25 @@ mod tests {
         assert_eq!((w, h), (10 * 5 + 1, 3 + 2));
         let (w, h, _) = decode(&samples_png(&rbm, tile, random_states(&rbm, 16), 3));
         assert_eq!((w, h), (4 * 5 + 1, 4 * 4 + 1));
+    }
+
+    #[test]
+    fn samples_asked_to_stop_make_no_picture_and_stop_at_the_next_check() {
+        let _guard = serial();
+        let device = Device::flex();
+        let rbm = random_rbm(12, 9, 1.0, 62, &device);
+        let tile = TileShape { rows: 3, cols: 4 };
+        let asked = std::cell::Cell::new(0usize);
+        let keep_going = || {
+            asked.set(asked.get() + 1);
+            asked.get() <= 2
+        };
+        // A million Gibbs steps would take minutes; the third question stops them.
+        let start = random_states(&rbm, 4);
+        assert_eq!(
+            samples_png_while(&rbm, tile, start, 1_000_000, &keep_going),
+            Err(Interrupted)
+        );
+        assert_eq!(asked.get(), 3);
     }
 }

@@ -1,6 +1,12 @@
 //! Evaluation of energy-based models: reconstruction error, free-energy gap and pseudo-likelihood
 //! ([`metrics`]), exact log-likelihood by enumerating the smaller layer ([`exact`]), annealed
 //! importance sampling estimates of log Z ([`ais`]), and pictures as PNG bytes ([`images`]).
+//!
+//! The long evaluations (AIS, enumeration, Gibbs chains for pictures) have a `*_while` form that
+//! takes `keep_going: &dyn Fn() -> bool` (an [`crate::EventSink::keep_going`], for Ctrl-C) and
+//! asks it every [`CHECK_EVERY`] steps (β steps, Gibbs steps) or batch of states; once it says
+//! `false` they return [`Interrupted`] instead of a result. The plain forms never stop and compute
+//! the same numbers.
 
 pub mod ais;
 pub mod exact;
@@ -26,6 +32,40 @@ pub enum EvalError {
     },
     #[error("{0}")]
     Unsupported(String),
+    /// The caller asked to stop (see [`Interrupted`]).
+    #[error("the evaluation was interrupted (Ctrl-C or a stop signal) before it finished")]
+    Interrupted,
+}
+
+/// A long evaluation was stopped because its caller asked (`keep_going()` returned `false`): it
+/// has no result, and nothing of it is to be recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the evaluation was interrupted (Ctrl-C or a stop signal) before it finished")]
+pub struct Interrupted;
+
+impl From<Interrupted> for EvalError {
+    fn from(_: Interrupted) -> Self {
+        EvalError::Interrupted
+    }
+}
+
+/// Steps (β steps of AIS, Gibbs steps) between two questions to `keep_going` in the long
+/// evaluations. One AIS step of 100 runs on a 784-500 RBM takes about 2 ms on the CPU, so a stop
+/// takes effect within about 0.2 s.
+pub const CHECK_EVERY: usize = 100;
+
+/// `Err(Interrupted)` once `keep_going()` is false.
+pub(crate) fn check(keep_going: &dyn Fn() -> bool) -> Result<(), Interrupted> {
+    if keep_going() {
+        Ok(())
+    } else {
+        Err(Interrupted)
+    }
+}
+
+/// The `keep_going` of the plain evaluations: never stops.
+pub(crate) fn never_stop() -> bool {
+    true
 }
 
 /// Reads a tensor back to the host as f32 values.

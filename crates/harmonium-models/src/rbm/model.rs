@@ -243,10 +243,26 @@ impl Rbm {
     /// Runs `steps` steps of alternating Gibbs sampling (v → h → v) from `v` with the device's
     /// generator.
     pub fn sample_gibbs(&self, v: Tensor<2>, steps: usize) -> GibbsSample {
+        self.sample_gibbs_while(v, steps, &crate::eval::never_stop)
+            .expect("Gibbs sampling that never stops")
+    }
+
+    /// [`Rbm::sample_gibbs`] that stops when asked: `keep_going` is called before the first step
+    /// and every [`crate::eval::CHECK_EVERY`] steps after; once it returns `false` the chains are
+    /// abandoned.
+    pub fn sample_gibbs_while(
+        &self,
+        v: Tensor<2>,
+        steps: usize,
+        keep_going: &dyn Fn() -> bool,
+    ) -> Result<GibbsSample, crate::eval::Interrupted> {
         let mut draws = DeviceDraws;
         let mut visible = v.clone();
         let mut visible_mean = v;
-        for _ in 0..steps {
+        for step in 0..steps {
+            if step % crate::eval::CHECK_EVERY == 0 {
+                crate::eval::check(keep_going)?;
+            }
             let h = self.sample_hidden(visible, &mut draws);
             visible_mean = self.visible_mean(h);
             visible = match &self.visible_units {
@@ -264,10 +280,10 @@ impl Rbm {
                 }
             };
         }
-        GibbsSample {
+        Ok(GibbsSample {
             visible,
             visible_mean,
-        }
+        })
     }
 
     /// The part of −F(v) that comes from the visible units alone: `b·v` (binary) or

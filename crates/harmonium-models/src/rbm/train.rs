@@ -1,6 +1,12 @@
 //! The training loop: epochs of [`Learner`] updates, evaluation every few epochs (reconstruction
 //! error, free-energy gap, pseudo-likelihood, exact log-likelihood of small models), pictures, an
 //! AIS estimate of log Z after the last epoch, a checkpoint, and progress events.
+//!
+//! A stop request (`sink.keep_going()` false, for Ctrl-C) is honoured at every epoch boundary and
+//! inside the long evaluations (AIS, exact enumeration, the Gibbs chains of the samples picture,
+//! between the per-epoch metrics): the run then ends at once with `stopped_early`, and what the
+//! interrupted evaluation would have reported (AIS metrics, that epoch's pictures, the checkpoint)
+//! is not emitted. A stop that comes after the last piece of work changes nothing.
 
 use std::time::Instant;
 
@@ -9,7 +15,7 @@ use burn::tensor::Tensor;
 use super::{
     HostDraws, Learner, MomentumUpdate, Rbm, RbmConfig, RbmError, RbmEvalConfig, RbmInit, Step,
 };
-use crate::eval;
+use crate::eval::{self, EvalError, Interrupted};
 use crate::events::{Event, EventSink};
 
 /// What a training run did.
@@ -17,7 +23,9 @@ use crate::events::{Event, EventSink};
 pub struct TrainSummary {
     /// Epochs completed.
     pub epochs: usize,
-    /// True when the sink asked to stop before the last epoch.
+    /// True when the sink asked to stop before the work was done: before an epoch, or during an
+    /// evaluation (the end-of-training AIS estimate included, whose metrics are then missing).
+    /// False when everything was done, even if a stop was asked for after the last piece of it.
     pub stopped_early: bool,
     /// Wall-clock seconds spent training (evaluation included).
     pub seconds: f64,
@@ -31,7 +39,40 @@ struct Recorder<'a> {
     last: Vec<(String, f64)>,
 }
 
+/// Why the work of a training run ended before its end.
+enum Halt {
+    /// The sink asked to stop: not an error; the summary says `stopped_early`.
+    Interrupted,
+    Failed(RbmError),
+}
+
+impl From<RbmError> for Halt {
+    fn from(e: RbmError) -> Self {
+        match e {
+            RbmError::Eval(EvalError::Interrupted) => Halt::Interrupted,
+            e => Halt::Failed(e),
+        }
+    }
+}
+
+impl From<EvalError> for Halt {
+    fn from(e: EvalError) -> Self {
+        RbmError::from(e).into()
+    }
+}
+
+impl From<Interrupted> for Halt {
+    fn from(_: Interrupted) -> Self {
+        Halt::Interrupted
+    }
+}
+
 impl Recorder<'_> {
+    /// `Err(Interrupted)` once the sink asks to stop.
+    fn keep_going(&self) -> Result<(), Interrupted> {
+        eval::check(&|| self.sink.keep_going())
+    }
+
     fn metric(&mut self, key: &str, step: usize, value: f64) {
         self.sink.metric(key, step as u64, value);
         match self.last.iter_mut().find(|(k, _)| k == key) {
@@ -103,6 +144,8 @@ impl Rbm {
     ) -> Result<TrainSummary, RbmError> {
         cfg.validate()?;
         self.check_columns("the training data", data)?;
+        // An empty validation split is no validation split: its metrics are left out.
+        let valid = valid.filter(|v| v.dims()[0] > 0);
         if let Some(v) = valid {
             self.check_columns("the validation data", v)?;
         }
@@ -122,18 +165,41 @@ impl Rbm {
             sink,
             last: Vec::new(),
         };
+        let mut epochs_done = 0;
+        let stopped_early =
+            match self.run_training(data, valid, cfg, seed, &mut rec, &mut epochs_done) {
+                Ok(()) => false,
+                Err(Halt::Interrupted) => true,
+                Err(Halt::Failed(e)) => return Err(e),
+            };
+        Ok(TrainSummary {
+            epochs: epochs_done,
+            stopped_early,
+            seconds: started.elapsed().as_secs_f64(),
+            final_metrics: rec.last,
+        })
+    }
+
+    /// The work of a training run in order: the epochs with their evaluations and pictures, then
+    /// (when every epoch ran) the AIS estimate and the checkpoint. `Err(Halt::Interrupted)` as
+    /// soon as the sink asks to stop, at an epoch boundary or inside an evaluation;
+    /// `epochs_done` counts the epochs trained.
+    fn run_training(
+        &mut self,
+        data: &Tensor<2>,
+        valid: Option<&Tensor<2>>,
+        cfg: &RbmConfig,
+        seed: u64,
+        rec: &mut Recorder<'_>,
+        epochs_done: &mut usize,
+    ) -> Result<(), Halt> {
         let mut learner = Learner::new(self, cfg, seed.wrapping_add(0x9E37_79B9_7F4A_7C15));
         let base_rate = eval::ais::BaseRateModel::fit(data);
         let train_eval = head(data, cfg.eval.max_examples);
         let valid_eval = valid.map(|v| head(v, cfg.eval.max_examples));
-        let mut epochs_done = 0;
-        let mut stopped_early = false;
 
         for epoch in 0..cfg.epochs {
-            if !rec.sink.keep_going() {
-                stopped_early = true;
-                break;
-            }
+            rec.keep_going()?;
             let epoch_start = Instant::now();
             let step = Step {
                 update: MomentumUpdate {
@@ -144,20 +210,20 @@ impl Rbm {
                 cd_k: cfg.cd_k,
             };
             learner.epoch(self, data, cfg.batch_size, step, cfg.sparsity.as_ref());
-            epochs_done = epoch + 1;
-            let last = epochs_done == cfg.epochs;
-            let e = epochs_done;
+            *epochs_done = epoch + 1;
+            let e = epoch + 1;
+            let last = e == cfg.epochs;
             self.check_finite(e)?;
             rec.metric("epoch_seconds", e, epoch_start.elapsed().as_secs_f64());
             rec.metric("lr", e, step.update.lr);
             rec.metric("momentum", e, step.update.momentum);
             if last || (cfg.eval.every > 0 && e % cfg.eval.every == 0) {
-                self.evaluate(e, &train_eval, valid_eval.as_ref(), cfg, &mut rec)?;
+                self.evaluate(e, &train_eval, valid_eval.as_ref(), cfg, rec)?;
             }
             if let Some(shape) = cfg.eval.picture_shape
                 && (last || (cfg.eval.pictures_every > 0 && e % cfg.eval.pictures_every == 0))
             {
-                self.emit_pictures(e, shape, &train_eval, &cfg.eval, rec.sink);
+                self.emit_pictures(e, shape, &train_eval, &cfg.eval, rec.sink)?;
             }
             rec.sink.emit(Event::Progress {
                 stage: "rbm".into(),
@@ -166,48 +232,50 @@ impl Rbm {
             });
         }
 
-        if !stopped_early {
-            if cfg.epochs == 0 {
-                // Evaluation only (e.g. a model loaded from a checkpoint).
-                self.evaluate(0, &train_eval, valid_eval.as_ref(), cfg, &mut rec)?;
-                if let Some(shape) = cfg.eval.picture_shape {
-                    self.emit_pictures(0, shape, &train_eval, &cfg.eval, rec.sink);
-                }
-            }
-            if let Some(ais) = &cfg.eval.ais
-                && ais.at_end
-                && self.is_binary()
-            {
-                let estimate = eval::ais::estimate_log_z(self, &base_rate, ais.runs, ais.betas);
-                let e = epochs_done;
-                rec.metric("ais_log_z", e, estimate.log_z);
-                if estimate.log_z_lower.is_finite() {
-                    rec.metric("ais_log_z_lower", e, estimate.log_z_lower);
-                }
-                rec.metric("ais_log_z_upper", e, estimate.log_z_upper);
-                rec.metric("ais_effective_runs", e, estimate.effective_runs);
-                let train_ll = -eval::metrics::mean_free_energy(self, &train_eval) - estimate.log_z;
-                rec.metric("ais_loglik", e, train_ll);
-                if let Some(v) = &valid_eval {
-                    let ll = -eval::metrics::mean_free_energy(self, v) - estimate.log_z;
-                    rec.metric("ais_loglik_valid", e, ll);
-                }
-            }
-            if cfg.eval.checkpoint && epochs_done > 0 {
-                rec.sink.emit(Event::Artifact {
-                    kind: "checkpoint".into(),
-                    name: "rbm.safetensors".into(),
-                    step: Some(epochs_done as u64),
-                    bytes: self.to_safetensors(),
-                });
+        if cfg.epochs == 0 {
+            // Evaluation only (e.g. a model loaded from a checkpoint).
+            self.evaluate(0, &train_eval, valid_eval.as_ref(), cfg, rec)?;
+            if let Some(shape) = cfg.eval.picture_shape {
+                self.emit_pictures(0, shape, &train_eval, &cfg.eval, rec.sink)?;
             }
         }
-        Ok(TrainSummary {
-            epochs: epochs_done,
-            stopped_early,
-            seconds: started.elapsed().as_secs_f64(),
-            final_metrics: rec.last,
-        })
+        let e = *epochs_done;
+        if let Some(ais) = &cfg.eval.ais
+            && ais.at_end
+            && self.is_binary()
+        {
+            // Asked every few hundred β steps: a stop leaves no AIS metric at all.
+            let keep_going = || rec.sink.keep_going();
+            let estimate = eval::ais::estimate_log_z_while(
+                self,
+                &base_rate,
+                ais.runs,
+                ais.betas,
+                &keep_going,
+            )?;
+            rec.metric("ais_log_z", e, estimate.log_z);
+            if estimate.log_z_lower.is_finite() {
+                rec.metric("ais_log_z_lower", e, estimate.log_z_lower);
+            }
+            rec.metric("ais_log_z_upper", e, estimate.log_z_upper);
+            rec.metric("ais_effective_runs", e, estimate.effective_runs);
+            let train_ll = -eval::metrics::mean_free_energy(self, &train_eval) - estimate.log_z;
+            rec.metric("ais_loglik", e, train_ll);
+            if let Some(v) = &valid_eval {
+                let ll = -eval::metrics::mean_free_energy(self, v) - estimate.log_z;
+                rec.metric("ais_loglik_valid", e, ll);
+            }
+        }
+        if cfg.eval.checkpoint && e > 0 {
+            rec.sink.emit(Event::Artifact {
+                kind: "checkpoint".into(),
+                name: "rbm.safetensors".into(),
+                step: Some(e as u64),
+                bytes: self.to_safetensors(),
+            });
+        }
+        // Everything is done: a stop asked for from here on does not make this run interrupted.
+        Ok(())
     }
 
     /// Errors with [`RbmError::Diverged`] when a parameter is NaN or infinite.
@@ -236,7 +304,7 @@ impl Rbm {
         valid: Option<&Tensor<2>>,
         cfg: &RbmConfig,
         rec: &mut Recorder<'_>,
-    ) -> Result<(), RbmError> {
+    ) -> Result<(), Halt> {
         let ec = &cfg.eval;
         let checked = |key: &str, value: f64, rec: &mut Recorder<'_>| {
             if value.is_finite() {
@@ -249,7 +317,9 @@ impl Rbm {
                 })
             }
         };
+        // The sink is asked before each measurement, and by the enumeration between its batches.
         if ec.reconstruction {
+            rec.keep_going()?;
             checked(
                 "recon_error",
                 eval::metrics::reconstruction_error(self, train),
@@ -257,6 +327,7 @@ impl Rbm {
             )?;
         }
         if ec.free_energy_gap {
+            rec.keep_going()?;
             let f_train = eval::metrics::mean_free_energy(self, train);
             checked("free_energy_train", f_train, rec)?;
             if let Some(v) = valid {
@@ -266,6 +337,7 @@ impl Rbm {
             }
         }
         if ec.pseudo_likelihood && self.is_binary() {
+            rec.keep_going()?;
             checked(
                 "pseudo_loglik",
                 eval::metrics::pseudo_log_likelihood(self, train),
@@ -273,7 +345,9 @@ impl Rbm {
             )?;
         }
         if ec.exact_loglik && self.visible().min(self.hidden()) <= ec.exact_max_units {
-            let log_z = eval::exact::log_partition(self, ec.exact_max_units)?;
+            let keep_going = || rec.sink.keep_going();
+            let log_z = eval::exact::log_partition_while(self, ec.exact_max_units, &keep_going)?;
+            rec.keep_going()?;
             checked("exact_log_z", log_z, rec)?;
             checked(
                 "exact_loglik",
@@ -291,6 +365,8 @@ impl Rbm {
         Ok(())
     }
 
+    /// The filters, reconstructions and samples pictures of `epoch`; none of them when the sink
+    /// asks to stop while the samples' Gibbs chains run.
     fn emit_pictures(
         &self,
         epoch: usize,
@@ -298,30 +374,34 @@ impl Rbm {
         train: &Tensor<2>,
         ec: &RbmEvalConfig,
         sink: &mut dyn EventSink,
-    ) {
+    ) -> Result<(), Interrupted> {
         if rows * cols != self.visible() {
-            return;
+            return Ok(());
         }
         let tile = eval::images::TileShape { rows, cols };
-        let mut emit = |kind: &str, bytes: Vec<u8>| {
+        let filters = eval::images::filters_png(self, tile, ec.picture_filters);
+        let reconstructions = eval::images::reconstructions_png(self, &head(train, 50), tile);
+        let keep_going = || sink.keep_going();
+        let samples = eval::images::samples_png_while(
+            self,
+            tile,
+            head(train, ec.sample_chains),
+            ec.sample_steps,
+            &keep_going,
+        )?;
+        let pictures = [
+            ("filters", filters),
+            ("reconstructions", reconstructions),
+            ("samples", samples),
+        ];
+        for (kind, bytes) in pictures {
             sink.emit(Event::Artifact {
                 kind: kind.into(),
                 name: format!("{kind}_epoch{epoch}.png"),
                 step: Some(epoch as u64),
                 bytes,
-            })
-        };
-        emit(
-            "filters",
-            eval::images::filters_png(self, tile, ec.picture_filters),
-        );
-        emit(
-            "reconstructions",
-            eval::images::reconstructions_png(self, &head(train, 50), tile),
-        );
-        emit(
-            "samples",
-            eval::images::samples_png(self, tile, head(train, ec.sample_chains), ec.sample_steps),
-        );
+            });
+        }
+        Ok(())
     }
 }

@@ -256,6 +256,135 @@ fn training_stops_at_an_epoch_boundary_when_the_sink_asks() {
     assert_eq!((summary.epochs, summary.stopped_early), (2, true));
 }
 
+/// Asks to stop `delay` after the last epoch's `Progress` event, or as soon as an event matching
+/// `stop_on` is emitted; keeps every event.
+struct StopLater {
+    epochs: u64,
+    delay: Option<std::time::Duration>,
+    stop_on: fn(&Event) -> bool,
+    last_epoch_at: Option<std::time::Instant>,
+    stopped: bool,
+    events: VecSink,
+}
+
+impl StopLater {
+    fn new(epochs: u64, delay: Option<std::time::Duration>, stop_on: fn(&Event) -> bool) -> Self {
+        StopLater {
+            epochs,
+            delay,
+            stop_on,
+            last_epoch_at: None,
+            stopped: false,
+            events: VecSink::default(),
+        }
+    }
+
+    fn has(&self, key: &str) -> bool {
+        !self.events.series(key).is_empty()
+    }
+
+    fn has_checkpoint(&self) -> bool {
+        self.events
+            .0
+            .iter()
+            .any(|e| matches!(e, Event::Artifact { kind, .. } if kind == "checkpoint"))
+    }
+}
+
+impl EventSink for StopLater {
+    fn emit(&mut self, event: Event) {
+        if matches!(event, Event::Progress { done, .. } if done == self.epochs) {
+            self.last_epoch_at = Some(std::time::Instant::now());
+        }
+        self.stopped |= (self.stop_on)(&event);
+        self.events.emit(event);
+    }
+    fn keep_going(&self) -> bool {
+        let late = match (self.delay, self.last_epoch_at) {
+            (Some(d), Some(t)) => t.elapsed() >= d,
+            _ => false,
+        };
+        !(self.stopped || late)
+    }
+}
+
+/// A small binary RBM whose end-of-training AIS has a million β steps: minutes of work.
+fn long_ais_config() -> RbmConfig {
+    RbmConfig {
+        hidden: 8,
+        epochs: 1,
+        eval: RbmEvalConfig {
+            ais: Some(AisConfig {
+                runs: 10,
+                betas: 1_000_000,
+                at_end: true,
+            }),
+            checkpoint: true,
+            ..quiet_eval()
+        },
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_stop_during_the_final_ais_ends_training_promptly_without_ais_metrics() {
+    let _guard = serial();
+    let device = Device::flex();
+    let data = mnist_binary(200, &device);
+    let cfg = long_ais_config();
+    // The stop comes 300 ms into the AIS estimate.
+    let delay = std::time::Duration::from_millis(300);
+    let mut sink = StopLater::new(1, Some(delay), |_| false);
+    let (_, summary) = Rbm::fit(&data, None, &cfg, &mut sink, 1).unwrap();
+    let after_stop = sink
+        .last_epoch_at
+        .expect("the epoch ran")
+        .elapsed()
+        .saturating_sub(delay);
+    assert_eq!((summary.epochs, summary.stopped_early), (1, true));
+    for key in ["ais_log_z", "ais_log_z_upper", "ais_loglik"] {
+        assert!(
+            !sink.has(key),
+            "{key} of an interrupted AIS is not recorded"
+        );
+    }
+    assert!(
+        summary
+            .final_metrics
+            .iter()
+            .all(|(k, _)| !k.starts_with("ais_")),
+        "{:?}",
+        summary.final_metrics
+    );
+    assert!(
+        !sink.has_checkpoint(),
+        "no checkpoint of an interrupted run"
+    );
+    assert!(
+        after_stop.as_secs_f64() < 5.0,
+        "training returned {after_stop:?} after the stop request"
+    );
+}
+
+#[test]
+fn a_stop_after_the_last_piece_of_work_does_not_make_training_stopped_early() {
+    let _guard = serial();
+    let device = Device::flex();
+    let data = mnist_binary(200, &device);
+    let mut cfg = long_ais_config();
+    cfg.eval.ais.as_mut().unwrap().betas = 200;
+    // The stop comes with the checkpoint, the last thing training emits.
+    let mut sink = StopLater::new(
+        1,
+        None,
+        |e| matches!(e, Event::Artifact { kind, .. } if kind == "checkpoint"),
+    );
+    let (_, summary) = Rbm::fit(&data, None, &cfg, &mut sink, 1).unwrap();
+    assert!(!sink.keep_going(), "the stop was asked for");
+    assert_eq!((summary.epochs, summary.stopped_early), (1, false));
+    assert!(sink.has("ais_log_z") && sink.has("ais_loglik") && sink.has_checkpoint());
+}
+
 #[test]
 fn non_finite_parameters_are_reported_as_divergence() {
     let device = Device::flex();
