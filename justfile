@@ -28,7 +28,8 @@ run FILE *ARGS: build
 test: data
     HARMONIUM_DATA_MIRROR="${HARMONIUM_DATA_MIRROR:-{{justfile_directory()}}/data}" cargo test --release --workspace --lib --bins --tests
 
-# Speed of RBM training on MNIST (CD-1, CD-10, PCD-1 epochs) against the matmul bound.
+# Speed of the hot loops on MNIST (CD-1, CD-10, PCD-1, backprop, AIS) against the matmul bound;
+# `just bench --only backprop` runs one.
 bench *ARGS: data
     {{bin}} bench {{ARGS}}
 

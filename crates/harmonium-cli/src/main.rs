@@ -116,25 +116,30 @@ enum Command {
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
     },
-    /// Time RBM training epochs on MNIST against the matmul bound of the same device: CD-1,
-    /// CD-10 and PCD-1, 784-500, batch 100, on all 60,000 training images.
+    /// Time the hot loops on MNIST against the matmuls of the same shapes alone, measured in the
+    /// same process: RBM epochs (CD-1, CD-10, PCD-1; 784-500, batch 100, 60,000 images), a
+    /// backprop fine-tuning epoch of 784-500-500-2000-10 with its evaluation, and an AIS
+    /// estimate of log Z (100 runs × 14,500 β).
     Bench {
         /// Compute device: flex, cuda, cuda:N or wgpu.
         #[arg(long, default_value = "flex")]
         device: String,
-        /// Hidden units.
+        /// Hidden units of the RBM loops.
         #[arg(long, default_value_t = 500)]
         hidden: usize,
         /// Mini-batch size.
         #[arg(long, default_value_t = 100)]
         batch: usize,
-        /// Training images used (at most 60,000).
+        /// Training images used by the RBM loops (at most 60,000).
         #[arg(long, default_value_t = 60_000)]
         examples: usize,
-        /// Only CD-1 (skip CD-10 and PCD-1).
+        /// Run only these loops (repeatable): cd1, cd10, pcd1, backprop, ais.
+        #[arg(long, value_enum)]
+        only: Vec<Loop>,
+        /// Only CD-1 (the same as --only cd1).
         #[arg(long)]
         quick: bool,
-        /// Also time an AIS estimate of log Z (100 runs × 14,500 betas) after one epoch of CD-1.
+        /// With --quick or --only: add the AIS estimate.
         #[arg(long)]
         ais: bool,
         /// Where datasets are stored.
@@ -305,11 +310,21 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             hidden,
             batch,
             examples,
+            only,
             quick,
             ais,
             data_dir,
         } => {
-            bench(&device, hidden, batch, examples, quick, ais, &data_dir)?;
+            let mut loops = only;
+            if quick {
+                loops.push(Loop::Cd1);
+            }
+            if loops.is_empty() {
+                loops = vec![Loop::Cd1, Loop::Cd10, Loop::Pcd1, Loop::Backprop, Loop::Ais];
+            } else if ais {
+                loops.push(Loop::Ais);
+            }
+            bench(&device, hidden, batch, examples, &loops, &data_dir)?;
             Ok(0)
         }
         Command::Show { run, artifacts_dir } => {
@@ -407,15 +422,25 @@ fn default_artifacts_dir(db: &Path) -> PathBuf {
     db.parent().unwrap_or(Path::new(".")).join("artifacts")
 }
 
+/// The loops `harmonium bench` times.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Loop {
+    Cd1,
+    Cd10,
+    Pcd1,
+    Backprop,
+    Ais,
+}
+
 fn bench(
     device: &str,
     hidden: usize,
     batch: usize,
     examples: usize,
-    quick: bool,
-    ais: bool,
+    loops: &[Loop],
     data_dir: &Path,
 ) -> Result<()> {
+    use harmonium_models::bench::backprop::backprop_bench;
     use harmonium_models::bench::{ais_bench, rbm_epoch_bench};
     let device = harmonium_models::parse_device(device)?;
     let mnist = data_dir.join("mnist");
@@ -445,19 +470,43 @@ fn bench(
             .map(|n| n.get())
             .unwrap_or(1)
     );
-    let runs: &[(usize, bool)] = if quick {
-        &[(1, false)]
-    } else {
-        &[(1, false), (10, false), (1, true)]
-    };
-    for &(k, persistent) in runs {
-        println!(
-            "{}",
-            rbm_epoch_bench(&device, data.clone(), hidden, batch, k, persistent)
-        );
-    }
-    if ais {
-        println!("{}", ais_bench(&device, data, hidden, 100, 14_500));
+    let mut done = std::collections::BTreeSet::new();
+    for &l in loops {
+        if !done.insert(l as u8) {
+            continue;
+        }
+        match l {
+            Loop::Cd1 | Loop::Cd10 | Loop::Pcd1 => {
+                let (k, persistent) = match l {
+                    Loop::Cd1 => (1, false),
+                    Loop::Cd10 => (10, false),
+                    _ => (1, true),
+                };
+                println!(
+                    "{}",
+                    rbm_epoch_bench(&device, data.clone(), hidden, batch, k, persistent)
+                );
+            }
+            Loop::Backprop => {
+                let ds = harmonium_data::DatasetConfig::mnist()
+                    .load(data_dir)?
+                    .dataset;
+                let split = |s: &harmonium_data::Split| {
+                    harmonium_models::data::Labelled::from_split(s, &device)
+                };
+                let (train, valid, test) = (split(&ds.train), split(&ds.valid), split(&ds.test));
+                let splits = harmonium_models::mlp::Splits {
+                    train: &train,
+                    valid: &valid,
+                    test: &test,
+                };
+                println!(
+                    "{}",
+                    backprop_bench(&device, &splits, &[500, 500, 2000], ds.classes, batch)
+                );
+            }
+            Loop::Ais => println!("{}", ais_bench(&device, data.clone(), hidden, 100, 14_500)),
+        }
     }
     Ok(())
 }

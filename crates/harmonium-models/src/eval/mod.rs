@@ -9,6 +9,7 @@
 //! the same numbers.
 
 pub mod ais;
+mod ais_halves;
 pub mod exact;
 pub mod images;
 pub mod metrics;

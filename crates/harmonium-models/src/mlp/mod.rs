@@ -10,11 +10,14 @@
 //! `best_*` metrics report that epoch.
 //!
 //! `config` holds the `mlp:` section, `model` the network and its evaluation, `train` the
-//! backprop loop.
+//! backprop loop, `halves` and `update` its CPU fast path (each mini-batch as two halves side by side, the
+//! SGD update in one pass).
 
 mod config;
+mod halves;
 mod model;
 mod train;
+mod update;
 
 pub use config::{Activation, InitSource, MlpConfig, Optimizer};
 pub use model::{Mlp, evaluate, log_probabilities};

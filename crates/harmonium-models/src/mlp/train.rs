@@ -1,15 +1,19 @@
-//! Backprop training with early stopping on the validation error.
+//! Backprop training with early stopping on the validation error. On the CPU every mini-batch
+//! and every evaluation runs as two halves side by side ([`super::halves`]), and SGD updates
+//! the weights in one pass ([`super::update`]).
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::decay::WeightDecayConfig;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{AdamConfig, GradientsParams, SgdConfig};
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
+use super::halves::Halves;
+use super::update::FusedSgd;
 use super::{Mlp, MlpConfig, Optimizer, evaluate};
 use crate::data::Labelled;
 use crate::events::{Event, EventSink};
@@ -73,6 +77,11 @@ pub fn train(
             .init(),
     };
     let ce = CrossEntropyLossConfig::new().init(&ad);
+    // On the CPU each mini-batch (and each evaluation) runs as two halves side by side.
+    let halves = (plain == Device::flex()).then(Halves::new).flatten();
+    // …and SGD updates the weights in one pass on both cores.
+    let mut fused = (halves.is_some() && cfg.optimizer == Optimizer::Sgd)
+        .then(|| FusedSgd::new(cfg.momentum, cfg.weight_decay));
     let train_x = data.train.x.clone().to_device(&ad);
     let train_y = data.train.y.clone().to_device(&ad);
     let n = data.train.len();
@@ -102,15 +111,34 @@ pub fn train(
             let idx = perm.clone().narrow(0, start, len);
             let x = train_x.clone().select(0, idx.clone());
             let y = train_y.clone().select(0, idx);
-            let loss = ce.forward(model.forward(x, cfg.activation), y);
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(lr, model, grads);
+            model = match (&halves, &mut fused) {
+                (Some(h), Some(fused)) if len >= 2 => {
+                    let mut grads = h.gradient_halves(&model, x, y, cfg.activation, &ce);
+                    fused.step(lr, model, &mut grads)
+                }
+                (Some(h), None) if len >= 2 => {
+                    let grads = h.gradients(&model, x, y, cfg.activation, &ce);
+                    optim.step(lr, model, grads)
+                }
+                (_, fused) => {
+                    let loss = ce.forward(model.forward(x, cfg.activation), y);
+                    let grads = GradientsParams::from_grads(loss.backward(), &model);
+                    match fused {
+                        Some(fused) => fused.step(lr, model, &mut [grads]),
+                        None => optim.step(lr, model, grads),
+                    }
+                }
+            };
             start += len;
         }
         let valid_model = model.valid();
-        let (train_loss, train_error) = evaluate(&valid_model, data.train, cfg.activation);
-        let (valid_loss, valid_error) = evaluate(&valid_model, data.valid, cfg.activation);
-        let (test_loss, test_error) = evaluate(&valid_model, data.test, cfg.activation);
+        let eval = |set: &Labelled| match &halves {
+            Some(h) => h.evaluate(&valid_model, set, cfg.activation),
+            None => evaluate(&valid_model, set, cfg.activation),
+        };
+        let (train_loss, train_error) = eval(data.train);
+        let (valid_loss, valid_error) = eval(data.valid);
+        let (test_loss, test_error) = eval(data.test);
         if !train_loss.is_finite() {
             return Err(MlpError::Diverged {
                 epoch,

@@ -35,20 +35,10 @@ impl Halves {
     /// Two halves drawing from `draws`, each on a pool of half the machine's threads (at least
     /// one).
     pub fn new(draws: [HostDraws; 2]) -> Halves {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get() / 2)
-            .max(1);
-        let pool = || {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("rbm-half-{i}"))
-                .build()
-        };
-        let pools = match (pool(), pool()) {
-            (Ok(a), Ok(b)) => Some(Arc::new([a, b])),
-            _ => None,
-        };
-        Halves { draws, pools }
+        Halves {
+            draws,
+            pools: half_pools().map(Arc::new),
+        }
     }
 
     /// The statistics of the mini-batch `rows` of `data` (each half gathers its rows in its own
@@ -117,6 +107,24 @@ impl Halves {
         }
         let ((w, units_a), units_b) = (sa, sb);
         (w, units_a.add(units_b))
+    }
+}
+
+/// Two thread pools of half the machine's threads each (at least one); `None` when they cannot
+/// be built.
+pub(crate) fn half_pools() -> Option<[rayon::ThreadPool; 2]> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get() / 2)
+        .max(1);
+    let pool = || {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("half-{i}"))
+            .build()
+    };
+    match (pool(), pool()) {
+        (Ok(a), Ok(b)) => Some([a, b]),
+        _ => None,
     }
 }
 

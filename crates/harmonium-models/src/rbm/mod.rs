@@ -58,7 +58,7 @@ pub mod cd;
 pub mod config;
 pub mod draws;
 pub mod error;
-mod halves;
+pub(crate) mod halves;
 pub mod learner;
 pub mod model;
 pub mod train;

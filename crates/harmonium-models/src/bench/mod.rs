@@ -1,5 +1,7 @@
-//! Speed of RBM learning against the matmul bound of the same device ([`rbm_epoch_bench`]), and
-//! the time of an AIS estimate of log Z ([`ais_bench`]); `harmonium bench` prints them.
+//! Speed of the hot loops against the matmul bound of the same device, measured in the same
+//! process: RBM learning ([`rbm_epoch_bench`]), an AIS estimate of log Z ([`ais_bench`]) and a
+//! backprop fine-tuning epoch with its evaluation ([`backprop::backprop_bench`]);
+//! `harmonium bench` prints them.
 //!
 //! One epoch of CD-k (or persistent CD with as many chains as the batch size) is timed, and the
 //! same sequence of matmuls alone, on random matrices of the same shapes, in the same process.
@@ -17,6 +19,8 @@
 //! * Persistent CD with C chains: positive phase 2BVH; `p(h|v)` of the chains 2CVH; k steps of
 //!   `h Wᵀ` and k−1 further `v W` ((4k − 2)·CVH); the gradient 2(B + C)VH:
 //!   `4BVH + (4k + 2)·CVH`, again 10·BVH for k = 1 and C = B.
+
+pub mod backprop;
 
 use std::fmt;
 use std::time::Instant;
@@ -261,6 +265,14 @@ pub struct AisBenchReport {
     pub betas: usize,
     /// Wall-clock seconds of the estimate.
     pub seconds: f64,
+    /// Processor seconds over wall seconds during the estimate.
+    pub cores_busy: f64,
+    /// Flops of the estimate's matmuls (see [`ais_flops`]).
+    pub flops: f64,
+    /// Seconds the same matmuls take alone (timed on a tenth of the steps, scaled).
+    pub matmul_seconds: f64,
+    /// `seconds / matmul_seconds`.
+    pub ratio: f64,
     /// The estimate and its ±3 standard-error bounds.
     pub log_z: f64,
     pub log_z_lower: f64,
@@ -278,10 +290,19 @@ impl fmt::Display for AisBenchReport {
         )?;
         writeln!(
             f,
-            "  estimate:    {:.1} s  ({:.0} betas/s)",
+            "  estimate:    {:.1} s  ({:.0} betas/s, {:.1} GFLOP/s, {:.2} cores busy)",
             self.seconds,
-            self.betas as f64 / self.seconds
+            self.betas as f64 / self.seconds,
+            self.flops / self.seconds / 1e9,
+            self.cores_busy
         )?;
+        writeln!(
+            f,
+            "  matmuls only: {:.1} s  ({:.1} GFLOP/s)",
+            self.matmul_seconds,
+            self.flops / self.matmul_seconds / 1e9
+        )?;
+        writeln!(f, "  ratio estimate/matmul bound: {:.2}", self.ratio)?;
         write!(
             f,
             "  log Z = {:.2} [{:.2}, {:.2}]; mean log p(v) of the training images {:.2} nats",
@@ -315,9 +336,11 @@ pub fn ais_bench(
     device.seed(0);
     let (rbm, _) = Rbm::fit(&data, None, &cfg, &mut NullSink, 1).expect("a valid configuration");
     let base = BaseRateModel::fit(&data);
-    let started = Instant::now();
+    let (cpu0, started) = (cpu_seconds(), Instant::now());
     let est = estimate_log_z(&rbm, &base, runs, betas);
     let seconds = started.elapsed().as_secs_f64();
+    let cores_busy = (cpu_seconds() - cpu0) / seconds;
+    let matmul_seconds = ais_matmul_bound(device, runs, visible, hidden, betas);
     AisBenchReport {
         examples: n,
         visible,
@@ -325,11 +348,74 @@ pub fn ais_bench(
         runs,
         betas,
         seconds,
+        cores_busy,
+        flops: ais_flops(runs, visible, hidden, betas),
+        matmul_seconds,
+        ratio: seconds / matmul_seconds,
         log_z: est.log_z,
         log_z_lower: est.log_z_lower,
         log_z_upper: est.log_z_upper,
         mean_log_prob: -mean_free_energy(&rbm, &data) - est.log_z,
     }
+}
+
+/// Flops of the matmuls of an AIS estimate with R runs through K distributions, V visible and
+/// H hidden units: each of the K − 1 steps computes `v W` (2RVH) and `v (b_B − b_A)` (2RV) at
+/// the current states, and each but the last a Gibbs step's `h Wᵀ` (2RVH): about
+/// 4RVH(K − 1), 2.27 TFLOP for 100 runs × 14,500 β on 784-500.
+pub fn ais_flops(runs: usize, visible: usize, hidden: usize, betas: usize) -> f64 {
+    let (r, v, h) = (runs as f64, visible as f64, hidden as f64);
+    let steps = betas.saturating_sub(1) as f64;
+    steps * (2.0 * r * v * h + 2.0 * r * v) + (steps - 1.0).max(0.0) * 2.0 * r * v * h
+}
+
+/// Seconds for the matmuls of an AIS estimate alone: a tenth of the steps (at least one) on
+/// random operands of the same shapes, scaled to all of them.
+fn ais_matmul_bound(
+    device: &Device,
+    runs: usize,
+    visible: usize,
+    hidden: usize,
+    betas: usize,
+) -> f64 {
+    let rand = |shape: [usize; 2]| Tensor::<2>::random(shape, Distribution::Default, device);
+    let (v, w, bias, h) = (
+        rand([runs, visible]),
+        rand([visible, hidden]),
+        rand([visible, 1]),
+        rand([runs, hidden]),
+    );
+    let w_t = rand([hidden, visible]);
+    let step = || {
+        drop(v.clone().matmul(w.clone()));
+        drop(v.clone().matmul(bias.clone()));
+        h.clone().matmul(w_t.clone())
+    };
+    for _ in 0..5 {
+        drop(step());
+    }
+    let steps = betas.saturating_sub(1).div_ceil(10).max(1);
+    let started = Instant::now();
+    let mut last = None;
+    for _ in 0..steps {
+        last = Some(step());
+    }
+    if let Some(t) = last {
+        sync(&t);
+    }
+    started.elapsed().as_secs_f64() * betas.saturating_sub(1).max(1) as f64 / steps as f64
+}
+
+/// Processor time (user and system) this process has used, in seconds.
+pub fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage writes into the zeroed struct it is given.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut u);
+        u
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
 #[cfg(test)]
