@@ -133,7 +133,8 @@ enum Command {
         /// Training images used by the RBM loops (at most 60,000).
         #[arg(long, default_value_t = 60_000)]
         examples: usize,
-        /// Run only these loops (repeatable): cd1, cd10, pcd1, backprop, ais.
+        /// Run only these loops (repeatable): cd1, cd10, pcd1, backprop, ais, and ops (the cost
+        /// per element of the element-wise operations, not in the default set).
         #[arg(long, value_enum)]
         only: Vec<Loop>,
         /// Only CD-1 (the same as --only cd1).
@@ -430,6 +431,7 @@ enum Loop {
     Pcd1,
     Backprop,
     Ais,
+    Ops,
 }
 
 fn bench(
@@ -506,6 +508,7 @@ fn bench(
                 );
             }
             Loop::Ais => println!("{}", ais_bench(&device, data.clone(), hidden, 100, 14_500)),
+            Loop::Ops => println!("{}", harmonium_models::bench::ops::ops_bench(&device)),
         }
     }
     Ok(())

@@ -15,5 +15,6 @@ pub mod checkpoint;
 pub mod data;
 pub mod dbn;
 pub mod eval;
+pub mod fast_math;
 pub mod mlp;
 pub mod rbm;

@@ -27,6 +27,7 @@
 use burn::tensor::{Device, Tensor};
 
 use super::{CHECK_EVERY, Interrupted, check, never_stop, to_vec};
+use crate::fast_math::exp;
 use crate::rbm::{DeviceDraws, Draws, HostDraws, Rbm};
 
 /// The base-rate model A: independent visible units with biases fitted to data.
@@ -220,8 +221,8 @@ pub(crate) fn log_weights(
         let x = v.clone().matmul(w.clone()) + c.clone(); // c + vW, [runs, hidden]
         let linear = x.clone().clamp_min(0.0).sum_dim(1) + v.clone().matmul(bias_diff.clone());
         let abs_x = x.clone().abs();
-        let d = abs_x.clone().mul_scalar(-beta).exp().add_scalar(1.0); // 1 + e^{−β|x|}
-        let d_prev = abs_x.mul_scalar(-beta_prev).exp().add_scalar(1.0);
+        let d = exp(abs_x.clone().mul_scalar(-beta)).add_scalar(1.0); // 1 + e^{−β|x|}
+        let d_prev = exp(abs_x.mul_scalar(-beta_prev)).add_scalar(1.0);
         let log_ratio: Tensor<2> = (d.clone() / d_prev)
             .reshape([runs * hidden / group, group])
             .prod_dim(1)
@@ -269,12 +270,12 @@ fn bernoulli_from_abs(a: Tensor<2>, s: Tensor<2>, draws: &mut dyn Draws) -> Tens
 
 /// Binary states on with probability σ(a).
 fn bernoulli_logit(a: Tensor<2>, draws: &mut dyn Draws) -> Tensor<2> {
-    let s = a.clone().abs().neg().exp().add_scalar(1.0).recip(); // σ(|a|)
+    let s = exp(a.clone().abs().neg()).add_scalar(1.0).recip(); // σ(|a|)
     bernoulli_from_abs(a, s, draws)
 }
 
 /// log Z and its ±3σ bounds from the log importance weights.
-fn summarise(log_weights: Vec<f64>, base_log_z: f64) -> AisEstimate {
+pub(crate) fn summarise(log_weights: Vec<f64>, base_log_z: f64) -> AisEstimate {
     let n = log_weights.len() as f64;
     let m = log_weights
         .iter()

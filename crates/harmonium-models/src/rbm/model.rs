@@ -320,9 +320,9 @@ impl Rbm {
     }
 }
 
-/// The logistic σ(x) = 1 / (1 + e^{−x}) as three element-wise passes that the CPU backend
-/// vectorizes (its own `sigmoid` runs one element at a time). Exact at the extremes in f32:
+/// The logistic σ(x) = 1 / (1 + e^{−x}), vectorized on the CPU ([`crate::fast_math`]; the
+/// backend's own `sigmoid` and `exp` run one element at a time). Exact at the extremes in f32:
 /// e^{−x} = ∞ gives 0 and e^{−x} = 0 gives 1.
 pub(crate) fn sigmoid<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    x.neg().exp().add_scalar(1.0).recip()
+    crate::fast_math::logistic(x)
 }
