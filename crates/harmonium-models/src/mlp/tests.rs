@@ -127,3 +127,27 @@ fn evaluate_counts_errors_exactly() {
         / 4.0;
     assert!((loss - expect).abs() < 1e-5, "{loss} vs {expect}");
 }
+
+/// Evaluation (no gradient) takes the vectorized logistic, training burn's `sigmoid`: the two
+/// give the same outputs.
+#[test]
+fn the_evaluation_logistic_equals_the_training_sigmoid() {
+    use burn::module::Module;
+    let device = Device::flex();
+    let model = Mlp::random(&[6, 5, 4, 3], Some(2.0), 9, &device);
+    let x: Vec<f32> = (0..60)
+        .map(|i| ((i * 31 % 89) as f32 / 9.0) - 5.0)
+        .collect();
+    let x = Tensor::<2>::from_data(TensorData::new(x, [10, 6]), &device);
+    let plain = crate::eval::to_vec(model.forward(x.clone(), Activation::Sigmoid));
+    let ad = device.autodiff();
+    let trained = model.train().fork(&ad);
+    let graded = crate::eval::to_vec(
+        trained
+            .forward(x.to_device(&ad), Activation::Sigmoid)
+            .inner(),
+    );
+    for (p, g) in plain.iter().zip(&graded) {
+        assert!((p - g).abs() < 1e-5 * g.abs().max(1.0), "{p} vs {g}");
+    }
+}
