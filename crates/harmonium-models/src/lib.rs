@@ -13,6 +13,7 @@ pub use events::{Event, EventSink, NullSink};
 pub mod bench;
 pub mod checkpoint;
 pub mod data;
+pub mod dbm;
 pub mod dbn;
 pub mod eval;
 pub mod fast_math;
