@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use harmonium_data::DatasetConfig;
+use harmonium_models::dbm::DbmConfig;
 use harmonium_models::mlp::{InitSource, MlpConfig};
 use harmonium_models::rbm::{RbmConfig, RbmInit};
 use serde::{Deserialize, Serialize};
@@ -61,6 +62,8 @@ struct ExperimentFile {
     #[serde(default)]
     rbm: Option<RbmConfig>,
     #[serde(default)]
+    dbm: Option<DbmConfig>,
+    #[serde(default)]
     pretrain: Option<PretrainConfig>,
     #[serde(default)]
     mlp: Option<MlpConfig>,
@@ -77,6 +80,7 @@ impl From<ExperimentFile> for Experiment {
                 dataset: f.dataset,
                 device: f.device,
                 rbm: f.rbm,
+                dbm: f.dbm,
                 pretrain: f.pretrain,
                 mlp: f.mlp,
             },
@@ -99,6 +103,10 @@ pub struct TrialConfig {
     /// A single restricted Boltzmann machine trained on the inputs (unsupervised).
     #[serde(default)]
     pub rbm: Option<RbmConfig>,
+    /// A deep Boltzmann machine trained on the inputs (unsupervised). Left out of the
+    /// serialized form when absent, so the hashes of files without it do not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dbm: Option<DbmConfig>,
     /// Greedy RBM pretraining of `mlp`'s hidden layers (used when `mlp.init: dbn`, alias
     /// `pretrained`).
     #[serde(default)]
@@ -177,8 +185,16 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, Experiment
 impl TrialConfig {
     /// Checks what serde cannot: that some stage exists and numbers are possible.
     pub fn validate(&self) -> Result<(), String> {
-        if self.mlp.is_none() && self.rbm.is_none() {
-            return Err("the experiment has no stage: add an `rbm:` or `mlp:` section".into());
+        if self.mlp.is_none() && self.rbm.is_none() && self.dbm.is_none() {
+            return Err(
+                "the experiment has no stage: add an `rbm:`, `dbm:` or `mlp:` section".into(),
+            );
+        }
+        if let Some(d) = &self.dbm {
+            d.validate().map_err(|e| format!("dbm: {e}"))?;
+            if let Some(p) = &d.pretrain {
+                p.validate().map_err(|e| format!("dbm.pretrain: {e}"))?;
+            }
         }
         if let Some(r) = &self.rbm {
             r.validate().map_err(|e| format!("rbm: {e}"))?;

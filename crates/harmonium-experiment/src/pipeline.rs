@@ -1,10 +1,10 @@
 //! A trial's pipeline: loads its data and device, then runs the stages in order — single RBM,
-//! pretrained stack, fine-tuning, speech scoring. Each stage is a module of [`crate::stages`]
+//! deep Boltzmann machine, pretrained stack, fine-tuning, speech scoring. Each stage is a module of [`crate::stages`]
 //! with one entry function; a section absent from the trial skips its stage.
 
 use harmonium_models::{EventSink, parse_device};
 
-use crate::stages::{Products, Stage, StageContext, fail, finetune, rbm, speech, stack};
+use crate::stages::{Products, Stage, StageContext, dbm, fail, finetune, rbm, speech, stack};
 use crate::sweep::Trial;
 
 pub use crate::shared::{DataCache, Shared};
@@ -33,6 +33,7 @@ pub fn run_trial(
     let made = &mut Products::default();
 
     stage(cfg.rbm.as_ref(), rbm::run, &ctx, made, sink)?;
+    stage(cfg.dbm.as_ref(), dbm::run, &ctx, made, sink)?;
     stage(stack::section(cfg), stack::run, &ctx, made, sink)?;
     stage(cfg.mlp.as_ref(), finetune::run, &ctx, made, sink)?;
     stage(speech::section(&ctx), speech::run, &ctx, made, sink)?;

@@ -8,6 +8,7 @@
 //! can start a fine-tuned net leaves them in [`Products::layers`] under its
 //! [`InitSource`].
 
+pub mod dbm;
 pub mod finetune;
 pub mod rbm;
 pub mod speech;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::DbmError;
-use crate::rbm::{AisConfig, Momentum};
+use crate::rbm::{AisConfig, Momentum, RbmConfig};
 
 /// Mean-field inference of q(h | v): fixed-point sweeps until no value moves by more than
 /// `tolerance`, or `max_iterations` sweeps.
@@ -107,6 +107,11 @@ pub struct DbmConfig {
     pub init_sigma: f64,
     /// Evaluation.
     pub eval: DbmEvalConfig,
+    /// Greedy pretraining of the stack from RBMs before training the DBM as a whole (§8): the
+    /// RBM settings shared by every layer (each takes its hidden size from `layers`; their AIS
+    /// is left out). `null` (the default): the DBM starts from small random weights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pretrain: Option<RbmConfig>,
 }
 
 impl Default for DbmConfig {
@@ -124,11 +129,28 @@ impl Default for DbmConfig {
             mean_field: MeanFieldConfig::default(),
             init_sigma: 0.01,
             eval: DbmEvalConfig::default(),
+            pretrain: None,
         }
     }
 }
 
 impl DbmConfig {
+    /// The configurations of the pretraining RBMs, bottom to top (`None` without `pretrain`).
+    pub fn pretraining_layers(&self) -> Option<Vec<RbmConfig>> {
+        let base = self.pretrain.as_ref()?;
+        Some(
+            self.layers
+                .iter()
+                .map(|&hidden| {
+                    let mut c = base.clone();
+                    c.hidden = hidden;
+                    c.eval.ais = None;
+                    c
+                })
+                .collect(),
+        )
+    }
+
     /// The learning rate of update `t` out of `total`.
     pub fn lr_at(&self, t: usize, total: usize) -> f64 {
         match self.lr_schedule {

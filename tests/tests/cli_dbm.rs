@@ -1,0 +1,98 @@
+//! Deep Boltzmann machines from the command line: a `dbm:` section pretrained, composed and
+//! trained on an MNIST subset, its AIS log Z and test bound recorded; bad sections refused.
+
+use harmonium_tests::{harmonium, ok, run_file, scalar, stderr, stdout};
+
+const TINY: &str = "name: dbm-tiny
+dataset: {name: mnist, train_size: 400, valid_size: 200, test_size: 200, binarize: stochastic}
+seeds: [1, 2]
+dbm:
+  layers: [16, 8]
+  epochs: 2
+  batch_size: 50
+  lr: 0.02
+  chains: 50
+  eval: {max_examples: 200, exact: false, ais: {runs: 20, betas: 400}}
+  pretrain: {epochs: 1, batch_size: 50, lr: 0.05}
+";
+
+#[tokio::test]
+async fn a_dbm_section_pretrains_composes_trains_and_bounds_the_test_log_probability() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run_file(d, "dbm.yaml", TINY);
+    let db = d.join("h.db");
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
+        2
+    );
+    for key in [
+        "layer1/recon_error",
+        "layer2/recon_error",
+        "mf_iterations",
+        "ais_log_z",
+        "test_mf_bound",
+    ] {
+        assert_eq!(
+            scalar(
+                &db,
+                &format!("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE key = '{key}'")
+            )
+            .await,
+            2,
+            "{key} in both runs"
+        );
+    }
+    // The bound lies inside the interval AIS's log Z gives it, and below 0 nats.
+    let inside = scalar(
+        &db,
+        "SELECT COUNT(*) FROM latest_metrics b JOIN latest_metrics lo ON lo.run_id = b.run_id \
+         JOIN latest_metrics hi ON hi.run_id = b.run_id WHERE b.key = 'test_mf_bound' \
+         AND lo.key = 'test_mf_bound_lower' AND hi.key = 'test_mf_bound_upper' \
+         AND lo.value <= b.value AND b.value <= hi.value AND b.value < 0",
+    )
+    .await;
+    assert_eq!(inside, 2);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM artifacts WHERE kind = 'checkpoint'"
+        )
+        .await,
+        2
+    );
+    let table = stdout(&ok(harmonium(
+        d,
+        &[
+            "compare",
+            "dbm-tiny",
+            "--group-by",
+            "seed",
+            "--metric",
+            "test_mf_bound",
+        ],
+    )));
+    assert!(table.contains("test_mf_bound"), "{table}");
+}
+
+#[test]
+fn a_dbm_with_one_hidden_layer_is_refused_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("one.yaml"),
+        TINY.replace("layers: [16, 8]", "layers: [16]"),
+    )
+    .unwrap();
+    let o = harmonium(d, &["run", "one.yaml", "--no-progress"]);
+    assert!(!o.status.success());
+    let e = stderr(&o);
+    assert!(
+        e.contains("one.yaml: line 4: dbm") && e.contains("at least 2 hidden layers"),
+        "{e}"
+    );
+    assert!(!d.join("h.db").exists(), "nothing written");
+    std::fs::write(d.join("typo.yaml"), TINY.replace("chains: 50", "chain: 50")).unwrap();
+    let e = stderr(&harmonium(d, &["run", "typo.yaml"]));
+    assert!(e.contains("chain") && e.contains("line 9"), "{e}");
+}
