@@ -96,3 +96,51 @@ fn a_dbm_with_one_hidden_layer_is_refused_with_the_key() {
     let e = stderr(&harmonium(d, &["run", "typo.yaml"]));
     assert!(e.contains("chain") && e.contains("line 9"), "{e}");
 }
+
+/// `mlp.init: dbm` fine-tunes a classifier from the DBM on the data augmented with the top
+/// layer's posterior, against the random-init arm of the same hidden layers.
+#[tokio::test]
+async fn a_classifier_is_fine_tuned_from_the_dbm_against_random_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let yaml = TINY.replace("seeds: [1, 2]", "seeds: [1]")
+        + "mlp: {hidden: [16, 8], epochs: 2, batch_size: 50, lr: 0.1}
+sweep:
+  parameters:
+    mlp.init: [dbm, random]
+";
+    run_file(d, "finetune.yaml", &yaml);
+    let db = d.join("h.db");
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
+        2
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM latest_metrics WHERE key = 'best_test_error'"
+        )
+        .await,
+        2
+    );
+    let table = stdout(&ok(harmonium(
+        d,
+        &[
+            "compare",
+            "dbm-tiny",
+            "--group-by",
+            "init",
+            "--metric",
+            "best_test_error",
+        ],
+    )));
+    assert!(table.contains("dbm") && table.contains("random"), "{table}");
+    // The DBM's layers must match the net's.
+    std::fs::write(
+        d.join("mismatch.yaml"),
+        yaml.replace("hidden: [16, 8]", "hidden: [16, 4]"),
+    )
+    .unwrap();
+    let e = stderr(&harmonium(d, &["run", "mismatch.yaml"]));
+    assert!(e.contains("must be the DBM's layers [16, 8]"), "{e}");
+}

@@ -210,6 +210,18 @@ impl TrialConfig {
         }
         if let Some(m) = &self.mlp {
             m.validate().map_err(|e| format!("mlp: {e}"))?;
+            if m.init == InitSource::Dbm {
+                let d = self
+                    .dbm
+                    .as_ref()
+                    .ok_or("mlp.init: dbm needs a `dbm:` section")?;
+                if m.hidden != d.layers {
+                    return Err(format!(
+                        "mlp.hidden: {:?} must be the DBM's layers {:?} for init: dbm",
+                        m.hidden, d.layers
+                    ));
+                }
+            }
             if m.init == InitSource::Dbn {
                 let p = self
                     .pretrain

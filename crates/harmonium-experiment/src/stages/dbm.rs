@@ -1,11 +1,13 @@
 //! The `dbm:` stage: a deep Boltzmann machine on the training inputs (§8–9), its stack
 //! pretrained from RBMs and composed when the section has `pretrain:`, then trained as a whole
 //! with mean-field and persistent chains; and the variational bound on the test
-//! log-probability from its AIS estimate of log Z.
+//! log-probability from its AIS estimate of log Z. For `mlp.init: dbm` it leaves the DBM's
+//! weights and the data augmented with its top layer's posterior for the fine-tuning stage.
 
 use harmonium_models::EventSink;
-use harmonium_models::data::matrix_to_tensor;
+use harmonium_models::data::{Labelled, matrix_to_tensor};
 use harmonium_models::dbm::{self, Dbm, DbmConfig};
+use harmonium_models::mlp::InitSource;
 
 use super::{Products, StageContext, TrialError, fail};
 
@@ -14,7 +16,7 @@ use super::{Products, StageContext, TrialError, fail};
 pub fn run(
     cfg: &DbmConfig,
     ctx: &StageContext,
-    _made: &mut Products,
+    made: &mut Products,
     sink: &mut dyn EventSink,
 ) -> Result<(), TrialError> {
     let (ds, device, seed) = (ctx.dataset(), ctx.device, ctx.seed());
@@ -35,6 +37,25 @@ pub fn run(
     };
     if summary.stopped_early {
         return Err(TrialError::Interrupted);
+    }
+    if ctx
+        .trial
+        .config
+        .mlp
+        .as_ref()
+        .is_some_and(|m| m.init == InitSource::Dbm)
+    {
+        // The fine-tuned net's input: the data with the top layer's posterior, computed once.
+        let inputs = [&ds.train, &ds.valid, &ds.test].map(|split| {
+            let plain = Labelled::from_split(split, device);
+            Labelled {
+                x: dbm.augmented_input(&plain.x, &cfg.mean_field),
+                y: plain.y,
+            }
+        });
+        made.inputs.push((InitSource::Dbm, inputs));
+        made.layers
+            .push((InitSource::Dbm, dbm.fine_tuning_layers()));
     }
     let last = |k: &str| {
         summary

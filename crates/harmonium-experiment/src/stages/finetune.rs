@@ -1,6 +1,7 @@
 //! The `mlp:` stage: a classifier trained by backprop, from random weights or from the layers an
-//! earlier stage made for its `init` source (fine-tuning). It leaves the best-validation net for
-//! the scores that need its outputs.
+//! earlier stage made for its `init` source (fine-tuning), on the inputs that source's layers
+//! expect (the data, or a DBM's augmented data). It leaves the best-validation net for the scores
+//! that need its outputs.
 
 use harmonium_models::EventSink;
 use harmonium_models::data::Labelled;
@@ -32,9 +33,9 @@ pub fn run(
             Mlp::from_layers(layers, ds.classes, cfg.init_std, seed, device)
         }
     };
-    let train = Labelled::from_split(&ds.train, device);
-    let valid = Labelled::from_split(&ds.valid, device);
-    let test = Labelled::from_split(&ds.test, device);
+    let [train, valid, test] = made.take_inputs(cfg.init).unwrap_or_else(|| {
+        [&ds.train, &ds.valid, &ds.test].map(|s| Labelled::from_split(s, device))
+    });
     let splits = mlp::Splits {
         train: &train,
         valid: &valid,

@@ -69,11 +69,20 @@ pub type Layers = Vec<(Tensor<2>, Tensor<1>)>;
 pub struct Products {
     /// Pretrained hidden layers, by the source that made them, for `mlp.init`.
     pub layers: Vec<(InitSource, Layers)>,
+    /// The inputs (train, valid, test) a source's layers expect, when they are not the data
+    /// itself (a DBM's: the data with its top layer's posterior).
+    pub inputs: Vec<(InitSource, [Labelled; 3])>,
     /// The fine-tuned classifier, for the scores that need its outputs.
     pub classifier: Option<Classifier>,
 }
 
 impl Products {
+    /// Takes the inputs `source`'s layers expect, if they are not the data itself.
+    pub fn take_inputs(&mut self, source: InitSource) -> Option<[Labelled; 3]> {
+        let i = self.inputs.iter().position(|(s, _)| *s == source)?;
+        Some(self.inputs.swap_remove(i).1)
+    }
+
     /// Takes the layers made by `source`, if a stage made them.
     pub fn take_layers(&mut self, source: InitSource) -> Option<Layers> {
         let i = self.layers.iter().position(|(s, _)| *s == source)?;

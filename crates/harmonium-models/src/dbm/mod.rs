@@ -26,6 +26,7 @@
 //! * [`exact`]: exact log Z and log p(v) by enumeration for tiny models.
 //! * [`ais`]: annealed importance sampling estimate of log Z for a 2-layer DBM.
 //! * [`checkpoint`]: SafeTensors checkpoints of a DBM.
+//! * [`finetune`]: the input and the starting layers of a classifier fine-tuned from a DBM.
 //! * [`config`]: [`DbmConfig`] and its parts; [`error`]: [`DbmError`].
 
 pub mod ais;
@@ -34,6 +35,7 @@ pub mod compose;
 pub mod config;
 pub mod error;
 pub mod exact;
+pub mod finetune;
 pub mod gibbs;
 pub mod learn;
 pub mod mean_field;

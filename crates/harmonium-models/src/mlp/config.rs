@@ -51,6 +51,10 @@ pub enum InitSource {
     /// before `dbn` existed keep their config hashes.
     #[serde(rename = "pretrained", alias = "dbn")]
     Dbn,
+    /// The weights of a deep Boltzmann machine (a `dbm:` section), on the data augmented with
+    /// the DBM's mean-field posterior of its top layer (Salakhutdinov & Hinton 2009).
+    #[serde(rename = "dbm")]
+    Dbm,
 }
 
 impl InitSource {
@@ -59,6 +63,7 @@ impl InitSource {
         match self {
             InitSource::Random => "random",
             InitSource::Dbn => "dbn",
+            InitSource::Dbm => "dbm",
         }
     }
 }
@@ -124,9 +129,9 @@ impl MlpConfig {
                 self.hidden
             ));
         }
-        if self.init == InitSource::Dbn && self.activation != Activation::Sigmoid {
+        if self.init != InitSource::Random && self.activation != Activation::Sigmoid {
             return Err(format!(
-                "init: {} needs activation: sigmoid (the units of the RBMs)",
+                "init: {} needs activation: sigmoid (the units it was trained with)",
                 self.init
             ));
         }

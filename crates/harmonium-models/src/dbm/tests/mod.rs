@@ -11,6 +11,7 @@ use crate::eval::to_vec;
 mod ais;
 mod compose;
 mod exact;
+mod finetune;
 mod gibbs;
 mod learn;
 mod mean_field;
