@@ -135,6 +135,24 @@ sweep:
         ],
     )));
     assert!(table.contains("dbm") && table.contains("random"), "{table}");
+    // The random arm took the DBM from the stage cache instead of training it again, and its
+    // run has the DBM's curves all the same.
+    let pool = harmonium_tests::open_db(d).await;
+    let cached: Vec<f64> =
+        sqlx::query_scalar("SELECT value FROM metrics WHERE key = 'dbm_cached' ORDER BY run_id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    assert_eq!(cached, [0.0, 1.0]);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(DISTINCT run_id) FROM metrics WHERE key = 'test_mf_bound'"
+        )
+        .await,
+        2
+    );
     // The DBM's layers must match the net's.
     std::fs::write(
         d.join("mismatch.yaml"),

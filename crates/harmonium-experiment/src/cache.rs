@@ -1,11 +1,12 @@
-//! The stage cache: a pretrained stack is stored once, keyed by the hash of what changes its
-//! weights (the data, each layer's training settings without its `eval` block, how layers pass
-//! data up, the seed: [`crate::stages::stack::stack_key`]), and reused by every fine-tuning trial
-//! that shares it, across runs of the CLI.
+//! The stage cache: a pretrained stack (or a deep Boltzmann machine) is stored once, keyed by
+//! the hash of what changes its weights (the data and the fingerprint of its files, the
+//! training settings, the seed: [`crate::stages::stack::stack_key`],
+//! [`crate::stages::dbm::dbm_key`]), and reused by every fine-tuning trial that shares it,
+//! across runs of the CLI.
 //!
-//! An entry is a folder `stack-HASH/` with one SafeTensors file per layer, the pretraining
-//! metrics (`metrics.json`) and pictures, replayed into each run that reuses it so every run
-//! has the full curves. It is written under a temporary name and renamed when complete, so an
+//! An entry is a folder `stack-HASH/` with the model's SafeTensors files ([`Cached`]), the
+//! training metrics (`metrics.json`) and pictures, replayed into each run that reuses it so
+//! every run has the full curves. It is written under a temporary name and renamed when complete, so an
 //! interrupted pretraining never leaves a half entry.
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use burn::tensor::Device;
+use harmonium_models::dbm::Dbm;
 use harmonium_models::dbn::Dbn;
 use harmonium_models::{Event, EventSink};
 use serde::{Deserialize, Serialize};
@@ -85,15 +87,15 @@ impl StageCache {
         self.entry(key).join("metrics.json").exists()
     }
 
-    /// The stack for `key`: loaded and replayed into `sink` when cached (returns `true`), else
+    /// The model for `key`: loaded and replayed into `sink` when cached (returns `true`), else
     /// trained by `train` and stored. Nothing is stored when training was interrupted.
-    pub fn stack(
+    pub fn stack<M: Cached>(
         &self,
         key: &str,
         device: &Device,
         sink: &mut dyn EventSink,
-        train: impl FnOnce(&mut dyn EventSink) -> Result<Dbn, String>,
-    ) -> Result<(Dbn, bool), String> {
+        train: impl FnOnce(&mut dyn EventSink) -> Result<M, String>,
+    ) -> Result<(M, bool), String> {
         let lock = self
             .locks
             .lock()
@@ -105,7 +107,7 @@ impl StageCache {
         let dir = self.entry(key);
         if self.contains(key) {
             match load(&dir, device, sink) {
-                Ok(dbn) => return Ok((dbn, true)),
+                Ok(model) => return Ok((model, true)),
                 Err(e) => {
                     // A damaged entry is said and rebuilt below, never used.
                     eprintln!(
@@ -125,26 +127,63 @@ impl StageCache {
             },
             pictures: Vec::new(),
         };
-        let dbn = train(&mut rec)?;
+        let model = train(&mut rec)?;
         if rec.inner.keep_going() {
-            store(&dir, &dbn, &rec.rec, &rec.pictures)
+            store(&dir, &model, &rec.rec, &rec.pictures)
                 .map_err(|e| format!("stage cache {}: {e}", dir.display()))?;
         }
-        Ok((dbn, false))
+        Ok((model, false))
     }
 }
 
-fn store(
+/// A model the stage cache can keep: written as named files, read back from a folder.
+pub trait Cached: Sized {
+    fn to_files(&self) -> Vec<(String, Vec<u8>)>;
+    fn from_folder(dir: &Path, device: &Device) -> Result<Self, String>;
+}
+
+/// A stack: one SafeTensors file per layer, `layer1.safetensors`, ….
+impl Cached for Dbn {
+    fn to_files(&self) -> Vec<(String, Vec<u8>)> {
+        self.to_checkpoints()
+            .into_iter()
+            .enumerate()
+            .map(|(i, bytes)| (format!("layer{}.safetensors", i + 1), bytes))
+            .collect()
+    }
+
+    fn from_folder(dir: &Path, device: &Device) -> Result<Dbn, String> {
+        let mut files = Vec::new();
+        while let Ok(b) = std::fs::read(dir.join(format!("layer{}.safetensors", files.len() + 1))) {
+            files.push(b);
+        }
+        Dbn::from_checkpoints(&files, device).map_err(|e| e.to_string())
+    }
+}
+
+/// A deep Boltzmann machine: `dbm.safetensors`.
+impl Cached for Dbm {
+    fn to_files(&self) -> Vec<(String, Vec<u8>)> {
+        vec![("dbm.safetensors".into(), self.to_safetensors())]
+    }
+
+    fn from_folder(dir: &Path, device: &Device) -> Result<Dbm, String> {
+        let bytes = std::fs::read(dir.join("dbm.safetensors")).map_err(|e| e.to_string())?;
+        Dbm::from_safetensors(&bytes, device).map_err(|e| e.to_string())
+    }
+}
+
+fn store<M: Cached>(
     dir: &Path,
-    dbn: &Dbn,
+    model: &M,
     rec: &Recorded,
     pictures: &[(String, Vec<u8>)],
 ) -> std::io::Result<()> {
     let tmp = dir.with_extension(format!("tmp-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
-    for (i, bytes) in dbn.to_checkpoints().iter().enumerate() {
-        std::fs::write(tmp.join(format!("layer{}.safetensors", i + 1)), bytes)?;
+    for (name, bytes) in model.to_files() {
+        std::fs::write(tmp.join(name), bytes)?;
     }
     for (name, bytes) in pictures {
         std::fs::write(tmp.join(name), bytes)?;
@@ -157,16 +196,12 @@ fn store(
     std::fs::rename(&tmp, dir)
 }
 
-fn load(dir: &Path, device: &Device, sink: &mut dyn EventSink) -> Result<Dbn, String> {
+fn load<M: Cached>(dir: &Path, device: &Device, sink: &mut dyn EventSink) -> Result<M, String> {
     let rec: Recorded = serde_json::from_slice(
         &std::fs::read(dir.join("metrics.json")).map_err(|e| e.to_string())?,
     )
     .map_err(|e| e.to_string())?;
-    let mut files = Vec::new();
-    while let Ok(b) = std::fs::read(dir.join(format!("layer{}.safetensors", files.len() + 1))) {
-        files.push(b);
-    }
-    let dbn = Dbn::from_checkpoints(&files, device).map_err(|e| e.to_string())?;
+    let model = M::from_folder(dir, device)?;
     for (key, step, value) in rec.metrics {
         sink.emit(Event::Metric { key, step, value });
     }
@@ -180,5 +215,5 @@ fn load(dir: &Path, device: &Device, sink: &mut dyn EventSink) -> Result<Dbn, St
             });
         }
     }
-    Ok(dbn)
+    Ok(model)
 }
