@@ -61,6 +61,15 @@ async fn a_dbm_section_pretrains_composes_trains_and_bounds_the_test_log_probabi
         .await,
         2
     );
+    // Pictures of the first-layer filters and of the persistent chains, in each run.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM artifacts WHERE kind IN ('filters', 'samples')"
+        )
+        .await,
+        4
+    );
     let table = stdout(&ok(harmonium(
         d,
         &[

@@ -83,6 +83,11 @@ fn train(
     sink: &mut dyn EventSink,
 ) -> Result<(Option<Dbm>, bool), String> {
     let (ds, device, seed) = (ctx.dataset(), ctx.device, ctx.seed());
+    let mut cfg = cfg.clone();
+    if cfg.eval.picture_shape.is_none() {
+        cfg.eval.picture_shape = ds.image_shape.map(|(r, c)| [r, c]);
+    }
+    let cfg = &cfg;
     let train = matrix_to_tensor(&ds.train.x, device);
     let valid = matrix_to_tensor(&ds.valid.x, device);
     let (dbm, summary) = match cfg.pretraining_layers() {

@@ -60,6 +60,11 @@ pub struct DbmEvalConfig {
     /// Emit the trained DBM as a SafeTensors `checkpoint` artifact (`dbm.safetensors`) after the
     /// last epoch.
     pub checkpoint: bool,
+    /// `[rows, cols]` of a visible vector as an image: after the last epoch, pictures of the
+    /// first-layer filters and of the persistent chains' visible probabilities. Unset: no
+    /// pictures (the `dbm:` stage sets it for image datasets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picture_shape: Option<[usize; 2]>,
 }
 
 impl Default for DbmEvalConfig {
@@ -71,6 +76,7 @@ impl Default for DbmEvalConfig {
             exact_max_units: 20,
             ais: Some(AisConfig::default()),
             checkpoint: true,
+            picture_shape: None,
         }
     }
 }

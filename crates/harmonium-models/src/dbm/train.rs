@@ -17,8 +17,9 @@ use std::time::Instant;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::{Dbm, DbmConfig, DbmError, DbmLearner};
-use crate::eval::EvalError;
 use crate::eval::ais::BaseRateModel;
+use crate::eval::images::{self, Scaling, TileShape};
+use crate::eval::{EvalError, to_vec};
 use crate::events::{Event, EventSink};
 use crate::rbm::{DeviceDraws, Draws, HostDraws};
 
@@ -230,6 +231,12 @@ impl Dbm {
                 }
             }
         }
+        if !stopped_early
+            && epochs_done > 0
+            && let Some([rows, cols]) = cfg.eval.picture_shape
+        {
+            self.emit_pictures(epochs_done, TileShape { rows, cols }, &learner, rec.sink);
+        }
         if !stopped_early && cfg.eval.checkpoint && epochs_done > 0 {
             rec.sink.emit(Event::Artifact {
                 kind: "checkpoint".into(),
@@ -244,6 +251,46 @@ impl Dbm {
             seconds: started.elapsed().as_secs_f64(),
             final_metrics: rec.last,
         })
+    }
+
+    /// The first-layer filters (the incoming weights of up to 100 units of h¹, each stretched
+    /// to its own range) and the persistent chains' visible probabilities `p(v | h¹)` (up to
+    /// 100), as `filters` and `samples` pictures.
+    fn emit_pictures(
+        &self,
+        epoch: usize,
+        tile: TileShape,
+        learner: &DbmLearner,
+        sink: &mut dyn EventSink,
+    ) {
+        if tile.rows * tile.cols != self.visible() {
+            return;
+        }
+        let grid = |n: usize| (n as f64).sqrt().ceil() as usize;
+        let n = self.sizes()[1].min(100);
+        let filters = self.weights[0].clone().narrow(1, 0, n).transpose();
+        let filters = images::encode_png(&images::tile_grid(
+            &to_vec(filters),
+            tile,
+            grid(n),
+            Scaling::PerTile,
+        ));
+        let chains = learner.chains[0].dims()[0].min(100);
+        let visible = self.layer_probs(0, &learner.chains).narrow(0, 0, chains);
+        let samples = images::encode_png(&images::tile_grid(
+            &to_vec(visible),
+            tile,
+            grid(chains),
+            Scaling::Unit,
+        ));
+        for (kind, bytes) in [("filters", filters), ("samples", samples)] {
+            sink.emit(Event::Artifact {
+                kind: kind.into(),
+                name: format!("dbm_{kind}_epoch{epoch}.png"),
+                step: Some(epoch as u64),
+                bytes,
+            });
+        }
     }
 
     fn evaluate(

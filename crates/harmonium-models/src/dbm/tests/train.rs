@@ -293,3 +293,36 @@ fn config_defaults_round_trip_and_unknown_keys_are_errors() {
     };
     assert!(matches!(bad.validate(), Err(DbmError::Config(_))));
 }
+
+/// With a picture shape, the last epoch leaves a filters and a samples picture: PNGs of a grid
+/// of 28 × 28 tiles (one per first-layer unit, one per chain).
+#[test]
+fn the_last_epoch_draws_the_filters_and_the_chains() {
+    let _guard = serial();
+    let device = Device::flex();
+    let data = mnist_binary(200, &device);
+    let mut cfg = quick(vec![9, 4]);
+    cfg.epochs = 1;
+    cfg.chains = 16;
+    cfg.eval.picture_shape = Some([28, 28]);
+    let mut sink = VecSink::default();
+    Dbm::fit(&data, None, &cfg, &mut sink, 1).unwrap();
+    let pictures: Vec<(String, Vec<u8>)> = sink
+        .0
+        .iter()
+        .filter_map(|e| match e {
+            Event::Artifact { kind, bytes, .. } if kind != "checkpoint" => {
+                Some((kind.clone(), bytes.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let kinds: Vec<&str> = pictures.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["filters", "samples"]);
+    for (_, png) in &pictures {
+        assert_eq!(&png[1..4], b"PNG");
+        // Width: 3 tiles of 28 and 4 borders (9 filters; 16 chains: 4 tiles, 5 borders).
+        let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+        assert!(width == 3 * 29 + 1 || width == 4 * 29 + 1, "{width}");
+    }
+}
