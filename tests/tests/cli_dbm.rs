@@ -171,3 +171,38 @@ sweep:
     let e = stderr(&harmonium(d, &["run", "mismatch.yaml"]));
     assert!(e.contains("must be the DBM's layers [16, 8]"), "{e}");
 }
+
+/// A DBM that diverges is a failed run whose error names the epoch; the sweep goes on.
+#[tokio::test]
+async fn a_diverging_dbm_fails_its_run_and_the_sweep_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let yaml = TINY.replace("seeds: [1, 2]", "seeds: [1]")
+        + "sweep:
+  parameters:
+    dbm.lr: [1.0e+38, 0.02]
+";
+    std::fs::write(d.join("diverge.yaml"), yaml).unwrap();
+    let o = harmonium(d, &["run", "diverge.yaml", "--no-progress"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let db = d.join("h.db");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM runs WHERE status = 'failed' AND trial_index = 0 \
+             AND error LIKE '%epoch%' AND error LIKE '%not finite%'"
+        )
+        .await,
+        1,
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM runs WHERE status = 'finished' AND trial_index = 1"
+        )
+        .await,
+        1
+    );
+}
