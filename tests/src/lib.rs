@@ -39,6 +39,20 @@ pub fn harmonium(dir: &Path, args: &[&str]) -> Output {
         .expect("run harmonium")
 }
 
+/// Starts `harmonium run FILE --no-progress` in `dir` (database `dir/h.db`, data in `dir/data`)
+/// with its error output piped, for tests that signal it while it runs.
+pub fn spawn_run(dir: &Path, file: &str) -> std::process::Child {
+    Command::new(harmonium_bin())
+        .args(["run", file, "--no-progress"])
+        .current_dir(dir)
+        .env("HARMONIUM_DB", dir.join("h.db"))
+        .env("HARMONIUM_DATA_DIR", dir.join("data"))
+        .env("HARMONIUM_DATA_MIRROR", mirror())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start harmonium run")
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
 }

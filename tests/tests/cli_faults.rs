@@ -475,15 +475,7 @@ seeds: [1]
 rbm: {hidden: 32, epochs: 1, eval: {ais: {runs: 100, betas: 5000000}}}
 ";
     std::fs::write(d.join("ais.yaml"), yaml).unwrap();
-    let child = std::process::Command::new(harmonium_tests::harmonium_bin())
-        .args(["run", "ais.yaml", "--no-progress"])
-        .current_dir(d)
-        .env("HARMONIUM_DB", d.join("h.db"))
-        .env("HARMONIUM_DATA_DIR", d.join("data"))
-        .env("HARMONIUM_DATA_MIRROR", harmonium_tests::mirror())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = harmonium_tests::spawn_run(d, "ais.yaml");
     let db = d.join("h.db");
     let t0 = Instant::now();
     // The epoch's metrics are written before the AIS starts.

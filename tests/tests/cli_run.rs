@@ -170,15 +170,7 @@ async fn stopped_by(signal: &str) {
     // First trial short, second long enough to be interrupted.
     let text = TINY.replace("mlp.lr: [0.1, 0.3]", "mlp.epochs: [1, 400]");
     std::fs::write(d.join("long.yaml"), text).unwrap();
-    let child = std::process::Command::new(harmonium_tests::harmonium_bin())
-        .args(["run", "long.yaml", "--no-progress"])
-        .current_dir(d)
-        .env("HARMONIUM_DB", d.join("h.db"))
-        .env("HARMONIUM_DATA_DIR", d.join("data"))
-        .env("HARMONIUM_DATA_MIRROR", harmonium_tests::mirror())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = harmonium_tests::spawn_run(d, "long.yaml");
     let db = d.join("h.db");
     let t0 = std::time::Instant::now();
     loop {
