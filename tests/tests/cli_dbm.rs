@@ -206,3 +206,57 @@ async fn a_diverging_dbm_fails_its_run_and_the_sweep_goes_on() {
         1
     );
 }
+
+/// `init: {checkpoint: PATH}` continues from a DBM an earlier run wrote; a checkpoint of another
+/// shape fails the run with both shapes named.
+#[tokio::test]
+async fn a_dbm_starts_from_a_checkpoint_of_its_shape_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let one = TINY.replace("seeds: [1, 2]", "seeds: [1]");
+    run_file(d, "first.yaml", &one);
+    let checkpoint = find(&d.join("artifacts"), "dbm.safetensors").expect("a DBM checkpoint");
+    let from = |layers: &str, name: &str| {
+        one.replace("name: dbm-tiny", &format!("name: {name}"))
+            .replace("layers: [16, 8]", layers)
+            .replace(
+                "  pretrain: {epochs: 1, batch_size: 50, lr: 0.05}\n",
+                &format!("  init: {{checkpoint: {}}}\n", checkpoint.display()),
+            )
+    };
+    run_file(d, "again.yaml", &from("layers: [16, 8]", "again"));
+    let db = d.join("h.db");
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
+        2
+    );
+    std::fs::write(d.join("other.yaml"), from("layers: [16, 4]", "other")).unwrap();
+    let o = harmonium(d, &["run", "other.yaml", "--no-progress"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM runs WHERE status = 'failed' AND error LIKE \
+             '%dbm.init.checkpoint%784-16-8 DBM%784-16-4%'"
+        )
+        .await,
+        1,
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The first file named `name` below `dir`.
+fn find(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()? {
+        let path = entry.ok()?.path();
+        if path.is_dir() {
+            if let Some(found) = find(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|n| n == name) {
+            return Some(path);
+        }
+    }
+    None
+}

@@ -195,6 +195,15 @@ impl TrialConfig {
             if let Some(p) = &d.pretrain {
                 p.validate().map_err(|e| format!("dbm.pretrain: {e}"))?;
             }
+            if let harmonium_models::dbm::DbmInit::Checkpoint(path) = &d.init
+                && !path.is_file()
+            {
+                return Err(format!(
+                    "dbm.init.checkpoint: no file at {} (relative paths start from the directory \
+                     harmonium runs in)",
+                    path.display()
+                ));
+            }
         }
         if let Some(r) = &self.rbm {
             r.validate().map_err(|e| format!("rbm: {e}"))?;

@@ -12,7 +12,7 @@ use std::path::Path;
 use harmonium_data::fingerprint::fingerprint;
 use harmonium_models::EventSink;
 use harmonium_models::data::{Labelled, matrix_to_tensor};
-use harmonium_models::dbm::{self, Dbm, DbmConfig};
+use harmonium_models::dbm::{self, Dbm, DbmConfig, DbmInit};
 use harmonium_models::mlp::InitSource;
 
 use super::{Products, StageContext, TrialError, fail};
@@ -25,8 +25,16 @@ use crate::sweep::Trial;
 pub fn dbm_key(trial: &Trial, cfg: &DbmConfig, data_dir: &Path) -> String {
     let data = &trial.config.dataset;
     let files = fingerprint(data, data_dir).unwrap_or_else(|e| format!("unlisted: {e}"));
+    // A checkpoint to start from is known by its size and modification time too.
+    let start = match &cfg.init {
+        DbmInit::Checkpoint(path) => std::fs::metadata(path)
+            .map(|m| format!("{} {:?}", m.len(), m.modified().ok()))
+            .unwrap_or_default(),
+        DbmInit::Random => String::new(),
+    };
     stage_key(&serde_json::json!({
-        "stage": "dbm", "data": data, "files": files, "dbm": cfg, "seed": trial.seed,
+        "stage": "dbm", "data": data, "files": files, "dbm": cfg, "start": start,
+        "seed": trial.seed,
     }))
 }
 
@@ -90,8 +98,15 @@ fn train(
     let cfg = &cfg;
     let train = matrix_to_tensor(&ds.train.x, device);
     let valid = matrix_to_tensor(&ds.valid.x, device);
-    let (dbm, summary) = match cfg.pretraining_layers() {
-        Some(layers) => {
+    let (dbm, summary) = match (&cfg.init, cfg.pretraining_layers()) {
+        (DbmInit::Checkpoint(path), _) => {
+            let mut dbm = load_checkpoint(path, cfg, ds.input_dim(), device)?;
+            let summary = dbm
+                .train(&train, Some(&valid), cfg, sink, seed)
+                .map_err(|e| format!("dbm: {e}"))?;
+            (dbm, summary)
+        }
+        (DbmInit::Random, Some(layers)) => {
             let (composed, _) = dbm::pretrain(&train, &layers, sink, seed)
                 .map_err(|e| format!("dbm.pretrain: {e}"))?;
             let Some(mut dbm) = composed else {
@@ -102,7 +117,9 @@ fn train(
                 .map_err(|e| format!("dbm: {e}"))?;
             (dbm, summary)
         }
-        None => Dbm::fit(&train, Some(&valid), cfg, sink, seed).map_err(|e| format!("dbm: {e}"))?,
+        (DbmInit::Random, None) => {
+            Dbm::fit(&train, Some(&valid), cfg, sink, seed).map_err(|e| format!("dbm: {e}"))?
+        }
     };
     if summary.stopped_early {
         return Ok((Some(dbm), true));
@@ -128,4 +145,32 @@ fn train(
         }
     }
     Ok((Some(dbm), false))
+}
+
+/// The DBM in `path`, which must have `visible` visible units and the section's `layers`.
+fn load_checkpoint(
+    path: &Path,
+    cfg: &DbmConfig,
+    visible: usize,
+    device: &burn::tensor::Device,
+) -> Result<Dbm, String> {
+    let at = format!("dbm.init.checkpoint {}", path.display());
+    let bytes = std::fs::read(path).map_err(|e| format!("{at}: {e}"))?;
+    let dbm = Dbm::from_safetensors(&bytes, device).map_err(|e| format!("{at}: {e}"))?;
+    let mut want = vec![visible];
+    want.extend(&cfg.layers);
+    if dbm.sizes() != want {
+        let shape = |s: &[usize]| {
+            s.iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join("-")
+        };
+        return Err(format!(
+            "{at}: the checkpoint is a {} DBM; the `dbm:` section and the data ask for {}",
+            shape(&dbm.sizes()),
+            shape(&want)
+        ));
+    }
+    Ok(dbm)
 }

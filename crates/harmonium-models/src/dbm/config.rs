@@ -81,6 +81,23 @@ impl Default for DbmEvalConfig {
     }
 }
 
+/// Where a DBM's parameters start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DbmInit {
+    /// Small random weights, or the composed stack when `pretrain` is set.
+    #[default]
+    Random,
+    /// The parameters in a DBM checkpoint (`dbm.safetensors`) written by an earlier run.
+    Checkpoint(std::path::PathBuf),
+}
+
+impl DbmInit {
+    fn is_random(&self) -> bool {
+        *self == DbmInit::Random
+    }
+}
+
 /// Everything that defines how a DBM is trained as a whole (§9). The defaults follow
 /// Salakhutdinov & Hinton (2009): 100 persistent chains, a few Gibbs steps per update, mean-field
 /// with at most 10 sweeps, a small learning rate decreasing to zero, weight cost 2·10⁻⁴ and
@@ -113,6 +130,11 @@ pub struct DbmConfig {
     pub init_sigma: f64,
     /// Evaluation.
     pub eval: DbmEvalConfig,
+    /// Where the parameters start: `random` (small random weights, or the composed stack with
+    /// `pretrain`), or `{checkpoint: PATH}`, a `dbm.safetensors` an earlier run wrote (its
+    /// layers must be `layers`; training continues from it, `epochs: 0` only evaluates).
+    #[serde(skip_serializing_if = "DbmInit::is_random")]
+    pub init: DbmInit,
     /// Greedy pretraining of the stack from RBMs before training the DBM as a whole (§8): the
     /// RBM settings shared by every layer (each takes its hidden size from `layers`; their AIS
     /// is left out). `null` (the default): the DBM starts from small random weights.
@@ -135,6 +157,7 @@ impl Default for DbmConfig {
             mean_field: MeanFieldConfig::default(),
             init_sigma: 0.01,
             eval: DbmEvalConfig::default(),
+            init: DbmInit::Random,
             pretrain: None,
         }
     }
@@ -206,6 +229,9 @@ impl DbmConfig {
             && (ais.runs < 2 || ais.betas < 2)
         {
             return bad("eval.ais needs at least 2 runs and 2 betas");
+        }
+        if self.init != DbmInit::Random && self.pretrain.is_some() {
+            return bad("init: {checkpoint: …} and pretrain exclude each other");
         }
         Ok(())
     }

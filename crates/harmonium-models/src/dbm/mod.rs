@@ -46,7 +46,7 @@ pub mod train;
 mod tests;
 
 pub use compose::{Constraint, compose, constrained_cd_statistics, pretrain, train_constrained};
-pub use config::{DbmConfig, DbmEvalConfig, DbmLrSchedule, MeanFieldConfig};
+pub use config::{DbmConfig, DbmEvalConfig, DbmInit, DbmLrSchedule, MeanFieldConfig};
 pub use error::DbmError;
 pub use learn::{DbmIncrements, DbmLearner, DbmStatistics};
 pub use mean_field::MeanField;
