@@ -133,8 +133,9 @@ enum Command {
         /// Training images used by the RBM loops (at most 60,000).
         #[arg(long, default_value_t = 60_000)]
         examples: usize,
-        /// Run only these loops (repeatable): cd1, cd10, pcd1, backprop, ais, and ops (the cost
-        /// per element of the element-wise operations, not in the default set).
+        /// Run only these loops (repeatable): cd1, cd10, pcd1, backprop, ais, mean-field (a
+        /// 784-500-1000 DBM's inference on 10,000 images), and ops (the cost per element of the
+        /// element-wise operations, not in the default set).
         #[arg(long, value_enum)]
         only: Vec<Loop>,
         /// Only CD-1 (the same as --only cd1).
@@ -321,7 +322,14 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 loops.push(Loop::Cd1);
             }
             if loops.is_empty() {
-                loops = vec![Loop::Cd1, Loop::Cd10, Loop::Pcd1, Loop::Backprop, Loop::Ais];
+                loops = vec![
+                    Loop::Cd1,
+                    Loop::Cd10,
+                    Loop::Pcd1,
+                    Loop::Backprop,
+                    Loop::Ais,
+                    Loop::MeanField,
+                ];
             } else if ais {
                 loops.push(Loop::Ais);
             }
@@ -431,6 +439,7 @@ enum Loop {
     Pcd1,
     Backprop,
     Ais,
+    MeanField,
     Ops,
 }
 
@@ -508,6 +517,18 @@ fn bench(
                 );
             }
             Loop::Ais => println!("{}", ais_bench(&device, data.clone(), hidden, 100, 14_500)),
+            Loop::MeanField => {
+                let n = data.dims()[0].min(10_000);
+                println!(
+                    "{}",
+                    harmonium_models::bench::mean_field::mean_field_bench(
+                        &device,
+                        data.clone().narrow(0, 0, n),
+                        [500, 1000],
+                        10
+                    )
+                );
+            }
             Loop::Ops => println!("{}", harmonium_models::bench::ops::ops_bench(&device)),
         }
     }

@@ -21,6 +21,7 @@
 //!   `4BVH + (4k + 2)·CVH`, again 10·BVH for k = 1 and C = B.
 
 pub mod backprop;
+pub mod mean_field;
 pub mod ops;
 
 use std::fmt;
