@@ -33,7 +33,26 @@ pub enum CheckpointError {
     Invalid(String),
 }
 
-fn le_bytes(values: &[f32]) -> Vec<u8> {
+/// The f32 tensor `name` of a checkpoint as (shape, values): `None` when there is none,
+/// `Err(dtype)` when it is not f32.
+pub(crate) fn f32_tensor(
+    st: &SafeTensors,
+    name: &str,
+) -> Option<Result<(Vec<usize>, Vec<f32>), Dtype>> {
+    let view = st.tensor(name).ok()?;
+    if view.dtype() != Dtype::F32 {
+        return Some(Err(view.dtype()));
+    }
+    let values = view
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Some(Ok((view.shape().to_vec(), values)))
+}
+
+/// f32 values as little-endian bytes (SafeTensors' layout).
+pub(crate) fn le_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
@@ -84,21 +103,11 @@ impl Rbm {
             .unwrap_or_else(|| "binary".to_string());
 
         let read = |name: &'static str| -> Result<(Vec<usize>, Vec<f32>), CheckpointError> {
-            let view = st
-                .tensor(name)
-                .map_err(|_| CheckpointError::Missing(name))?;
-            if view.dtype() != Dtype::F32 {
-                return Err(CheckpointError::Dtype {
-                    name,
-                    got: view.dtype(),
-                });
+            match f32_tensor(&st, name) {
+                None => Err(CheckpointError::Missing(name)),
+                Some(Err(got)) => Err(CheckpointError::Dtype { name, got }),
+                Some(Ok(t)) => Ok(t),
             }
-            let values = view
-                .data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            Ok((view.shape().to_vec(), values))
         };
         let (w_shape, w) = read("W")?;
         let [v, h] = w_shape[..] else {

@@ -23,7 +23,7 @@
 use burn::tensor::Tensor;
 
 use super::{Dbm, DbmError};
-use crate::eval::ais::{AisEstimate, BaseRateModel, beta_schedule, summarise};
+use crate::eval::ais::{AisEstimate, BaseRateModel, beta_schedule, softplus_increment, summarise};
 use crate::eval::{CHECK_EVERY, Interrupted, check, never_stop, to_vec};
 use crate::rbm::Draws;
 use crate::rbm::model::{bernoulli, row, sigmoid};
@@ -105,14 +105,9 @@ impl Dbm {
             }
             let (beta_prev, beta) = (schedule[k - 1], schedule[k]);
             let x = v.clone().matmul(w1.clone()) + h2.clone().matmul(w2_t.clone()) + c1.clone();
-            let linear = v.clone().matmul(bias_diff.clone())
-                + h2.clone().matmul(c2_col.clone())
-                + x.clone().clamp_min(0.0).sum_dim(1);
-            let abs_x = x.clone().abs();
-            let d = abs_x.clone().mul_scalar(-beta).exp().add_scalar(1.0);
-            let d_prev = abs_x.mul_scalar(-beta_prev).exp().add_scalar(1.0);
-            let log_ratio = (d / d_prev).log().sum_dim(1);
-            segment = segment + linear.mul_scalar(beta - beta_prev) + log_ratio;
+            let linear = v.clone().matmul(bias_diff.clone()) + h2.clone().matmul(c2_col.clone());
+            let (softplus, _) = softplus_increment(&x, beta, beta_prev);
+            segment = segment + linear.mul_scalar(beta - beta_prev) + softplus;
             if k % SEGMENT == 0 {
                 segments.push(std::mem::replace(
                     &mut segment,

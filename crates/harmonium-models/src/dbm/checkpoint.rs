@@ -8,12 +8,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
 use super::Dbm;
-use crate::checkpoint::CheckpointError;
+use crate::checkpoint::{CheckpointError, f32_tensor, le_bytes};
 use crate::eval::to_vec;
-
-fn le_bytes(values: &[f32]) -> Vec<u8> {
-    values.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
 
 impl Dbm {
     /// The parameters as SafeTensors bytes.
@@ -55,21 +51,13 @@ impl Dbm {
         let st = SafeTensors::deserialize(bytes)?;
         let invalid = |m: String| CheckpointError::Invalid(m);
         let read = |name: &str| -> Result<(Vec<usize>, Vec<f32>), CheckpointError> {
-            let view = st
-                .tensor(name)
-                .map_err(|_| invalid(format!("the DBM checkpoint has no tensor '{name}'")))?;
-            if view.dtype() != Dtype::F32 {
-                return Err(invalid(format!(
-                    "tensor '{name}' is {:?}, expected f32",
-                    view.dtype()
-                )));
+            match f32_tensor(&st, name) {
+                None => Err(invalid(format!(
+                    "the DBM checkpoint has no tensor '{name}'"
+                ))),
+                Some(Err(got)) => Err(invalid(format!("tensor '{name}' is {got:?}, expected f32"))),
+                Some(Ok(t)) => Ok(t),
             }
-            let values = view
-                .data()
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            Ok((view.shape().to_vec(), values))
         };
         let layers = (1..)
             .take_while(|l| st.names().iter().any(|n| *n == format!("W{l}")))

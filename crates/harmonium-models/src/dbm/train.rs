@@ -17,9 +17,9 @@ use std::time::Instant;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::{Dbm, DbmConfig, DbmError, DbmLearner};
+use crate::eval::EvalError;
 use crate::eval::ais::BaseRateModel;
-use crate::eval::images::{self, Scaling, TileShape};
-use crate::eval::{EvalError, to_vec};
+use crate::eval::images::{self, TileShape};
 use crate::events::{Event, EventSink};
 use crate::rbm::{DeviceDraws, Draws, HostDraws};
 
@@ -266,23 +266,10 @@ impl Dbm {
         if tile.rows * tile.cols != self.visible() {
             return;
         }
-        let grid = |n: usize| (n as f64).sqrt().ceil() as usize;
-        let n = self.sizes()[1].min(100);
-        let filters = self.weights[0].clone().narrow(1, 0, n).transpose();
-        let filters = images::encode_png(&images::tile_grid(
-            &to_vec(filters),
-            tile,
-            grid(n),
-            Scaling::PerTile,
-        ));
+        let filters = images::weights_png(&self.weights[0], tile, 100);
         let chains = learner.chains[0].dims()[0].min(100);
         let visible = self.layer_probs(0, &learner.chains).narrow(0, 0, chains);
-        let samples = images::encode_png(&images::tile_grid(
-            &to_vec(visible),
-            tile,
-            grid(chains),
-            Scaling::Unit,
-        ));
+        let samples = images::probabilities_png(&visible, tile);
         for (kind, bytes) in [("filters", filters), ("samples", samples)] {
             sink.emit(Event::Artifact {
                 kind: kind.into(),

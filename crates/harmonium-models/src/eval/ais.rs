@@ -192,7 +192,6 @@ pub(crate) fn log_weights(
         "AIS is implemented for binary visible units"
     );
     let device = rbm.device();
-    let hidden = rbm.hidden();
     let schedule = beta_schedule(betas);
     let b_a: Tensor<2> = base.visible_bias.clone().unsqueeze();
     let b_b: Tensor<2> = rbm.visible_bias.clone().unsqueeze();
@@ -200,11 +199,6 @@ pub(crate) fn log_weights(
     let w = rbm.weights.clone();
     let w_t = Tensor::<2>::from_data(w.clone().transpose().into_data(), &device); // contiguous Wᵀ
     let bias_diff: Tensor<2> = (b_b.clone() - b_a.clone()).transpose(); // [visible, 1]
-    // Products of at most GROUP ratios, each in [1/2, 1], stay far from f32 underflow.
-    let group = (1..=GROUP.min(hidden))
-        .rev()
-        .find(|g| hidden % g == 0)
-        .unwrap_or(1);
 
     // v ~ A: independent Bernoulli(σ(b_A)).
     let a0 = b_a.clone().repeat_dim(0, runs);
@@ -219,17 +213,12 @@ pub(crate) fn log_weights(
         let (beta_prev, beta) = (schedule[k - 1], schedule[k]);
         // log p*_β(v) − log p*_β'(v) at the current v.
         let x = v.clone().matmul(w.clone()) + c.clone(); // c + vW, [runs, hidden]
-        let linear = x.clone().clamp_min(0.0).sum_dim(1) + v.clone().matmul(bias_diff.clone());
-        let abs_x = x.clone().abs();
-        let d = exp(abs_x.clone().mul_scalar(-beta)).add_scalar(1.0); // 1 + e^{−β|x|}
-        let d_prev = exp(abs_x.mul_scalar(-beta_prev)).add_scalar(1.0);
-        let log_ratio: Tensor<2> = (d.clone() / d_prev)
-            .reshape([runs * hidden / group, group])
-            .prod_dim(1)
-            .log()
-            .reshape([runs, hidden / group])
-            .sum_dim(1);
-        segment = segment + linear.mul_scalar(beta - beta_prev) + log_ratio;
+        let (softplus, d) = softplus_increment(&x, beta, beta_prev);
+        segment = segment
+            + v.clone()
+                .matmul(bias_diff.clone())
+                .mul_scalar(beta - beta_prev)
+            + softplus;
         if k % SEGMENT == 0 {
             segments.push(std::mem::replace(
                 &mut segment,
@@ -254,6 +243,39 @@ pub(crate) fn log_weights(
         *lw = row.iter().map(|&x| x as f64).sum();
     }
     Ok(log_weights)
+}
+
+/// `Σ_j softplus(β x_j) − softplus(β' x_j)` for every row of `x`, computed without
+/// cancellation (see [`estimate_log_z_with`]) as
+/// `(β − β') Σ_j max(x_j, 0) + log Π_j (1 + e^{−β|x_j|}) / (1 + e^{−β'|x_j|})`, the product
+/// taken over groups of at most [`GROUP`] units (each ratio lies in [1/2, 1], so a group's
+/// product stays far from f32 underflow); and `1 + e^{−β|x|}`, whose reciprocal σ(β|x|) a
+/// Gibbs step can use. Shared by the RBM's and the DBM's AIS.
+pub(crate) fn softplus_increment(
+    x: &Tensor<2>,
+    beta: f64,
+    beta_prev: f64,
+) -> (Tensor<2>, Tensor<2>) {
+    let [rows, units] = x.dims();
+    let group = (1..=GROUP.min(units))
+        .rev()
+        .find(|g| units % g == 0)
+        .unwrap_or(1);
+    let abs_x = x.clone().abs();
+    let d = exp(abs_x.clone().mul_scalar(-beta)).add_scalar(1.0);
+    let d_prev = exp(abs_x.mul_scalar(-beta_prev)).add_scalar(1.0);
+    let log_ratio: Tensor<2> = (d.clone() / d_prev)
+        .reshape([rows * units / group, group])
+        .prod_dim(1)
+        .log()
+        .reshape([rows, units / group])
+        .sum_dim(1);
+    let linear = x
+        .clone()
+        .clamp_min(0.0)
+        .sum_dim(1)
+        .mul_scalar(beta - beta_prev);
+    (linear + log_ratio, d)
 }
 
 /// Steps whose log-weight increments are summed in f32 before being added in f64.

@@ -103,13 +103,30 @@ fn scaling(rbm: &Rbm) -> Scaling {
 /// The incoming weights of the first `max_filters` hidden units, each as a tile stretched to its
 /// own range.
 pub fn filters_png(rbm: &Rbm, tile: TileShape, max_filters: usize) -> Vec<u8> {
-    let n = rbm.hidden().min(max_filters);
-    let filters = rbm.weights.clone().narrow(1, 0, n).transpose(); // [n, visible]
+    weights_png(&rbm.weights, tile, max_filters)
+}
+
+/// The columns of `weights` ([visible, units]: the incoming weights of the first `max` units)
+/// as tiles, each stretched to its own range (an RBM's or a DBM's first-layer filters).
+pub fn weights_png(weights: &Tensor<2>, tile: TileShape, max: usize) -> Vec<u8> {
+    let n = weights.dims()[1].min(max);
+    let filters = weights.clone().narrow(1, 0, n).transpose(); // [n, visible]
     encode_png(&tile_grid(
         &to_vec(filters),
         tile,
         grid_width(n),
         Scaling::PerTile,
+    ))
+}
+
+/// Rows of probabilities (`[n, visible]`, in [0, 1]) as tiles in a square-ish grid.
+pub fn probabilities_png(rows: &Tensor<2>, tile: TileShape) -> Vec<u8> {
+    let n = rows.dims()[0];
+    encode_png(&tile_grid(
+        &to_vec(rows.clone()),
+        tile,
+        grid_width(n),
+        Scaling::Unit,
     ))
 }
 
