@@ -521,3 +521,18 @@ rbm: {hidden: 32, epochs: 1, eval: {ais: {runs: 100, betas: 5000000}}}
         0
     );
 }
+
+/// An experiment whose name looks like another's id is its own experiment: none of the other's
+/// finished trials count as its own.
+#[test]
+fn a_name_that_looks_like_an_id_resumes_only_its_own_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run_file(d, "first.yaml", BASE);
+    let e = stderr(&run_file(
+        d,
+        "one.yaml",
+        &BASE.replace("name: faults", "name: '1'"),
+    ));
+    assert!(e.contains("4 trials (0 already finished, 4 to run)"), "{e}");
+}

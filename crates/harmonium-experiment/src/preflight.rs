@@ -13,7 +13,7 @@ use crate::sweep::Trial;
 
 /// Checks the devices and datasets of `trials`; `say` reports what takes time.
 pub fn check(
-    trials: &[&Trial],
+    trials: &[Trial],
     yaml: &str,
     data: &DataCache,
     say: &dyn Fn(String),

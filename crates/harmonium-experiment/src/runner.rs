@@ -186,18 +186,16 @@ pub async fn run_experiment(
         planned: trials.len(),
         ..Default::default()
     };
-    let done = match store.experiment_id(&exp.name).await {
-        Ok(id) if !opts.rerun => store.finished_hashes(id).await?,
-        Ok(_) | Err(harmonium_store::StoreError::Message(_)) => Default::default(),
-        Err(e) => return Err(e.into()),
+    let done = match store.experiment_named(&exp.name).await? {
+        Some(id) if !opts.rerun => store.finished_hashes(id).await?,
+        _ => Default::default(),
     };
     let (skip, todo): (Vec<Trial>, Vec<Trial>) =
         trials.into_iter().partition(|t| done.contains(&t.hash));
     outcome.skipped = skip.len();
     // Devices and datasets are checked before anything is written.
     let data = DataCache::new(opts.data_dir.clone());
-    let todo_refs: Vec<&Trial> = todo.iter().collect();
-    crate::preflight::check(&todo_refs, yaml, &data, &|line| {
+    crate::preflight::check(&todo, yaml, &data, &|line| {
         eprintln!("{}", printable(&line))
     })
     .map_err(RunError::Invalid)?;

@@ -170,6 +170,17 @@ impl Store {
         }))
     }
 
+    /// The id of the experiment with exactly this name, if there is one (a name that looks like
+    /// a number is still a name).
+    pub async fn experiment_named(&self, name: &str) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM experiments WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     /// The experiment with this name or numeric id.
     pub async fn experiment_id(&self, name_or_id: &str) -> Result<i64> {
         let id: Option<i64> =
