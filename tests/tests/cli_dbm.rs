@@ -260,3 +260,80 @@ fn find(dir: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
     }
     None
 }
+
+const SPEECH: &str = "name: dbm-speech
+dataset:
+  name: fsdd
+  speakers: [george, jackson, lucas]
+  repetitions: 4
+  split: {valid: [jackson], test: [lucas]}
+seeds: [1]
+dbm:
+  visible: gaussian
+  layers: [16, 8]
+  epochs: 2
+  batch_size: 50
+  lr: 0.002
+  chains: 50
+  eval: {max_examples: 200, exact: false, ais: {runs: 20, betas: 400}}
+  pretrain: {epochs: 1, batch_size: 50, lr: 0.02}
+  pretrain_first_lr: 0.002
+mlp: {hidden: [16, 8], epochs: 2, batch_size: 50, lr: 0.05}
+sweep:
+  parameters:
+    mlp.init: [dbm, random]
+  metric: {name: valid_utterance_error, goal: minimize}
+";
+
+#[tokio::test]
+async fn a_gaussian_dbm_on_speech_frames_is_bounded_and_fine_tuned_against_random_init() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    run_file(d, "speech.yaml", SPEECH);
+    let db = d.join("h.db");
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
+        2
+    );
+    for key in [
+        "layer1/recon_error",
+        "ais_log_z",
+        "test_mf_bound",
+        "test_utterance_error",
+    ] {
+        assert_eq!(
+            scalar(
+                &db,
+                &format!("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE key = '{key}'")
+            )
+            .await,
+            2,
+            "{key} in both runs"
+        );
+    }
+    // A density of real-valued frames: the bound is finite and its lower end (from AIS's upper
+    // log Z) below it. (20 runs over 1,353 dimensions rarely give AIS a finite lower log Z.)
+    let below = scalar(
+        &db,
+        "SELECT COUNT(*) FROM latest_metrics b JOIN latest_metrics lo ON lo.run_id = b.run_id \
+         WHERE b.key = 'test_mf_bound' AND lo.key = 'test_mf_bound_lower' \
+         AND lo.value <= b.value AND b.value > -1e6",
+    )
+    .await;
+    assert_eq!(below, 2);
+    // The DBM stays Gaussian through the stage cache: the random arm replayed it.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM latest_metrics WHERE key = 'dbm_cached' AND value = 1"
+        )
+        .await,
+        1
+    );
+    // The same section with binary visible units is refused, naming `visible`.
+    let binary = SPEECH.replace("  visible: gaussian\n", "");
+    std::fs::write(d.join("binary.yaml"), binary).unwrap();
+    let out = harmonium(d, &["run", "binary.yaml"]);
+    let err = stderr(&out);
+    assert!(err.contains("visible: gaussian"), "{err}");
+}

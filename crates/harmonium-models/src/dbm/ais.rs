@@ -1,4 +1,4 @@
-//! Annealed importance sampling estimate of log Z for a 2-layer binary DBM (Salakhutdinov &
+//! Annealed importance sampling estimate of log Z for a 2-layer DBM (Salakhutdinov &
 //! Hinton 2009, §4; Salakhutdinov & Murray 2008). The odd layer h¹ is summed out analytically,
 //! so AIS runs on the states (v, h²) with
 //!
@@ -19,6 +19,16 @@
 //! `v ~ σ((1−β) b_A + β (b + h¹(W¹)ᵀ))` and `h² ~ σ(β (c² + h¹W²))`. `Z/Z_A ≈ mean(w)`, with
 //! ±3σ bounds and the effective number of runs from [`crate::eval::ais`]. The softplus difference
 //! is computed without cancellation as `(β−β') max(x, 0) + log[(1 + e^{−β|x|}) / (1 + e^{−β'|x|})]`.
+//!
+//! **Gaussian visible units** (unit variance) keep their own term in every intermediate
+//! distribution instead of annealing it from a base model:
+//!
+//! ```text
+//! log p*_β(v, h²) = −½‖v − b‖² + β c²·h² + Σ_j softplus(β x_j)
+//! ```
+//!
+//! so the base (β = 0) is v ~ N(b, I) and h² uniform, `log Z_A = (D/2) log 2π + (n₁ + n₂) log 2`,
+//! and the move draws `v ~ N(b + β h¹(W¹)ᵀ, I)`.
 
 use burn::tensor::Tensor;
 
@@ -64,12 +74,16 @@ impl Dbm {
             return Err(DbmError::Config("AIS needs at least 2 runs".into()));
         }
         let log_weights = self.ais_log_weights(base, runs, betas, draws, keep_going)?;
-        let [_, n1, n2] = [self.sizes()[0], self.sizes()[1], self.sizes()[2]];
-        let log_z_a = to_vec(crate::rbm::softplus(base.visible_bias.clone()))
-            .iter()
-            .map(|&x| x as f64)
-            .sum::<f64>()
-            + (n1 + n2) as f64 * std::f64::consts::LN_2;
+        let [d, n1, n2] = [self.sizes()[0], self.sizes()[1], self.sizes()[2]];
+        let visible_log_z = if self.is_gaussian() {
+            0.5 * d as f64 * (2.0 * std::f64::consts::PI).ln()
+        } else {
+            to_vec(crate::rbm::softplus(base.visible_bias.clone()))
+                .iter()
+                .map(|&x| x as f64)
+                .sum::<f64>()
+        };
+        let log_z_a = visible_log_z + (n1 + n2) as f64 * std::f64::consts::LN_2;
         Ok(summarise(log_weights, log_z_a))
     }
 
@@ -85,15 +99,27 @@ impl Dbm {
         let schedule = beta_schedule(betas);
         let (w1, w2) = (self.weights[0].clone(), self.weights[1].clone());
         let (w1_t, w2_t) = (w1.clone().transpose(), w2.clone().transpose());
-        let b_a = row(&base.visible_bias);
+        let gaussian = self.is_gaussian();
         let b = row(&self.visible_bias);
+        // Gaussian units keep their term at every β: the base's visible biases are b itself.
+        let b_a = if gaussian {
+            b.clone()
+        } else {
+            row(&base.visible_bias)
+        };
         let (c1, c2) = (row(&self.hidden_biases[0]), row(&self.hidden_biases[1]));
         let n2 = self.sizes()[2];
         let bias_diff = (b.clone() - b_a.clone()).transpose(); // [visible, 1]
         let c2_col = c2.clone().transpose(); // [n2, 1]
 
-        let p_v = sigmoid(b_a.clone().repeat_dim(0, runs));
-        let mut v = bernoulli(p_v.clone(), draws.uniform(&p_v));
+        let mut v = if gaussian {
+            let mean = b.clone().repeat_dim(0, runs);
+            let noise = draws.normal(&mean);
+            mean + noise
+        } else {
+            let p_v = sigmoid(b_a.clone().repeat_dim(0, runs));
+            bernoulli(p_v.clone(), draws.uniform(&p_v))
+        };
         let half = Tensor::<2>::full([runs, n2], 0.5, &device);
         let mut h2 = bernoulli(half.clone(), draws.uniform(&half));
 
@@ -117,11 +143,18 @@ impl Dbm {
             if k + 1 < schedule.len() {
                 let p1 = sigmoid(x.mul_scalar(beta));
                 let h1 = bernoulli(p1.clone(), draws.uniform(&p1));
-                let pv = sigmoid(
-                    (h1.clone().matmul(w1_t.clone()) + b.clone()).mul_scalar(beta)
-                        + b_a.clone().mul_scalar(1.0 - beta),
-                );
-                v = bernoulli(pv.clone(), draws.uniform(&pv));
+                let top_down = h1.clone().matmul(w1_t.clone());
+                v = if gaussian {
+                    let mean = top_down.mul_scalar(beta) + b.clone();
+                    let noise = draws.normal(&mean);
+                    mean + noise
+                } else {
+                    let pv = sigmoid(
+                        (top_down + b.clone()).mul_scalar(beta)
+                            + b_a.clone().mul_scalar(1.0 - beta),
+                    );
+                    bernoulli(pv.clone(), draws.uniform(&pv))
+                };
                 let p2 = sigmoid((h1.matmul(w2.clone()) + c2.clone()).mul_scalar(beta));
                 h2 = bernoulli(p2.clone(), draws.uniform(&p2));
             }

@@ -1,6 +1,6 @@
 //! SafeTensors checkpoints of DBMs: tensors `W1` … `WL` ([n_{l−1}, n_l]), `b_visible` [n_0] and
 //! `c1` … `cL` [n_l] (f32); the header metadata records `format: harmonium-dbm` and
-//! `hidden_layers: L`.
+//! `hidden_layers: L`, and `visible: gaussian` for Gaussian visible units (absent: binary).
 
 use std::collections::HashMap;
 
@@ -10,6 +10,16 @@ use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use super::Dbm;
 use crate::checkpoint::{CheckpointError, f32_tensor, le_bytes};
 use crate::eval::to_vec;
+use crate::rbm::VisibleType;
+
+/// The `visible` entry of a SafeTensors header's metadata.
+fn st_visible(bytes: &[u8]) -> Result<Option<String>, CheckpointError> {
+    let (_, meta) = SafeTensors::read_metadata(bytes)?;
+    Ok(meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("visible").cloned()))
+}
 
 impl Dbm {
     /// The parameters as SafeTensors bytes.
@@ -36,13 +46,16 @@ impl Dbm {
             let view = TensorView::new(Dtype::F32, shape.clone(), bytes).expect("consistent shape");
             (name.clone(), view)
         });
-        let metadata = HashMap::from([
+        let mut metadata = HashMap::from([
             ("format".to_string(), "harmonium-dbm".to_string()),
             (
                 "hidden_layers".to_string(),
                 self.hidden_layers().to_string(),
             ),
         ]);
+        if self.is_gaussian() {
+            metadata.insert("visible".into(), "gaussian".into());
+        }
         safetensors::serialize(views, Some(metadata)).expect("serialising in-memory tensors")
     }
 
@@ -86,7 +99,17 @@ impl Dbm {
             }
             hidden_biases.push(Tensor::<1>::from_data(TensorData::new(c, [cols]), device));
         }
+        let visible_type = match st_visible(bytes)?.as_deref() {
+            None | Some("binary") => VisibleType::Binary,
+            Some("gaussian") => VisibleType::Gaussian,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "the DBM checkpoint's visible units are '{other}' (binary or gaussian)"
+                )));
+            }
+        };
         Dbm::from_parts(weights, visible_bias, hidden_biases)
+            .map(|d| d.with_visible(visible_type))
             .map_err(|e| invalid(format!("not a valid DBM checkpoint: {e}")))
     }
 }

@@ -33,6 +33,9 @@
 //! ```
 //!
 //! It is no longer a proper RBM, but contrastive divergence still works well (§8).
+//!
+//! **Gaussian visible units** (unit variance) on the first RBM: `v' = b + β hWᵀ`, the mean of
+//! v given h, stands in for σ(·) in the reconstructions; the statistics keep their form.
 
 use std::time::Instant;
 
@@ -42,7 +45,8 @@ use super::{Dbm, DbmError};
 use crate::events::{Event, EventSink, Prefixed};
 use crate::rbm::model::{bernoulli, row, sigmoid};
 use crate::rbm::{
-    CdStatistics, Draws, HostDraws, Increments, MomentumUpdate, Rbm, RbmConfig, VisibleType,
+    CdStatistics, Draws, GaussianSigma, HostDraws, Increments, MomentumUpdate, Rbm, RbmConfig,
+    VisibleType,
 };
 
 /// Which direction of a constrained RBM uses doubled weights.
@@ -69,10 +73,16 @@ impl Constraint {
         sigmoid(v.matmul(rbm.weights.clone()).mul_scalar(alpha) + row(&rbm.hidden_bias))
     }
 
-    /// `p(v = 1 | h) = σ(b + β hWᵀ)`.
+    /// `p(v = 1 | h) = σ(b + β hWᵀ)` (Gaussian visible units: the mean `b + β hWᵀ`).
     pub fn visible_probs(self, rbm: &Rbm, h: Tensor<2>) -> Tensor<2> {
         let beta = self.factors().1;
-        sigmoid(h.matmul(rbm.weights.clone().transpose()).mul_scalar(beta) + row(&rbm.visible_bias))
+        let input =
+            h.matmul(rbm.weights.clone().transpose()).mul_scalar(beta) + row(&rbm.visible_bias);
+        if rbm.is_binary() {
+            sigmoid(input)
+        } else {
+            input
+        }
     }
 }
 
@@ -123,18 +133,26 @@ pub fn constrained_cd_statistics(
 /// Composes pretrained RBMs (bottom first: the first trained with
 /// [`Constraint::BottomUpDoubled`], the last with [`Constraint::TopDownDoubled`], those between
 /// ordinary) into a DBM, halving the middle RBMs (see the module doc). At least two RBMs, binary
-/// visible units, and each RBM's hidden layer the next one's visible layer.
+/// visible units (the first may have unit-variance Gaussian ones), and each RBM's hidden layer
+/// the next one's visible layer.
 pub fn compose(rbms: &[Rbm]) -> Result<Dbm, DbmError> {
     let l_top = rbms.len();
     if l_top < 2 {
         return Err(DbmError::TooFewLayers { got: l_top });
     }
     for (k, r) in rbms.iter().enumerate() {
-        if !r.is_binary() {
+        if k > 0 && !r.is_binary() {
             return Err(DbmError::Config(format!(
-                "RBM {} has Gaussian visible units; a DBM has binary units",
+                "RBM {} has Gaussian visible units; only the first layer of a DBM can",
                 k + 1
             )));
+        }
+        if r.sigma().is_some() {
+            return Err(DbmError::Config(
+                "the Gaussian visible units of a DBM have unit variance (gaussian_sigma: unit; \
+                 standardise the data)"
+                    .into(),
+            ));
         }
         if let Some(next) = rbms.get(k + 1)
             && next.visible() != r.hidden()
@@ -169,7 +187,15 @@ pub fn compose(rbms: &[Rbm]) -> Result<Dbm, DbmError> {
             None => rbms[k].hidden_bias.clone(),
         })
         .collect();
-    Dbm::from_parts(weights, rbms[0].visible_bias.clone(), hidden_biases)
+    let visible = if rbms[0].is_binary() {
+        VisibleType::Binary
+    } else {
+        VisibleType::Gaussian
+    };
+    Ok(
+        Dbm::from_parts(weights, rbms[0].visible_bias.clone(), hidden_biases)?
+            .with_visible(visible),
+    )
 }
 
 /// Greedy pretraining of the stack for a DBM, then [`compose`]. `layers[k]` configures RBM k
@@ -245,9 +271,16 @@ pub fn train_constrained(
     seed: u64,
 ) -> Result<usize, DbmError> {
     cfg.validate()?;
-    if cfg.visible_type != VisibleType::Binary || !rbm.is_binary() {
+    let binary = cfg.visible_type == VisibleType::Binary && rbm.is_binary();
+    let unit_gaussian = constraint == Constraint::BottomUpDoubled
+        && cfg.visible_type == VisibleType::Gaussian
+        && rbm.sigma().is_none()
+        && cfg.gaussian_sigma == GaussianSigma::Unit;
+    if !(binary || unit_gaussian) {
         return Err(DbmError::Config(
-            "the constrained RBMs of a DBM have binary visible units".into(),
+            "the constrained RBMs of a DBM have binary visible units (the first may have \
+             Gaussian ones with gaussian_sigma: unit)"
+                .into(),
         ));
     }
     if cfg.persistent || cfg.sparsity.is_some() {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::DbmError;
-use crate::rbm::{AisConfig, Momentum, RbmConfig};
+use crate::rbm::{AisConfig, GaussianSigma, Momentum, RbmConfig, VisibleType};
 
 /// Mean-field inference of q(h | v): fixed-point sweeps until no value moves by more than
 /// `tolerance`, or `max_iterations` sweeps.
@@ -105,6 +105,10 @@ impl DbmInit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DbmConfig {
+    /// Kind of visible unit: `binary` (default) or `gaussian` (unit variance: for real-valued
+    /// data standardised per dimension, such as speech frames). The hidden units are binary.
+    #[serde(skip_serializing_if = "is_binary")]
+    pub visible: VisibleType,
     /// Hidden layer sizes n_1 … n_L (at least two); used by [`super::Dbm::fit`] to build a new
     /// DBM and checked against an existing one by `train`.
     pub layers: Vec<usize>,
@@ -140,11 +144,20 @@ pub struct DbmConfig {
     /// is left out). `null` (the default): the DBM starts from small random weights.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pretrain: Option<RbmConfig>,
+    /// The first pretraining RBM's learning rate, when it differs from `pretrain.lr` (Gaussian
+    /// visible units usually need 10–100× less than binary ones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pretrain_first_lr: Option<f64>,
+}
+
+fn is_binary(v: &VisibleType) -> bool {
+    *v == VisibleType::Binary
 }
 
 impl Default for DbmConfig {
     fn default() -> Self {
         DbmConfig {
+            visible: VisibleType::Binary,
             layers: vec![500, 1000],
             epochs: 10,
             batch_size: 100,
@@ -159,21 +172,33 @@ impl Default for DbmConfig {
             eval: DbmEvalConfig::default(),
             init: DbmInit::Random,
             pretrain: None,
+            pretrain_first_lr: None,
         }
     }
 }
 
 impl DbmConfig {
-    /// The configurations of the pretraining RBMs, bottom to top (`None` without `pretrain`).
+    /// The configurations of the pretraining RBMs, bottom to top (`None` without `pretrain`):
+    /// the first has the DBM's kind of visible unit (and `pretrain_first_lr`), the others
+    /// binary ones.
     pub fn pretraining_layers(&self) -> Option<Vec<RbmConfig>> {
         let base = self.pretrain.as_ref()?;
         Some(
             self.layers
                 .iter()
-                .map(|&hidden| {
+                .enumerate()
+                .map(|(k, &hidden)| {
                     let mut c = base.clone();
                     c.hidden = hidden;
                     c.eval.ais = None;
+                    if k == 0 {
+                        c.visible_type = self.visible;
+                        if let Some(lr) = self.pretrain_first_lr {
+                            c.lr = lr;
+                        }
+                    } else {
+                        c.visible_type = VisibleType::Binary;
+                    }
                     c
                 })
                 .collect(),
@@ -232,6 +257,28 @@ impl DbmConfig {
         }
         if self.init != DbmInit::Random && self.pretrain.is_some() {
             return bad("init: {checkpoint: …} and pretrain exclude each other");
+        }
+        if let Some(p) = &self.pretrain {
+            if p.visible_type != VisibleType::Binary {
+                return bad(
+                    "pretrain.visible_type: set the DBM's `visible: gaussian` instead (it applies \
+                     to the first RBM; the layers above are binary)",
+                );
+            }
+            if p.gaussian_sigma != GaussianSigma::Unit {
+                return bad(
+                    "pretrain.gaussian_sigma: the Gaussian visible units of a DBM have unit \
+                     variance (standardise the data)",
+                );
+            }
+        }
+        if let Some(lr) = self.pretrain_first_lr {
+            if self.pretrain.is_none() {
+                return bad("pretrain_first_lr needs a `pretrain:` block");
+            }
+            if !(lr.is_finite() && lr > 0.0) {
+                return bad("pretrain_first_lr must be a positive number");
+            }
         }
         Ok(())
     }

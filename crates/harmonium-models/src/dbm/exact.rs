@@ -14,6 +14,14 @@
 //!   first bias is `c¹ + vW¹` (one chain per example), so `log p(v) = log p*(v) − log Z`.
 //!
 //! The parity with fewer units is enumerated; more than `max_units` (at most 30) is an error.
+//!
+//! **Gaussian visible units** are integrated out analytically instead: with m = b + h¹(W¹)ᵀ,
+//!
+//! ```text
+//! ∫ exp(−½‖v − b‖² + v·(h¹(W¹)ᵀ)) dv = (2π)^{D/2} exp(½‖m‖² − ½‖b‖²)
+//! ```
+//!
+//! so log Z enumerates the odd layers (h¹, h³, …), and log p*(v) has `−½‖v − b‖²` for `b·v`.
 
 use burn::tensor::{Device, Tensor};
 
@@ -31,6 +39,8 @@ const BLOCK: usize = 1 << 22;
 struct Chain {
     biases: Vec<Tensor<2>>,
     weights: Vec<Tensor<2>>,
+    /// The first layer is Gaussian with unit variance (integrated, never enumerated).
+    gaussian_first: bool,
 }
 
 impl Chain {
@@ -48,9 +58,14 @@ impl Chain {
             .sum()
     }
 
-    /// The parity with fewer units (the even one on a tie).
+    /// The parity with fewer units (the even one on a tie); the odd one when the first layer
+    /// is Gaussian.
     fn smaller_parity(&self) -> usize {
-        if self.units(1) < self.units(0) { 1 } else { 0 }
+        if self.gaussian_first || self.units(1) < self.units(0) {
+            1
+        } else {
+            0
+        }
     }
 
     /// `log Σ_x e^{−E(x)}` for each row of the biases, enumerating the layers of `parity`.
@@ -133,6 +148,15 @@ impl Chain {
                         });
                     }
                     let input = input.unwrap_or_else(|| Tensor::zeros([count, sizes[m]], device));
+                    if m == 0 && self.gaussian_first {
+                        // ½‖b + input‖² − ½‖b‖² + (D/2) log 2π, the joint chain's one row.
+                        let b_sq = bias.clone().square().sum().into_scalar::<f32>() as f64;
+                        let d = sizes[0] as f64;
+                        let m_sq = (input + bias).square().sum_dim(1).mul_scalar(0.5);
+                        let c = -0.5 * b_sq + 0.5 * d * (2.0 * std::f64::consts::PI).ln();
+                        add(m_sq.transpose().add_scalar(c));
+                        continue;
+                    }
                     let full: Tensor<3> = bias.unsqueeze_dim::<3>(1) + input.unsqueeze_dim::<3>(0);
                     add(softplus(full).sum_dim(2).squeeze_dim(2));
                 }
@@ -149,6 +173,7 @@ impl Dbm {
                 .map(|l| row(self.bias(l)))
                 .collect(),
             weights: self.weights.clone(),
+            gaussian_first: self.is_gaussian(),
         }
     }
 
@@ -159,6 +184,7 @@ impl Dbm {
         Chain {
             biases,
             weights: self.weights[1..].to_vec(),
+            gaussian_first: false,
         }
     }
 
@@ -191,7 +217,7 @@ impl Dbm {
     }
 
     /// Exact log Z enumerating the layers of the given parity (0: v, h², …; 1: h¹, h³, …),
-    /// whatever their size (for tests).
+    /// whatever their size (for tests; Gaussian visible units need parity 1).
     pub fn exact_log_partition_by_parity(&self, parity: usize) -> f64 {
         self.joint_chain()
             .log_sum(parity % 2, &never_stop)
@@ -224,7 +250,7 @@ impl Dbm {
                 return Err(self.too_many(max_units));
             }
             let sums = chain.log_sum(parity, &never_stop)?;
-            let visible: Vec<f32> = to_vec((part * row(&self.visible_bias)).sum_dim(1));
+            let visible: Vec<f32> = to_vec(self.visible_neg_energy(&part));
             out.extend(sums.iter().zip(visible).map(|(s, bv)| s + bv as f64));
             start += len;
         }

@@ -7,13 +7,14 @@
 //! ```
 //!
 //! Each half-step samples exactly from a conditional of the joint, so the chain leaves p(v, h)
-//! invariant; these are the persistent chains' moves in learning ([`super::learn`]).
+//! invariant; these are the persistent chains' moves in learning ([`super::learn`]). Gaussian
+//! visible units are drawn from `N(b + h¹(W¹)ᵀ, I)`.
 
 use burn::tensor::Tensor;
 
 use super::Dbm;
 use crate::rbm::Draws;
-use crate::rbm::model::bernoulli;
+use crate::rbm::model::{bernoulli, row};
 
 impl Dbm {
     /// Samples every layer of the given parity (1: odd, 0: even, the visible layer included)
@@ -38,16 +39,24 @@ impl Dbm {
         }
     }
 
-    /// `chains` states with every unit on with probability 1/2, `[v, h¹, …, hᴸ]`.
+    /// `chains` states with every unit on with probability 1/2, `[v, h¹, …, hᴸ]` (Gaussian
+    /// visible units: `b + N(0, I)`).
     pub fn random_states(&self, chains: usize, draws: &mut dyn Draws) -> Vec<Tensor<2>> {
         let device = self.device();
-        self.sizes()
+        let mut states: Vec<Tensor<2>> = self
+            .sizes()
             .into_iter()
             .map(|n| {
                 let half = Tensor::<2>::full([chains, n], 0.5, &device);
                 let u = draws.uniform(&half);
                 bernoulli(half, u)
             })
-            .collect()
+            .collect();
+        if self.is_gaussian() {
+            let mean = row(&self.visible_bias).repeat_dim(0, chains);
+            let noise = draws.normal(&mean);
+            states[0] = mean + noise;
+        }
+        states
     }
 }

@@ -6,14 +6,25 @@
 //! input_l = biasˡ + hˡ⁻¹ Wˡ + hˡ⁺¹ (Wˡ⁺¹)ᵀ     (the terms that exist: none below v, none above hᴸ)
 //! p(hˡ = 1 | neighbours) = σ(input_l)
 //! ```
+//!
+//! **Gaussian visible units** (real-valued data standardised to unit variance, e.g. speech
+//! frames): the visible term of the energy is quadratic, the rest is unchanged,
+//!
+//! ```text
+//! E(v, h) = ½‖v − b‖² − Σ_l cˡ·hˡ − Σ_l (hˡ⁻¹)ᵀ Wˡ hˡ
+//! v | h¹ ~ N(b + h¹(W¹)ᵀ, I)          (input_0 is the mean)
+//! ```
+//!
+//! so every hidden layer's conditional, and the learning rule's form, stay as they are.
 
 use burn::tensor::{Device, Tensor};
 
 use super::DbmError;
-use crate::rbm::Draws;
 use crate::rbm::model::{bernoulli, row, sigmoid};
+use crate::rbm::{Draws, VisibleType};
 
-/// A deep Boltzmann machine with binary units on one device.
+/// A deep Boltzmann machine with binary hidden units (and binary or unit-variance Gaussian
+/// visible units) on one device.
 #[derive(Debug, Clone)]
 pub struct Dbm {
     /// W¹…Wᴸ: `weights[l − 1]` is Wˡ, shape [n_{l−1}, n_l] (n_0 = visible units).
@@ -22,6 +33,8 @@ pub struct Dbm {
     pub visible_bias: Tensor<1>,
     /// c¹…cᴸ: `hidden_biases[l − 1]` is cˡ, shape [n_l].
     pub hidden_biases: Vec<Tensor<1>>,
+    /// Binary visible units, or Gaussian ones with unit variance.
+    pub visible_type: VisibleType,
 }
 
 impl Dbm {
@@ -112,14 +125,31 @@ impl Dbm {
             weights,
             visible_bias,
             hidden_biases,
+            visible_type: VisibleType::Binary,
         })
     }
 
-    /// Sets b to `log(p_i/(1−p_i))` of the data means p_i clamped to [1e-3, 1−1e-3].
+    /// The same DBM with the given kind of visible unit.
+    pub fn with_visible(mut self, visible_type: VisibleType) -> Dbm {
+        self.visible_type = visible_type;
+        self
+    }
+
+    /// Whether the visible units are Gaussian (unit variance).
+    pub fn is_gaussian(&self) -> bool {
+        self.visible_type == VisibleType::Gaussian
+    }
+
+    /// Sets b to `log(p_i/(1−p_i))` of the data means p_i clamped to [1e-3, 1−1e-3] (Gaussian
+    /// units: to the data means).
     pub fn init_visible_bias_from_data(&mut self, data: &Tensor<2>) -> Result<(), DbmError> {
         self.check_columns("the training data", data)?;
         if data.dims()[0] == 0 {
             return Err(DbmError::EmptyData);
+        }
+        if self.is_gaussian() {
+            self.visible_bias = data.clone().mean_dim(0).squeeze_dim(0);
+            return Ok(());
         }
         let p: Tensor<1> = data
             .clone()
@@ -193,14 +223,25 @@ impl Dbm {
         input.expect("a DBM layer has a neighbour") + row(self.bias(l))
     }
 
-    /// `p(layer l = 1 | its neighbours)`, σ of [`Dbm::layer_input`].
+    /// `p(layer l = 1 | its neighbours)`, σ of [`Dbm::layer_input`]; for Gaussian visible
+    /// units and `l = 0`, the mean of v given h¹ (the input itself).
     pub fn layer_probs(&self, l: usize, layers: &[Tensor<2>]) -> Tensor<2> {
-        sigmoid(self.layer_input(l, layers))
+        let input = self.layer_input(l, layers);
+        if l == 0 && self.is_gaussian() {
+            input
+        } else {
+            sigmoid(input)
+        }
     }
 
-    /// A sample of layer `l` given its neighbours.
+    /// A sample of layer `l` given its neighbours (Gaussian visible units: mean plus unit
+    /// normal noise).
     pub fn sample_layer(&self, l: usize, layers: &[Tensor<2>], draws: &mut dyn Draws) -> Tensor<2> {
         let p = self.layer_probs(l, layers);
+        if l == 0 && self.is_gaussian() {
+            let noise = draws.normal(&p);
+            return p + noise;
+        }
         let u = draws.uniform(&p);
         bernoulli(p, u)
     }
@@ -208,13 +249,26 @@ impl Dbm {
     /// `E(v, h)` of each row of the states `layers = [v, h¹, …, hᴸ]`, shape [batch]. The energy
     /// is multilinear, so at mean-field values μ it is the expected energy `E_q[E(v, h)]`.
     pub fn energy(&self, layers: &[Tensor<2>]) -> Tensor<1> {
-        let mut neg = (layers[0].clone() * row(&self.visible_bias)).sum_dim(1);
+        let mut neg = self.visible_neg_energy(&layers[0]).unsqueeze_dim(1);
         for l in 1..=self.hidden_layers() {
             let pair =
                 layers[l - 1].clone().matmul(self.weights[l - 1].clone()) + row(self.bias(l));
             neg = neg + (pair * layers[l].clone()).sum_dim(1);
         }
         neg.squeeze_dim::<1>(1).neg()
+    }
+
+    /// The visible units' own term of −E for each row of `v`, shape [batch]: `b·v`, or
+    /// `−½‖v − b‖²` for Gaussian units.
+    pub fn visible_neg_energy(&self, v: &Tensor<2>) -> Tensor<1> {
+        let term = if self.is_gaussian() {
+            (v.clone() - row(&self.visible_bias))
+                .square()
+                .mul_scalar(-0.5)
+        } else {
+            v.clone() * row(&self.visible_bias)
+        };
+        term.sum_dim(1).squeeze_dim(1)
     }
 
     /// Whether every parameter is finite; the name of the first one that is not.

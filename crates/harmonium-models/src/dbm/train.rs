@@ -21,7 +21,7 @@ use crate::eval::EvalError;
 use crate::eval::ais::BaseRateModel;
 use crate::eval::images::{self, TileShape};
 use crate::events::{Event, EventSink};
-use crate::rbm::{DeviceDraws, Draws, HostDraws};
+use crate::rbm::{DeviceDraws, Draws, HostDraws, VisibleType};
 
 /// What a training run did.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +66,13 @@ fn head(data: &Tensor<2>, n: usize) -> Tensor<2> {
     }
 }
 
+fn name_of(v: VisibleType) -> &'static str {
+    match v {
+        VisibleType::Binary => "binary",
+        VisibleType::Gaussian => "gaussian",
+    }
+}
+
 /// The generator of the Gibbs steps: host draws on the CPU, the device's elsewhere.
 fn gibbs_draws(device: &Device, seed: u64) -> Box<dyn Draws> {
     if *device == Device::flex() {
@@ -93,7 +100,8 @@ impl Dbm {
             cfg.init_sigma,
             &device,
             &mut HostDraws::new(seed),
-        )?;
+        )?
+        .with_visible(cfg.visible);
         dbm.init_visible_bias_from_data(data)?;
         let summary = dbm.train(data, valid, cfg, sink, seed)?;
         Ok((dbm, summary))
@@ -123,9 +131,29 @@ impl Dbm {
                 &self.sizes()[1..]
             )));
         }
+        if cfg.visible != self.visible_type {
+            return Err(DbmError::Config(format!(
+                "visible is {} but the DBM's visible units are {}",
+                name_of(cfg.visible),
+                name_of(self.visible_type)
+            )));
+        }
         let n = data.dims()[0];
         if n == 0 {
             return Err(DbmError::EmptyData);
+        }
+        if !self.is_gaussian() {
+            let (lo, hi) = (
+                data.clone().min().into_scalar::<f32>(),
+                data.clone().max().into_scalar::<f32>(),
+            );
+            if lo < 0.0 || hi > 1.0 {
+                return Err(DbmError::Config(format!(
+                    "visible: the DBM's visible units are binary but the training data has \
+                     values in [{lo}, {hi}], outside [0, 1]; set `visible: gaussian` for \
+                     real-valued data standardised per dimension"
+                )));
+            }
         }
         let started = Instant::now();
         let device = self.device();

@@ -12,6 +12,7 @@ mod ais;
 mod compose;
 mod exact;
 mod finetune;
+mod gaussian;
 mod gibbs;
 mod learn;
 mod mean_field;
