@@ -23,7 +23,7 @@ use crate::{DataError, Dataset, fetch_dataset, mirror_dir};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetConfig {
-    /// `mnist`, `fsdd` or `timit`.
+    /// `mnist`, `fsdd`, `timit` or `bars_and_stripes`.
     pub name: String,
     /// Number of labelled training examples (frames, for speech) used: a seeded subset of the
     /// training split; all of them when absent.
@@ -70,6 +70,9 @@ pub struct DatasetConfig {
     /// TIMIT: use only this many training speakers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub train_speakers: Option<usize>,
+    /// Bars and stripes: the side of the square grid (2 to 4; default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<usize>,
 }
 
 fn default_valid_size() -> usize {
@@ -116,6 +119,7 @@ impl DatasetConfig {
             ("path", self.path.is_some()),
             ("keep_glottal_stops", self.keep_glottal_stops.is_some()),
             ("train_speakers", self.train_speakers.is_some()),
+            ("side", self.side.is_some()),
         ];
         let mnist_only = [
             ("valid_size", self.valid_size != default_valid_size()),
@@ -126,9 +130,11 @@ impl DatasetConfig {
             "mnist" => &[],
             "fsdd" => &["features", "split", "speakers", "repetitions"],
             "timit" => &["features", "path", "keep_glottal_stops", "train_speakers"],
+            "bars_and_stripes" => &["side"],
             other => {
                 return Err(format!(
-                    "dataset.name: unknown dataset '{other}' (known: mnist, fsdd, timit)"
+                    "dataset.name: unknown dataset '{other}' (known: mnist, fsdd, timit, \
+                     bars_and_stripes)"
                 ));
             }
         };
@@ -173,6 +179,13 @@ impl DatasetConfig {
                 ));
             }
         }
+        if self.name == "bars_and_stripes" && self.test_size.is_some() {
+            return Err(
+                "dataset.test_size does not apply to bars_and_stripes (its valid and test splits \
+                 are every pattern once)"
+                    .into(),
+            );
+        }
         if self.name != "mnist"
             && let Some((key, _)) = mnist_only.iter().find(|(_, set)| *set)
         {
@@ -199,6 +212,16 @@ impl DatasetConfig {
         let cache = data_dir.join("cache");
         let features = self.features.clone().unwrap_or_default();
         let mut loaded = match self.name.as_str() {
+            "bars_and_stripes" => {
+                let side = self.side.unwrap_or(3);
+                let dataset = crate::toy::load(side, self.train_size.unwrap_or(1000), self.seed)
+                    .map_err(DataError::Config)?;
+                return Ok(Loaded {
+                    dataset,
+                    utterances: None,
+                    scoring: Scoring::Plain,
+                });
+            }
             "mnist" => {
                 return with_fetch(&|| {
                     Ok(Loaded {

@@ -19,6 +19,7 @@ pub mod speech;
 pub mod sphere;
 pub mod timit;
 pub mod timit_phones;
+pub mod toy;
 pub mod wav;
 
 use std::path::PathBuf;

@@ -60,11 +60,19 @@ pub struct DbmEvalConfig {
     /// Emit the trained DBM as a SafeTensors `checkpoint` artifact (`dbm.safetensors`) after the
     /// last epoch.
     pub checkpoint: bool,
-    /// `[rows, cols]` of a visible vector as an image: after the last epoch, pictures of the
+    /// `[rows, cols]` of a visible vector as an image: after the last epoch (and every
+    /// `pictures_every` epochs), pictures of the
     /// first-layer filters and of the persistent chains' visible probabilities. Unset: no
     /// pictures (the `dbm:` stage sets it for image datasets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub picture_shape: Option<[usize; 2]>,
+    /// Draw the pictures every this many epochs as well (0, the default: after the last only).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub pictures_every: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Default for DbmEvalConfig {
@@ -77,6 +85,7 @@ impl Default for DbmEvalConfig {
             ais: Some(AisConfig::default()),
             checkpoint: true,
             picture_shape: None,
+            pictures_every: 0,
         }
     }
 }

@@ -216,6 +216,13 @@ impl Dbm {
                     r => r?,
                 }
             }
+            if !last
+                && cfg.eval.pictures_every > 0
+                && e % cfg.eval.pictures_every == 0
+                && let Some([rows, cols]) = cfg.eval.picture_shape
+            {
+                self.emit_pictures(e, TileShape { rows, cols }, &learner, rec.sink);
+            }
             rec.sink.emit(Event::Progress {
                 stage: "dbm".into(),
                 done: e as u64,

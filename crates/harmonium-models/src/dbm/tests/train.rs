@@ -326,3 +326,34 @@ fn the_last_epoch_draws_the_filters_and_the_chains() {
         assert!(width == 3 * 29 + 1 || width == 4 * 29 + 1, "{width}");
     }
 }
+
+/// `pictures_every: 2` over 5 epochs draws at epochs 2, 4 and 5 (the last), one filters and one
+/// samples picture each, named by their epoch.
+#[test]
+fn pictures_every_draws_the_pictures_during_training_too() {
+    let _guard = serial();
+    let device = Device::flex();
+    let data = mnist_binary(100, &device);
+    let mut cfg = quick(vec![9, 4]);
+    cfg.epochs = 5;
+    cfg.chains = 16;
+    cfg.eval.picture_shape = Some([28, 28]);
+    cfg.eval.pictures_every = 2;
+    let mut sink = VecSink::default();
+    Dbm::fit(&data, None, &cfg, &mut sink, 1).unwrap();
+    let names: Vec<(String, Option<u64>)> = sink
+        .0
+        .iter()
+        .filter_map(|e| match e {
+            Event::Artifact {
+                kind, name, step, ..
+            } if kind != "checkpoint" => Some((name.clone(), *step)),
+            _ => None,
+        })
+        .collect();
+    let want: Vec<(String, Option<u64>)> = [2u64, 4, 5]
+        .iter()
+        .flat_map(|&e| ["filters", "samples"].map(|k| (format!("dbm_{k}_epoch{e}.png"), Some(e))))
+        .collect();
+    assert_eq!(names, want);
+}
