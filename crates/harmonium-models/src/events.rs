@@ -95,7 +95,12 @@ impl EventSink for Prefixed<'_> {
                 bytes,
             } => Event::Artifact {
                 kind,
-                name: format!("{p}_{name}"),
+                // A name that already starts with the prefix keeps it once.
+                name: if name.starts_with(&format!("{p}_")) {
+                    name
+                } else {
+                    format!("{p}_{name}")
+                },
                 step,
                 bytes,
             },
