@@ -1,5 +1,6 @@
 // The run page: configuration as YAML, metadata, final metrics, every learning curve, and the
-// pictures (filters, reconstructions, samples) with their epoch.
+// pictures (filters, reconstructions, samples, fantasies, … : every PNG artifact, by kind) with
+// their epoch.
 import * as api from './api.js';
 import { h, fill, $, debounce } from './dom.js';
 import { num, badge, duration, failure } from './format.js';
@@ -7,7 +8,9 @@ import { curves } from './charts.js';
 import { indicate, liveWanted } from './live.js';
 
 const id = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] || '');
-const PICTURES = ['filters', 'reconstructions', 'samples'];
+// Kinds shown first, in this order; any other kind of PNG artifact follows in the order recorded.
+const PICTURES = ['filters', 'reconstructions', 'samples', 'fantasies', 'outputs'];
+const isPicture = (a) => a.path.toLowerCase().endsWith('.png');
 
 function meta(run) {
   const rows = [
@@ -33,8 +36,10 @@ function metricsTable(run) {
 }
 
 function pictures(run) {
-  const byKind = PICTURES.map((kind) => [kind, run.artifacts.filter((a) => a.kind === kind)]).filter(([, list]) => list.length);
-  const other = run.artifacts.filter((a) => !PICTURES.includes(a.kind));
+  const kinds = [...PICTURES];
+  for (const a of run.artifacts) if (isPicture(a) && !kinds.includes(a.kind)) kinds.push(a.kind);
+  const byKind = kinds.map((kind) => [kind, run.artifacts.filter((a) => a.kind === kind && isPicture(a))]).filter(([, list]) => list.length);
+  const other = run.artifacts.filter((a) => !isPicture(a));
   return h('div', {},
     byKind.length ? null : h('p', { class: 'muted' }, 'This run recorded no pictures.'),
     byKind.map(([kind, list]) => h('div', { class: 'pictures' },

@@ -23,7 +23,7 @@ use crate::{DataError, Dataset, fetch_dataset, mirror_dir};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetConfig {
-    /// `mnist`, `fsdd`, `timit` or `bars_and_stripes`.
+    /// `mnist`, `fsdd`, `timit`, or the toys `bars_and_stripes` and `agreement`.
     pub name: String,
     /// Number of labelled training examples (frames, for speech) used: a seeded subset of the
     /// training split; all of them when absent.
@@ -131,10 +131,11 @@ impl DatasetConfig {
             "fsdd" => &["features", "split", "speakers", "repetitions"],
             "timit" => &["features", "path", "keep_glottal_stops", "train_speakers"],
             "bars_and_stripes" => &["side"],
+            "agreement" => &[],
             other => {
                 return Err(format!(
                     "dataset.name: unknown dataset '{other}' (known: mnist, fsdd, timit, \
-                     bars_and_stripes)"
+                     bars_and_stripes, agreement)"
                 ));
             }
         };
@@ -179,9 +180,10 @@ impl DatasetConfig {
                 ));
             }
         }
-        if self.name == "bars_and_stripes" && self.test_size.is_some() {
+        if (self.name == "bars_and_stripes" || self.name == "agreement") && self.test_size.is_some()
+        {
             return Err(
-                "dataset.test_size does not apply to bars_and_stripes (its valid and test splits \
+                "dataset.test_size does not apply to the toy datasets (their valid and test splits \
                  are every pattern once)"
                     .into(),
             );
@@ -218,6 +220,13 @@ impl DatasetConfig {
                     .map_err(DataError::Config)?;
                 return Ok(Loaded {
                     dataset,
+                    utterances: None,
+                    scoring: Scoring::Plain,
+                });
+            }
+            "agreement" => {
+                return Ok(Loaded {
+                    dataset: crate::toy::agreement(self.train_size.unwrap_or(100)),
                     utterances: None,
                     scoring: Scoring::Plain,
                 });

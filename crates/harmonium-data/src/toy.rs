@@ -7,6 +7,10 @@
 //! The training split is `train_size` patterns drawn uniformly (with a seeded generator;
 //! default 1,000), the validation and test splits are every distinct pattern once. Labels: 0 for
 //! bars, 1 for stripes (the blank and full images count as bars).
+//!
+//! **Agreement** (§2's conditional Boltzmann machine): one input unit, always on, and two output
+//! units that are both on or both off, each half the time. Rows `[1, y, y]`: `train_size` of
+//! them (default 100) alternating, and both rows once for valid and test; the label is y.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -69,9 +73,42 @@ pub fn load(side: usize, train_size: usize, seed: u64) -> Result<Dataset, String
     })
 }
 
+/// The agreement data: `train_size` rows `[1, y, y]` alternating y = 1, 0, and both rows once
+/// for the validation and test splits.
+pub fn agreement(train_size: usize) -> Dataset {
+    let rows = |n: usize| -> Split {
+        let y: Vec<u32> = (0..n).map(|k| (k % 2 == 0) as u32).collect();
+        let x = y.iter().flat_map(|&y| [1.0, y as f32, y as f32]).collect();
+        Split {
+            x: Matrix::new(n, 3, x),
+            y,
+        }
+    };
+    Dataset {
+        name: "agreement".into(),
+        train: rows(train_size),
+        valid: rows(2),
+        test: rows(2),
+        classes: 2,
+        image_shape: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agreement_rows_have_the_input_on_and_the_outputs_equal() {
+        let d = agreement(6);
+        assert_eq!(d.train.len(), 6);
+        assert_eq!(d.test.x.data, vec![1.0, 1.0, 1.0, 1.0, 0.0, 0.0]);
+        for i in 0..6 {
+            let r = d.train.x.row(i);
+            assert_eq!((r[0], r[1] == r[2]), (1.0, true));
+            assert_eq!(d.train.y[i] as f32, r[1]);
+        }
+    }
 
     #[test]
     fn there_are_two_to_the_side_plus_one_minus_two_distinct_patterns() {

@@ -21,9 +21,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use harmonium_data::DatasetConfig;
+use harmonium_models::boltzmann::BoltzmannConfig;
 use harmonium_models::dbm::DbmConfig;
 use harmonium_models::mlp::{InitSource, MlpConfig};
 use harmonium_models::rbm::{RbmConfig, RbmInit};
+use harmonium_models::sbn::SbnConfig;
+use harmonium_models::updown::UpDownConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::pretrain::PretrainConfig;
@@ -64,6 +67,12 @@ struct ExperimentFile {
     #[serde(default)]
     dbm: Option<DbmConfig>,
     #[serde(default)]
+    boltzmann: Option<BoltzmannConfig>,
+    #[serde(default)]
+    sbn: Option<SbnConfig>,
+    #[serde(default)]
+    updown: Option<UpDownConfig>,
+    #[serde(default)]
     pretrain: Option<PretrainConfig>,
     #[serde(default)]
     mlp: Option<MlpConfig>,
@@ -81,6 +90,9 @@ impl From<ExperimentFile> for Experiment {
                 device: f.device,
                 rbm: f.rbm,
                 dbm: f.dbm,
+                boltzmann: f.boltzmann,
+                sbn: f.sbn,
+                updown: f.updown,
                 pretrain: f.pretrain,
                 mlp: f.mlp,
             },
@@ -107,6 +119,18 @@ pub struct TrialConfig {
     /// serialized form when absent, so the hashes of files without it do not change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dbm: Option<DbmConfig>,
+    /// A sigmoid belief net learned by wake-sleep on the inputs (unsupervised); left out of the
+    /// serialized form when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sbn: Option<SbnConfig>,
+    /// A general Boltzmann machine (any symmetric connectivity) trained on the inputs; left
+    /// out of the serialized form when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boltzmann: Option<BoltzmannConfig>,
+    /// A DBN with label units fine-tuned by up-down (contrastive wake-sleep), classifying by
+    /// free energy; left out of the serialized form when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updown: Option<UpDownConfig>,
     /// Greedy RBM pretraining of `mlp`'s hidden layers (used when `mlp.init: dbn`, alias
     /// `pretrained`).
     #[serde(default)]
@@ -185,10 +209,29 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, Experiment
 impl TrialConfig {
     /// Checks what serde cannot: that some stage exists and numbers are possible.
     pub fn validate(&self) -> Result<(), String> {
-        if self.mlp.is_none() && self.rbm.is_none() && self.dbm.is_none() {
+        let stages = [
+            self.rbm.is_some(),
+            self.boltzmann.is_some(),
+            self.dbm.is_some(),
+            self.sbn.is_some(),
+            self.updown.is_some(),
+            self.mlp.is_some(),
+        ];
+        if !stages.contains(&true) {
             return Err(
-                "the experiment has no stage: add an `rbm:`, `dbm:` or `mlp:` section".into(),
+                "the experiment has no stage: add an `rbm:`, `boltzmann:`, `dbm:`, \
+                        `sbn:`, `updown:` or `mlp:` section"
+                    .into(),
             );
+        }
+        if let Some(b) = &self.boltzmann {
+            b.validate().map_err(|e| format!("boltzmann: {e}"))?;
+        }
+        if let Some(u) = &self.updown {
+            u.validate().map_err(|e| format!("updown: {e}"))?;
+        }
+        if let Some(s) = &self.sbn {
+            s.validate().map_err(|e| format!("sbn: {e}"))?;
         }
         if let Some(d) = &self.dbm {
             d.validate().map_err(|e| format!("dbm: {e}"))?;

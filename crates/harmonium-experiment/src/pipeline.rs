@@ -1,10 +1,13 @@
 //! A trial's pipeline: loads its data and device, then runs the stages in order — single RBM,
-//! deep Boltzmann machine, pretrained stack, fine-tuning, speech scoring. Each stage is a module of [`crate::stages`]
+//! general Boltzmann machine, deep Boltzmann machine, sigmoid belief net, up-down DBN, pretrained stack, fine-tuning, speech scoring. Each stage is a module of [`crate::stages`]
 //! with one entry function; a section absent from the trial skips its stage.
 
+use harmonium_models::events::Prefixed;
 use harmonium_models::{EventSink, parse_device};
 
-use crate::stages::{Products, Stage, StageContext, dbm, fail, finetune, rbm, speech, stack};
+use crate::stages::{
+    Products, Stage, StageContext, boltzmann, dbm, fail, finetune, rbm, sbn, speech, stack, updown,
+};
 use crate::sweep::Trial;
 
 pub use crate::shared::{DataCache, Shared};
@@ -32,8 +35,39 @@ pub fn run_trial(
     };
     let made = &mut Products::default();
 
-    stage(cfg.rbm.as_ref(), rbm::run, &ctx, made, sink)?;
+    // The density models side by side in one trial report under their section's name
+    // (`rbm/exact_loglik`, `sbn/exact_loglik`, …); alone, a stage's keys are its own.
+    let side_by_side = [
+        cfg.rbm.is_some(),
+        cfg.boltzmann.is_some(),
+        cfg.sbn.is_some(),
+    ]
+    .iter()
+    .filter(|&&s| s)
+    .count()
+        > 1;
+    let mut named =
+        |name: &str, run: &mut dyn FnMut(&mut dyn EventSink) -> Result<(), TrialError>| {
+            if side_by_side {
+                run(&mut Prefixed {
+                    inner: &mut *sink,
+                    prefix: name.into(),
+                })
+            } else {
+                run(&mut *sink)
+            }
+        };
+    named("rbm", &mut |s| {
+        stage(cfg.rbm.as_ref(), rbm::run, &ctx, made, s)
+    })?;
+    named("boltzmann", &mut |s| {
+        stage(cfg.boltzmann.as_ref(), boltzmann::run, &ctx, made, s)
+    })?;
+    named("sbn", &mut |s| {
+        stage(cfg.sbn.as_ref(), sbn::run, &ctx, made, s)
+    })?;
     stage(cfg.dbm.as_ref(), dbm::run, &ctx, made, sink)?;
+    stage(cfg.updown.as_ref(), updown::run, &ctx, made, sink)?;
     stage(stack::section(cfg), stack::run, &ctx, made, sink)?;
     stage(cfg.mlp.as_ref(), finetune::run, &ctx, made, sink)?;
     stage(speech::section(&ctx), speech::run, &ctx, made, sink)?;

@@ -1,6 +1,7 @@
 //! What is checked before a run writes anything: every device the trials name can compute, and
 //! every dataset they read loads with the sizes asked for (a `train_size` larger than a speech
-//! corpus's frames is only known once its features exist). A failure here is one error naming
+//! corpus's frames is only known once its features exist), and the label units of an `updown:`
+//! section match the dataset's classes. A failure here is one error naming
 //! the key and its line, instead of one failed run per trial.
 //!
 //! The datasets loaded here stay in the [`DataCache`], so the trials do not load them again.
@@ -32,7 +33,7 @@ pub fn check(
             continue;
         }
         say(format!("loading dataset {}", cfg.name));
-        data.get(cfg).map_err(|e| {
+        let loaded = data.get(cfg).map_err(|e| {
             let e = e.strip_prefix("invalid dataset option: ").unwrap_or(&e);
             if e.starts_with("dataset.") {
                 with_line(yaml, e)
@@ -40,6 +41,20 @@ pub fn check(
                 with_line(yaml, &format!("dataset: {e}"))
             }
         })?;
+        let classes = loaded.dataset.classes;
+        for u in trials.iter().filter(|u| u.config.dataset == *cfg) {
+            if let Some(up) = &u.config.updown
+                && up.classes != classes
+            {
+                return Err(with_line(
+                    yaml,
+                    &format!(
+                        "updown.classes: {} label units, but dataset '{}' has {classes} classes",
+                        up.classes, cfg.name
+                    ),
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -8,11 +8,14 @@
 //! can start a fine-tuned net leaves them in [`Products::layers`] under its
 //! [`InitSource`].
 
+pub mod boltzmann;
 pub mod dbm;
 pub mod finetune;
 pub mod rbm;
+pub mod sbn;
 pub mod speech;
 pub mod stack;
+pub mod updown;
 
 use burn::tensor::{Device, Tensor};
 use harmonium_data::{Dataset, Loaded};

@@ -1,5 +1,6 @@
 //! The `rbm:` stage: a single RBM on the training inputs, from the data or from a checkpoint, and
-//! the test log-probability from its AIS estimate of log Z.
+//! the test log-probability from its AIS estimate of log Z (`test_logprob`), and from the exact
+//! log Z on RBMs small enough to enumerate (`test_exact_loglik`).
 
 use std::path::Path;
 
@@ -12,7 +13,7 @@ use harmonium_models::rbm::{Rbm, RbmConfig, RbmInit, VisibleType};
 use super::{Products, StageContext, TrialError, fail};
 
 /// Trains the RBM of the `rbm:` section and reports `test_logprob` (with its bounds) when AIS
-/// estimated log Z.
+/// estimated log Z, and `test_exact_loglik` when the exact log Z was computed.
 pub fn run(
     cfg: &RbmConfig,
     ctx: &StageContext,
@@ -46,6 +47,11 @@ pub fn run(
             .find(|(key, _)| key == k)
             .map(|(_, v)| *v)
     };
+    if let Some(log_z) = last("exact_log_z") {
+        let test = matrix_to_tensor(&ds.test.x, device);
+        let ll = harmonium_models::eval::exact::mean_log_likelihood(&rbm, &test, log_z);
+        sink.metric("test_exact_loglik", summary.epochs as u64, ll);
+    }
     if let Some(log_z) = last("ais_log_z") {
         let test = matrix_to_tensor(&ds.test.x, device);
         let free_energy = mean_free_energy(&rbm, &test);
