@@ -155,6 +155,12 @@ fn the_experiment_page_draws_curves_and_fills_the_group_table_in_chromium() {
         run.contains("/api/artifacts/1") && run.contains("epoch 2"),
         "the filters picture"
     );
+    assert!(
+        run.contains("<h3>fantasies</h3>")
+            && run.contains("<img src=\"/api/artifacts/2\"")
+            && run.contains("epoch 3"),
+        "any PNG artifact is a picture, under its kind: {run}"
+    );
     let evil_run = dump("/runs/5?live=0");
     assert!(
         evil_run.contains("&lt;i&gt;host&lt;/i&gt;") && !evil_run.contains("<i>host"),

@@ -43,7 +43,7 @@ pub fn scratch(name: &str) -> PathBuf {
 }
 
 /// The folder holding `h.db` filled by the tiny sweep (run once per test binary), plus an
-/// experiment with an HTML-like name and a picture artifact of run 1.
+/// experiment with an HTML-like name and two picture artifacts of run 1 (`filters`, `fantasies`).
 pub fn tiny_db(name: &'static str) -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -54,8 +54,11 @@ pub fn tiny_db(name: &'static str) -> &'static Path {
         let png = d.join("artifacts/run-1/filters-epoch-2.png");
         std::fs::create_dir_all(png.parent().unwrap()).unwrap();
         std::fs::write(&png, PNG).unwrap();
+        std::fs::write(d.join("artifacts/run-1/fantasies_epoch3.png"), PNG).unwrap();
         sql(&db, &[
             "INSERT INTO artifacts (run_id, kind, path, step, created_at) VALUES (1, 'filters', 'run-1/filters-epoch-2.png', 2, '2026-01-01T00:00:00Z')",
+            // A kind of picture the run page has no fixed place for: shown all the same.
+            "INSERT INTO artifacts (run_id, kind, path, step, created_at) VALUES (1, 'fantasies', 'run-1/fantasies_epoch3.png', 3, '2026-01-01T00:00:00Z')",
             &format!(
                 "INSERT INTO experiments (name, description, yaml, metric, goal, created_at, updated_at) \
                  VALUES ('{}', '{}', '', 'best_valid_error', 'minimize', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
