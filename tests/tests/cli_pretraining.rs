@@ -1,7 +1,7 @@
 //! Pretrained-vs-random sweep from YAML to database, the stage cache across invocations, and
 //! `compare` / `export` on the result.
 
-use harmonium_tests::{harmonium, ok, scalar, stderr, stdout};
+use harmonium_tests::{harmonium, ok, run_file, scalar, stderr, stdout};
 
 const SWEEP: &str = "name: pvr
 dataset: {name: mnist, train_size: 300, valid_size: 500, test_size: 500}
@@ -106,4 +106,69 @@ async fn pretrained_vs_random_sweep_lands_every_run_and_reuses_stacks() {
     ));
     let bytes = std::fs::read(d.join("curves.parquet")).unwrap();
     assert_eq!(&bytes[..4], b"PAR1");
+}
+
+const MODULES: &str = "name: modules
+dataset: {name: mnist, train_size: 500, valid_size: 200, test_size: 200}
+seeds: [1]
+pretrain:
+  rbm: {epochs: 1, lr: 0.05}
+  autoencoder: {epochs: 1}
+mlp: {hidden: [32, 16], epochs: 2, batch_size: 50, lr: 0.1, init: dbn}
+sweep:
+  parameters:
+    pretrain.module: [rbm, dae, cae]
+  metric: {name: best_valid_error, goal: minimize}
+";
+
+#[tokio::test]
+async fn pretraining_modules_are_one_more_swept_parameter_through_the_stage_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let out = run_file(d, "modules.yaml", MODULES);
+    let text = stdout(&out) + &stderr(&out);
+    assert!(
+        text.contains("3 pretrained stacks needed (0 cached, 3 to train)"),
+        "{text}"
+    );
+    let db = d.join("h.db");
+    // Each module trained its own stack: the autoencoders report their own losses.
+    for (key, runs) in [
+        ("layer1/recon_error", 3),
+        ("layer1/contractive_penalty", 1),
+        ("layer2/loss", 2),
+        ("pretrain_cached", 3),
+    ] {
+        assert_eq!(
+            scalar(
+                &db,
+                &format!("SELECT COUNT(DISTINCT run_id) FROM metrics WHERE key = '{key}'")
+            )
+            .await,
+            runs,
+            "{key}"
+        );
+    }
+    // A second run of the same stacks in another experiment takes all three from the cache.
+    let out = run_file(
+        d,
+        "again.yaml",
+        &MODULES.replace("name: modules", "name: again"),
+    );
+    let text = stdout(&out) + &stderr(&out);
+    assert!(
+        text.contains("3 pretrained stacks needed (3 cached, 0 to train)"),
+        "{text}"
+    );
+    // An unknown module is refused with its key before anything runs.
+    std::fs::write(
+        d.join("bad.yaml"),
+        MODULES
+            .replace("[rbm, dae, cae]", "[rbm, vae]")
+            .replace("name: modules", "name: bad"),
+    )
+    .unwrap();
+    let out = harmonium(d, &["run", "bad.yaml"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("pretrain.module"), "{}", stderr(&out));
 }

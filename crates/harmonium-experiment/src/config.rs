@@ -279,7 +279,7 @@ impl TrialConfig {
                     .pretrain
                     .as_ref()
                     .ok_or("mlp.init: dbn (pretrained) needs a `pretrain:` section")?;
-                p.layer_configs(&m.hidden, Some((28, 28)))?;
+                p.layer_plans(&m.hidden, Some((28, 28)))?;
             }
         } else if self.pretrain.is_some() {
             return Err(

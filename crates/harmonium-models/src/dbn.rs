@@ -5,10 +5,14 @@
 //! samples of them), so each layer models the features of the one below. The stack is then a
 //! directed net with an RBM on top; for discriminative fine-tuning (procedure 7) the recognition
 //! weights `(W_l, c_l)` become the hidden layers of an MLP ([`Dbn::mlp_layers`]).
+//!
+//! A layer can also be pretrained as a denoising or contractive autoencoder with tied weights
+//! ([`Dbn::pretrain_modules`], §10): its encoder σ(c + xW) is the up-pass an RBM would give.
 
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::autoencoder::{AutoencoderLayer, AutoencoderLayerConfig};
 use crate::checkpoint::CheckpointError;
 use crate::events::{EventSink, Prefixed};
 use crate::rbm::{Draws, HostDraws, Rbm, RbmConfig, RbmError};
@@ -22,6 +26,24 @@ pub enum PassUp {
     Probabilities,
     /// Binary states sampled from those probabilities, drawn once per layer.
     Samples,
+}
+
+/// How one layer of a stack is pretrained (`pretrain.module`): as an RBM, or as a denoising or
+/// contractive autoencoder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StackLayer {
+    Rbm(RbmConfig),
+    Autoencoder(AutoencoderLayerConfig),
+}
+
+impl StackLayer {
+    /// The layer's size.
+    pub fn hidden(&self) -> usize {
+        match self {
+            StackLayer::Rbm(c) => c.hidden,
+            StackLayer::Autoencoder(c) => c.hidden,
+        }
+    }
 }
 
 /// A stack of RBMs, bottom first.
@@ -56,6 +78,54 @@ impl Dbn {
             let (rbm, _) = Rbm::fit(&x, vx.as_ref(), cfg, &mut layer_sink, seed + i as u64)?;
             if i + 1 < layers.len() {
                 x = pass(&rbm, x, pass_up, seed + i as u64);
+                vx = vx.map(|v| rbm.hidden_probs(v));
+            }
+            trained.push(rbm);
+        }
+        Ok(Dbn { layers: trained })
+    }
+
+    /// Greedy layer-wise pretraining where each layer is trained by its own module: an RBM
+    /// ([`Rbm::fit`]) or a denoising / contractive autoencoder ([`AutoencoderLayer::fit`], kept
+    /// as the RBM with its encoder's weights, [`AutoencoderLayer::to_rbm`]). Seeds, prefixes,
+    /// the pass up and stopping are those of [`Dbn::pretrain`], which this equals when every
+    /// layer is an RBM.
+    pub fn pretrain_modules(
+        data: &Tensor<2>,
+        valid: Option<&Tensor<2>>,
+        layers: &[StackLayer],
+        pass_up: PassUp,
+        sink: &mut dyn EventSink,
+        seed: u64,
+    ) -> Result<Dbn, String> {
+        let mut x = data.clone();
+        let mut vx = valid.cloned();
+        let mut trained = Vec::with_capacity(layers.len());
+        for (i, layer) in layers.iter().enumerate() {
+            if !sink.keep_going() {
+                break;
+            }
+            let mut layer_sink = Prefixed {
+                inner: &mut *sink,
+                prefix: format!("layer{}", i + 1),
+            };
+            let layer_seed = seed + i as u64;
+            let at = |e: &dyn std::fmt::Display| format!("layer {}: {e}", i + 1);
+            let rbm = match layer {
+                StackLayer::Rbm(cfg) => {
+                    Rbm::fit(&x, vx.as_ref(), cfg, &mut layer_sink, layer_seed)
+                        .map_err(|e| at(&e))?
+                        .0
+                }
+                StackLayer::Autoencoder(cfg) => {
+                    AutoencoderLayer::fit(&x, vx.as_ref(), cfg, &mut layer_sink, layer_seed)
+                        .map_err(|e| at(&e))?
+                        .0
+                        .to_rbm()
+                }
+            };
+            if i + 1 < layers.len() {
+                x = pass(&rbm, x, pass_up, layer_seed);
                 vx = vx.map(|v| rbm.hidden_probs(v));
             }
             trained.push(rbm);

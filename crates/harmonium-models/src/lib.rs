@@ -10,6 +10,7 @@ pub mod events;
 
 pub use device::{DeviceError, parse_device};
 pub use events::{Event, EventSink, NullSink};
+pub mod autoencoder;
 pub mod bench;
 pub mod boltzmann;
 pub mod checkpoint;

@@ -1,5 +1,6 @@
-//! The pretrained-stack stage (`pretrain:` with `mlp.init: dbn`): greedy RBM pretraining of the
-//! hidden layers of `mlp`, from the stage cache when an earlier trial or run trained the same
+//! The pretrained-stack stage (`pretrain:` with `mlp.init: dbn`): greedy pretraining of the
+//! hidden layers of `mlp`, each layer an RBM or a denoising / contractive autoencoder
+//! (`pretrain.module`), from the stage cache when an earlier trial or run trained the same
 //! stack. It leaves the recognition weights for fine-tuning under [`InitSource::Dbn`].
 //!
 //! The cache key ([`stack_key`]) hashes only what changes the stack's weights: the pretraining
@@ -15,9 +16,8 @@ use harmonium_data::DatasetConfig;
 use harmonium_data::fingerprint::fingerprint;
 use harmonium_models::EventSink;
 use harmonium_models::data::matrix_to_tensor;
-use harmonium_models::dbn::{Dbn, PassUp};
+use harmonium_models::dbn::{Dbn, PassUp, StackLayer};
 use harmonium_models::mlp::InitSource;
-use harmonium_models::rbm::RbmConfig;
 use serde_json::Value;
 
 use super::{Products, StageContext, TrialError, fail};
@@ -38,7 +38,7 @@ pub fn section(cfg: &TrialConfig) -> Option<&PretrainConfig> {
 pub fn stack_plan(
     trial: &Trial,
     data_dir: &Path,
-) -> Option<(DatasetConfig, Vec<RbmConfig>, PassUp, String)> {
+) -> Option<(DatasetConfig, Vec<StackLayer>, PassUp, String)> {
     let cfg = &trial.config;
     let p = section(cfg)?;
     let hidden = &cfg.mlp.as_ref()?.hidden;
@@ -47,7 +47,7 @@ pub fn stack_plan(
         data.train_size = None;
     }
     let image = (data.name == "mnist").then_some((28, 28));
-    let layers = p.layer_configs(hidden, image).ok()?;
+    let layers = p.layer_plans(hidden, image).ok()?;
     let files = fingerprint(&data, data_dir).unwrap_or_else(|e| format!("unlisted: {e}"));
     let key = stack_key(&data, &files, &layers, p.pass_up, trial.seed);
     Some((data, layers, p.pass_up, key))
@@ -55,17 +55,24 @@ pub fn stack_plan(
 
 /// The stage-cache key of a stack: the data (its configuration and the fingerprint of its
 /// files), every layer's configuration without its `eval` block, the pass-up rule and the seed.
+/// An RBM layer is described by its configuration alone, as before autoencoder layers existed,
+/// so the keys of RBM stacks are unchanged; an autoencoder layer's configuration names its
+/// `module`.
 pub fn stack_key(
     data: &DatasetConfig,
     files: &str,
-    layers: &[RbmConfig],
+    layers: &[StackLayer],
     pass_up: PassUp,
     seed: u64,
 ) -> String {
     let layers: Vec<Value> = layers
         .iter()
         .map(|layer| {
-            let mut v = serde_json::to_value(layer).expect("json");
+            let mut v = match layer {
+                StackLayer::Rbm(c) => serde_json::to_value(c),
+                StackLayer::Autoencoder(c) => serde_json::to_value(c),
+            }
+            .expect("json");
             if let Some(fields) = v.as_object_mut() {
                 fields.remove("eval");
             }
@@ -94,8 +101,7 @@ pub fn run(
             let loaded = shared.data.get(&data_cfg)?;
             let x = matrix_to_tensor(&loaded.dataset.train.x, device);
             let valid = matrix_to_tensor(&loaded.dataset.valid.x, device);
-            Dbn::pretrain(&x, Some(&valid), &layers, pass_up, sink, ctx.seed())
-                .map_err(|e| e.to_string())
+            Dbn::pretrain_modules(&x, Some(&valid), &layers, pass_up, sink, ctx.seed())
         })
         .map_err(|e| fail(format!("pretraining: {e}")))?;
     if !sink.keep_going() {

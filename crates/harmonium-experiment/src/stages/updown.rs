@@ -12,7 +12,7 @@
 use harmonium_data::fingerprint::fingerprint;
 use harmonium_models::EventSink;
 use harmonium_models::data::Labelled;
-use harmonium_models::dbn::{Dbn, PassUp};
+use harmonium_models::dbn::{Dbn, PassUp, StackLayer};
 use harmonium_models::updown::{self, Examples, UpDownConfig, UpDownError};
 
 use super::stack::stack_key;
@@ -43,7 +43,8 @@ pub fn run(
     let data = &ctx.trial.config.dataset;
     let files =
         fingerprint(data, &ctx.shared.data.data_dir).unwrap_or_else(|e| format!("unlisted: {e}"));
-    let key = stack_key(data, &files, &lower, PassUp::Probabilities, seed);
+    let layers: Vec<StackLayer> = lower.iter().cloned().map(StackLayer::Rbm).collect();
+    let key = stack_key(data, &files, &layers, PassUp::Probabilities, seed);
     let (stack, cached) = ctx
         .shared
         .stages
