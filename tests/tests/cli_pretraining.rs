@@ -171,4 +171,19 @@ async fn pretraining_modules_are_one_more_swept_parameter_through_the_stage_cach
     let out = harmonium(d, &["run", "bad.yaml"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("pretrain.module"), "{}", stderr(&out));
+    // A module where no trial pretrains is refused too, naming the key and its line.
+    std::fs::write(
+        d.join("unused.yaml"),
+        MODULES
+            .replace("init: dbn}", "init: random}")
+            .replace("name: modules", "name: unused"),
+    )
+    .unwrap();
+    let out = harmonium(d, &["run", "unused.yaml"]);
+    let err = stderr(&out);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("pretrain.module") && err.contains("no trial pretrains"),
+        "{err}"
+    );
 }

@@ -1,7 +1,8 @@
 //! What is checked before a run writes anything: every device the trials name can compute, and
 //! every dataset they read loads with the sizes asked for (a `train_size` larger than a speech
 //! corpus's frames is only known once its features exist), and the label units of an `updown:`
-//! section match the dataset's classes. A failure here is one error naming
+//! section match the dataset's classes, and a `pretrain.module` is only set where some trial
+//! pretrains. A failure here is one error naming
 //! the key and its line, instead of one failed run per trial.
 //!
 //! The datasets loaded here stay in the [`DataCache`], so the trials do not load them again.
@@ -25,6 +26,26 @@ pub fn check(
             let at = line_of_key(yaml, "device").map_or(String::new(), |l| format!("line {l}: "));
             format!("{at}device: {e}")
         })?;
+    }
+    let pretrains = trials
+        .iter()
+        .any(|t| crate::stages::stack::section(&t.config).is_some());
+    let module = trials.iter().find_map(|t| {
+        let p = t.config.pretrain.as_ref()?;
+        (p.module != crate::pretrain::PretrainModule::Rbm).then_some(p.module)
+    });
+    if let Some(module) = module
+        && !pretrains
+    {
+        let name = serde_json::to_value(module).expect("json");
+        return Err(with_line(
+            yaml,
+            &format!(
+                "pretrain.module: {} is set, but no trial pretrains a stack (that needs an `mlp:` \
+                 section with init: dbn)",
+                name.as_str().unwrap_or("?")
+            ),
+        ));
     }
     let mut seen = BTreeSet::new();
     for t in trials {
