@@ -1,4 +1,15 @@
-//! Autoencoder layers as pretraining modules (paper §10; Vincent, Larochelle, Bengio & Manzagol
+//! Autoencoders (paper §2, §10): the deep autoencoder that, pretrained from RBMs, beats PCA,
+//! and denoising and contractive autoencoder layers that replace RBMs in a pretraining stack.
+//!
+//! **The deep autoencoder** (Hinton & Salakhutdinov 2006, "Reducing the dimensionality of data
+//! with neural networks"): a stack of RBMs is pretrained greedily, the top one with linear
+//! hidden units so that the code is real-valued; the stack is unrolled into an encoder (its
+//! up-pass) and a mirrored decoder (its down-pass) with untied weights, and the whole net is
+//! fine-tuned by backprop of the reconstruction error. On MNIST a 784-1000-500-250-30 net
+//! reaches a squared error of 3.00 per test image, against 8.01 for logistic PCA and 13.87 for
+//! PCA with 30 components.
+//!
+//! **Autoencoder layers as pretraining modules** (paper §10; Vincent, Larochelle, Bengio & Manzagol
 //! 2008, "Extracting and composing robust features with denoising autoencoders"; Vincent et al.
 //! 2010, "Stacked denoising autoencoders"; Rifai, Vincent, Muller, Glorot & Bengio 2011,
 //! "Contractive auto-encoders").
@@ -41,10 +52,29 @@
 //! * [`train`]: the training loop with its per-epoch metrics and events.
 //! * [`stack`]: greedy layer-wise pretraining of a DBN-shaped stack.
 //! * [`config`]: [`AutoencoderLayerConfig`] and its parts; [`error`]: [`AutoencoderError`].
+//!
+//! The deep autoencoder's files:
+//!
+//! * [`code_rbm`]: the code layer's RBM, binary visible and linear hidden units, by CD-1.
+//! * [`deep_stack`]: the pretrained stack as layers `(W, b, c, linear)`, and its greedy
+//!   pretraining (binary RBMs, then the code RBM).
+//! * [`deep`]: the unrolled net ([`DeepAutoencoder`]): encoder, decoder, loss; the random arm.
+//! * [`deep_train`]: fine-tuning by backprop with its per-epoch metrics and pictures.
+//! * [`deep_pictures`]: reconstructions beside the originals, and the map of 2-D codes.
+//! * [`deep_config`]: [`CodeRbmConfig`], [`DeepAutoencoderConfig`]; [`deep_error`]:
+//!   [`DeepAutoencoderError`]; `deep_record`: the metrics recorder and [`DeepTrainSummary`].
 
+pub mod code_rbm;
 pub mod config;
 pub mod contractive;
 pub mod corruption;
+pub mod deep;
+pub mod deep_config;
+pub mod deep_error;
+pub mod deep_pictures;
+mod deep_record;
+pub mod deep_stack;
+pub mod deep_train;
 pub mod error;
 pub mod layer;
 pub mod learn;
@@ -54,7 +84,19 @@ pub mod train;
 #[cfg(test)]
 mod tests;
 
+pub use code_rbm::CodeRbm;
 pub use config::{AutoencoderEvalConfig, AutoencoderLayerConfig, Corruption, Decoder, Module};
+pub use deep::DeepAutoencoder;
+pub use deep_config::{
+    AutoencoderInit, CodeRbmConfig, DeepAutoencoderConfig, DeepEvalConfig, Loss,
+};
+pub use deep_error::DeepAutoencoderError;
+pub use deep_pictures::{CLASS_COLOURS, RgbImage, code_map, code_map_png, reconstructions_png};
+pub use deep_record::DeepTrainSummary;
+pub use deep_stack::{
+    StackLayer as UnrolledLayer, pretrain_stack as pretrain_code_stack, stack_layers,
+};
+pub use deep_train::AutoencoderData;
 pub use error::AutoencoderError;
 pub use layer::AutoencoderLayer;
 pub use learn::{Gradients, Increments, SgdStep};

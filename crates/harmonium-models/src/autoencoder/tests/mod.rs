@@ -14,9 +14,13 @@ use super::{AutoencoderLayer, Decoder};
 use crate::eval::testing::{HostRng, rows, sigmoid};
 use crate::eval::to_vec;
 
+mod code_rbm;
 mod config;
 mod contractive;
 mod corruption;
+mod deep;
+mod deep_pictures;
+mod deep_train;
 mod layer;
 mod learn;
 mod stack;
