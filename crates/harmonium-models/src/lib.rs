@@ -20,6 +20,7 @@ pub mod dbn;
 pub mod eval;
 pub mod fast_math;
 pub mod mlp;
+pub mod pca;
 pub mod rbm;
 pub mod sbn;
 pub mod updown;
