@@ -253,7 +253,7 @@ fn emit_pictures(
             kind: "reconstructions".into(),
             name: format!("autoencoder_reconstructions_epoch{epoch}.png"),
             step: Some(epoch as u64),
-            bytes: reconstructions_png(model, shown, tile, cfg.eval.pictures),
+            bytes: reconstructions_png(model, shown, tile, cfg.eval.pictures)?,
         });
     }
     if let (2, Some(test), Some(labels)) = (model.code_size(), data.test, data.test_labels) {
@@ -262,7 +262,7 @@ fn emit_pictures(
             kind: "code_map".into(),
             name: format!("autoencoder_code_map_epoch{epoch}.png"),
             step: Some(epoch as u64),
-            bytes: code_map_png(&codes, Some(labels), cfg.eval.code_map_size)?,
+            bytes: code_map_png(&codes, labels, cfg.eval.code_map_size)?,
         });
     }
     Ok(())

@@ -91,7 +91,7 @@ pub use deep_config::{
     AutoencoderInit, CodeRbmConfig, DeepAutoencoderConfig, DeepEvalConfig, Loss,
 };
 pub use deep_error::DeepAutoencoderError;
-pub use deep_pictures::{CLASS_COLOURS, RgbImage, code_map, code_map_png, reconstructions_png};
+pub use deep_pictures::{CLASS_COLOURS, code_map_png, reconstructions_png};
 pub use deep_record::DeepTrainSummary;
 pub use deep_stack::{
     StackLayer as UnrolledLayer, pretrain_stack as pretrain_code_stack, stack_layers,
