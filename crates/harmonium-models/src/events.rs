@@ -117,6 +117,49 @@ impl EventSink for Prefixed<'_> {
     }
 }
 
+/// A metric that is not a finite number: the run diverged at `step`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NonFinite {
+    /// The epoch (or iteration) of the value.
+    pub step: usize,
+    /// The metric's key.
+    pub what: String,
+}
+
+/// Forwards a training run's metrics to its sink and keeps the last value of each (for the
+/// run's summary); a value that is not finite is refused as [`NonFinite`], which each learning
+/// procedure's error turns into its `Diverged { epoch, what }`.
+pub struct Recorder<'a> {
+    pub sink: &'a mut dyn EventSink,
+    /// The last value of each metric recorded, in first-recorded order.
+    pub last: Vec<(String, f64)>,
+}
+
+impl<'a> Recorder<'a> {
+    pub fn new(sink: &'a mut dyn EventSink) -> Self {
+        Recorder {
+            sink,
+            last: Vec::new(),
+        }
+    }
+
+    /// Sends `key = value` at `step`, or refuses a value that is not finite.
+    pub fn metric(&mut self, key: &str, step: usize, value: f64) -> Result<(), NonFinite> {
+        if !value.is_finite() {
+            return Err(NonFinite {
+                step,
+                what: key.to_string(),
+            });
+        }
+        self.sink.metric(key, step as u64, value);
+        match self.last.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.last.push((key.to_string(), value)),
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +183,33 @@ mod tests {
         assert_eq!(inner.series("layer2/recon_error"), vec![(3, 1.5)]);
         assert!(
             matches!(&inner.0[1], Event::Artifact { name, .. } if name == "layer2_filters.png")
+        );
+    }
+
+    #[test]
+    fn the_recorder_keeps_the_last_values_and_refuses_a_non_finite_one() {
+        let mut sink = VecSink::default();
+        let mut rec = Recorder::new(&mut sink);
+        rec.metric("a", 1, 1.0).unwrap();
+        rec.metric("b", 1, 5.0).unwrap();
+        rec.metric("a", 2, 0.5).unwrap();
+        let e = rec.metric("b", 3, f64::INFINITY).unwrap_err();
+        assert_eq!(
+            e,
+            NonFinite {
+                step: 3,
+                what: "b".into()
+            }
+        );
+        assert_eq!(
+            rec.last,
+            vec![("a".to_string(), 0.5), ("b".to_string(), 5.0)]
+        );
+        assert_eq!(sink.series("a"), vec![(1, 1.0), (2, 0.5)]);
+        assert_eq!(
+            sink.series("b"),
+            vec![(1, 5.0)],
+            "the non-finite value is not sent"
         );
     }
 }

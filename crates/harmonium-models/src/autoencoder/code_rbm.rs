@@ -31,9 +31,10 @@ use std::time::Instant;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
-use super::deep_record::{DeepTrainSummary, Recorder, head};
+use super::deep_record::{DeepTrainSummary, head};
 use super::deep_stack::StackLayer;
 use super::{CodeRbmConfig, DeepAutoencoderError};
+use crate::events::Recorder;
 use crate::events::{Event, EventSink};
 use crate::rbm::{
     CdStatistics, DeviceDraws, Draws, HostDraws, Increments, MomentumUpdate, Rbm, VisibleUnits,

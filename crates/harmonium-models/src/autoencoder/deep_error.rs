@@ -29,3 +29,12 @@ pub enum DeepAutoencoderError {
     #[error(transparent)]
     Rbm(#[from] RbmError),
 }
+
+impl From<crate::events::NonFinite> for DeepAutoencoderError {
+    fn from(n: crate::events::NonFinite) -> Self {
+        DeepAutoencoderError::Diverged {
+            epoch: n.step,
+            what: n.what,
+        }
+    }
+}

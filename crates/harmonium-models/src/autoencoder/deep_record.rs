@@ -1,9 +1,6 @@
 //! What a run of the code RBM or of fine-tuning reports: metrics forwarded to the sink with the
 //! last value of each remembered, a non-finite value being divergence at its epoch.
 
-use super::DeepAutoencoderError;
-use crate::events::EventSink;
-
 /// What a training run did (the code RBM's or the fine-tuning's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeepTrainSummary {
@@ -33,42 +30,6 @@ impl DeepTrainSummary {
 
 fn find(metrics: &[(String, f64)], key: &str) -> Option<f64> {
     metrics.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
-}
-
-/// Forwards metrics to the sink and remembers the last value of each; a non-finite value is
-/// [`DeepAutoencoderError::Diverged`] at its epoch.
-pub(super) struct Recorder<'a> {
-    pub sink: &'a mut dyn EventSink,
-    pub last: Vec<(String, f64)>,
-}
-
-impl<'a> Recorder<'a> {
-    pub fn new(sink: &'a mut dyn EventSink) -> Self {
-        Recorder {
-            sink,
-            last: Vec::new(),
-        }
-    }
-
-    pub fn metric(
-        &mut self,
-        key: &str,
-        epoch: usize,
-        value: f64,
-    ) -> Result<(), DeepAutoencoderError> {
-        if !value.is_finite() {
-            return Err(DeepAutoencoderError::Diverged {
-                epoch,
-                what: key.to_string(),
-            });
-        }
-        self.sink.metric(key, epoch as u64, value);
-        match self.last.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.last.push((key.to_string(), value)),
-        }
-        Ok(())
-    }
 }
 
 /// The first `n` rows (all when fewer).

@@ -29,10 +29,11 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 use super::code_rbm::check_binary_range;
 use super::deep_pictures::{code_map_png, reconstructions_png};
-use super::deep_record::{DeepTrainSummary, Recorder, head};
+use super::deep_record::{DeepTrainSummary, head};
 use super::deep_stack::StackLayer;
 use super::{AutoencoderInit, DeepAutoencoder, DeepAutoencoderConfig, DeepAutoencoderError};
 use crate::eval::images::TileShape;
+use crate::events::Recorder;
 use crate::events::{Event, EventSink};
 use crate::rbm::HostDraws;
 

@@ -27,3 +27,12 @@ pub enum AutoencoderError {
         source: Box<AutoencoderError>,
     },
 }
+
+impl From<crate::events::NonFinite> for AutoencoderError {
+    fn from(n: crate::events::NonFinite) -> Self {
+        AutoencoderError::Diverged {
+            epoch: n.step,
+            what: n.what,
+        }
+    }
+}

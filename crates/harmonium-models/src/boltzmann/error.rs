@@ -27,3 +27,12 @@ pub enum BoltzmannError {
     )]
     Diverged { epoch: usize, what: String },
 }
+
+impl From<crate::events::NonFinite> for BoltzmannError {
+    fn from(n: crate::events::NonFinite) -> Self {
+        BoltzmannError::Diverged {
+            epoch: n.step,
+            what: n.what,
+        }
+    }
+}

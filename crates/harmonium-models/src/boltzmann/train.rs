@@ -21,7 +21,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use super::exact::empirical_entropy;
 use super::{Boltzmann, BoltzmannConfig, BoltzmannError, BoltzmannLearner, OutputDistributions};
 use crate::eval::images::{self, TileShape};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, Recorder};
 use crate::rbm::{DeviceDraws, Draws, HostDraws};
 
 /// What a training run did.
@@ -37,35 +37,14 @@ pub struct BoltzmannTrainSummary {
     pub final_metrics: Vec<(String, f64)>,
 }
 
-struct Recorder<'a> {
-    sink: &'a mut dyn EventSink,
-    last: Vec<(String, f64)>,
-}
-
-impl Recorder<'_> {
-    fn metric(&mut self, key: &str, epoch: usize, value: f64) -> Result<(), BoltzmannError> {
-        if !value.is_finite() {
-            return Err(BoltzmannError::Diverged {
-                epoch,
-                what: key.to_string(),
-            });
-        }
-        self.sink.metric(key, epoch as u64, value);
-        match self.last.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.last.push((key.to_string(), value)),
-        }
-        Ok(())
-    }
-
-    fn artifact(&mut self, kind: &str, epoch: usize, bytes: Vec<u8>) {
-        self.sink.emit(Event::Artifact {
-            kind: kind.into(),
-            name: format!("boltzmann_{kind}_epoch{epoch}.png"),
-            step: Some(epoch as u64),
-            bytes,
-        });
-    }
+/// A picture of `epoch`, named after its kind.
+fn artifact(sink: &mut dyn EventSink, kind: &str, epoch: usize, bytes: Vec<u8>) {
+    sink.emit(Event::Artifact {
+        kind: kind.into(),
+        name: format!("boltzmann_{kind}_epoch{epoch}.png"),
+        step: Some(epoch as u64),
+        bytes,
+    });
 }
 
 /// The generator of the Gibbs sweeps: host draws on the CPU, the device's elsewhere.
@@ -245,7 +224,7 @@ impl Boltzmann {
             for (key, value) in dists.metrics() {
                 rec.metric(&key, epoch, value)?;
             }
-            rec.artifact("outputs", epoch, dists.bars_png());
+            artifact(rec.sink, "outputs", epoch, dists.bars_png());
         }
         if let (Some([rows, cols]), Some(chains)) = (cfg.eval.picture_shape, &learner.last_free)
             && rows * cols == self.visible()
@@ -255,7 +234,8 @@ impl Boltzmann {
                 .clone()
                 .narrow(0, 0, shown)
                 .narrow(1, 0, self.visible());
-            rec.artifact(
+            artifact(
+                rec.sink,
                 "samples",
                 epoch,
                 images::probabilities_png(&visible, TileShape { rows, cols }),

@@ -37,3 +37,12 @@ impl From<crate::eval::Interrupted> for DbmError {
         DbmError::Eval(EvalError::Interrupted)
     }
 }
+
+impl From<crate::events::NonFinite> for DbmError {
+    fn from(n: crate::events::NonFinite) -> Self {
+        DbmError::Diverged {
+            epoch: n.step,
+            what: n.what,
+        }
+    }
+}

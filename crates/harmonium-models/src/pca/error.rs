@@ -27,3 +27,12 @@ pub enum PcaError {
     )]
     Diverged { iteration: usize, what: String },
 }
+
+impl From<crate::events::NonFinite> for PcaError {
+    fn from(n: crate::events::NonFinite) -> Self {
+        PcaError::Diverged {
+            iteration: n.step,
+            what: n.what,
+        }
+    }
+}

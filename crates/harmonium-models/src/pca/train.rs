@@ -20,7 +20,7 @@ use burn::tensor::Tensor;
 use super::config::check_components;
 use super::logistic::{check_unit_range, mean_row_sum};
 use super::{LogisticInit, LogisticPca, LogisticPcaConfig, Pca, PcaConfig, PcaError};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, Recorder};
 use crate::rbm::model::sigmoid;
 use crate::rbm::{Draws, HostDraws};
 
@@ -35,28 +35,6 @@ pub struct PcaTrainSummary {
     pub seconds: f64,
     /// The last value of each metric emitted, in emission order.
     pub final_metrics: Vec<(String, f64)>,
-}
-
-pub(crate) struct Recorder<'a> {
-    pub(crate) sink: &'a mut dyn EventSink,
-    pub(crate) last: Vec<(String, f64)>,
-}
-
-impl Recorder<'_> {
-    pub(crate) fn metric(&mut self, key: &str, step: usize, value: f64) -> Result<(), PcaError> {
-        if !value.is_finite() {
-            return Err(PcaError::Diverged {
-                iteration: step,
-                what: key.to_string(),
-            });
-        }
-        self.sink.metric(key, step as u64, value);
-        match self.last.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.last.push((key.to_string(), value)),
-        }
-        Ok(())
-    }
 }
 
 /// Standard deviation of a random initial basis; the steps depend only on its directions.

@@ -30,3 +30,12 @@ impl From<crate::eval::Interrupted> for SbnError {
         SbnError::Eval(EvalError::Interrupted)
     }
 }
+
+impl From<crate::events::NonFinite> for SbnError {
+    fn from(n: crate::events::NonFinite) -> Self {
+        SbnError::Diverged {
+            epoch: n.step,
+            what: n.what,
+        }
+    }
+}

@@ -23,7 +23,7 @@ use burn::tensor::{Device, Int, Tensor, TensorData};
 use super::{Sbn, SbnConfig, SbnError};
 use crate::eval::EvalError;
 use crate::eval::images::{self, TileShape};
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, Recorder};
 use crate::rbm::{DeviceDraws, Draws, HostDraws};
 
 /// What a training run did.
@@ -37,28 +37,6 @@ pub struct SbnTrainSummary {
     pub seconds: f64,
     /// The last value of each metric emitted, in emission order.
     pub final_metrics: Vec<(String, f64)>,
-}
-
-struct Recorder<'a> {
-    sink: &'a mut dyn EventSink,
-    last: Vec<(String, f64)>,
-}
-
-impl Recorder<'_> {
-    fn metric(&mut self, key: &str, epoch: usize, value: f64) -> Result<(), SbnError> {
-        if !value.is_finite() {
-            return Err(SbnError::Diverged {
-                epoch,
-                what: key.to_string(),
-            });
-        }
-        self.sink.metric(key, epoch as u64, value);
-        match self.last.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.last.push((key.to_string(), value)),
-        }
-        Ok(())
-    }
 }
 
 fn head(data: &Tensor<2>, n: usize) -> Tensor<2> {

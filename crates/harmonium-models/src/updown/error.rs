@@ -39,3 +39,12 @@ pub enum UpDownError {
     #[error(transparent)]
     Eval(#[from] EvalError),
 }
+
+impl From<crate::events::NonFinite> for UpDownError {
+    fn from(n: crate::events::NonFinite) -> Self {
+        UpDownError::Diverged {
+            epoch: n.step,
+            what: n.what,
+        }
+    }
+}

@@ -19,10 +19,10 @@ use burn::tensor::{Int, Tensor};
 
 use super::examples::{gibbs_draws, head, select_rows};
 use super::top::one_hot;
-use super::train::Recorder;
 use super::update::Rule;
 use super::{Examples, TopConfig, TopRbm, UpDownConfig, UpDownDbn, UpDownError};
 use crate::dbn::{Dbn, PassUp};
+use crate::events::Recorder;
 use crate::events::{Event, EventSink, Prefixed};
 use crate::rbm::HostDraws;
 

@@ -23,7 +23,7 @@ use super::update::Rule;
 use super::{Examples, FantasyStart, UpDownConfig, UpDownDbn, UpDownError, UpDownLearner};
 use crate::eval::Interrupted;
 use crate::eval::images::TileShape;
-use crate::events::{Event, EventSink};
+use crate::events::{Event, EventSink, Recorder};
 use crate::rbm::{Draws, HostDraws};
 
 /// What an up-down training run did.
@@ -37,30 +37,6 @@ pub struct UpDownSummary {
     pub seconds: f64,
     /// The last value of each metric emitted, in emission order.
     pub final_metrics: Vec<(String, f64)>,
-}
-
-/// Forwards metrics to the sink, remembers the last value of each, and refuses non-finite
-/// ones with [`UpDownError::Diverged`].
-pub(crate) struct Recorder<'a> {
-    pub sink: &'a mut dyn EventSink,
-    pub last: Vec<(String, f64)>,
-}
-
-impl Recorder<'_> {
-    pub fn metric(&mut self, key: &str, epoch: usize, value: f64) -> Result<(), UpDownError> {
-        if !value.is_finite() {
-            return Err(UpDownError::Diverged {
-                epoch,
-                what: key.to_string(),
-            });
-        }
-        self.sink.metric(key, epoch as u64, value);
-        match self.last.iter_mut().find(|(k, _)| k == key) {
-            Some(slot) => slot.1 = value,
-            None => self.last.push((key.to_string(), value)),
-        }
-        Ok(())
-    }
 }
 
 /// A split's evaluation examples with their labels.
@@ -254,7 +230,8 @@ impl UpDownDbn {
             "updown_recon_error",
             epoch,
             self.reconstruction_error(train.x.clone()),
-        )
+        )?;
+        Ok(())
     }
 
     /// The fantasies picture of `epoch`; none when the sink asks to stop during the chains.

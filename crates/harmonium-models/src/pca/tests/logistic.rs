@@ -8,8 +8,8 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{host, uniform};
 use crate::eval::testing::{HostRng, mnist_binary, sigmoid};
+use crate::events::Recorder;
 use crate::events::{Event, EventSink, NullSink, VecSink};
-use crate::pca::train::Recorder;
 use crate::pca::{
     LogisticInit, LogisticPca, LogisticPcaConfig, Pca, PcaError, bernoulli_cross_entropy,
 };
@@ -496,7 +496,7 @@ fn a_non_finite_metric_is_divergence_naming_the_iteration() {
         last: Vec::new(),
     };
     rec.metric("cross_entropy", 1, 2.0).unwrap();
-    let e = rec.metric("cross_entropy", 2, f64::NAN).unwrap_err();
+    let e = PcaError::from(rec.metric("cross_entropy", 2, f64::NAN).unwrap_err());
     assert_eq!(
         e,
         PcaError::Diverged {
