@@ -1,5 +1,6 @@
 //! Moving datasets onto a device.
 
+use burn::tensor::kind::Basic;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use harmonium_data::{Matrix, Split};
 
@@ -37,4 +38,20 @@ impl Labelled {
 
 pub fn matrix_to_tensor(m: &Matrix, device: &Device) -> Tensor<2> {
     Tensor::from_data(TensorData::new(m.data.clone(), [m.rows, m.cols]), device)
+}
+
+/// The first `n` rows of `t` (all of them when it has fewer): the examples an evaluation uses.
+pub fn head<K: Basic, const D: usize>(t: &Tensor<D, K>, n: usize) -> Tensor<D, K> {
+    if t.dims()[0] <= n {
+        t.clone()
+    } else {
+        t.clone().narrow(0, 0, n)
+    }
+}
+
+/// The rows `rows` of `t` (a mini-batch: a chunk of a permutation of the examples).
+pub fn select_rows<K: Basic, const D: usize>(t: &Tensor<D, K>, rows: &[i64]) -> Tensor<D, K> {
+    let idx =
+        Tensor::<1, Int>::from_data(TensorData::new(rows.to_vec(), [rows.len()]), &t.device());
+    t.clone().select(0, idx)
 }

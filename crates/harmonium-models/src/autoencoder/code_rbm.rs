@@ -29,16 +29,16 @@
 
 use std::time::Instant;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
-use super::deep_record::{DeepTrainSummary, head};
+use super::deep_record::DeepTrainSummary;
 use super::deep_stack::StackLayer;
 use super::{CodeRbmConfig, DeepAutoencoderError};
+use crate::data::{head, select_rows};
 use crate::events::Recorder;
 use crate::events::{Event, EventSink};
-use crate::rbm::{
-    CdStatistics, DeviceDraws, Draws, HostDraws, Increments, MomentumUpdate, Rbm, VisibleUnits,
-};
+use crate::rbm::sampling_draws;
+use crate::rbm::{CdStatistics, Draws, HostDraws, Increments, MomentumUpdate, Rbm, VisibleUnits};
 
 /// An RBM with binary visible units and linear (unit-variance Gaussian) hidden units.
 #[derive(Debug, Clone)]
@@ -243,11 +243,7 @@ impl CodeRbm {
         let device = self.params.device();
         device.seed(seed);
         let mut order = HostDraws::new(seed ^ 0x636f_6465_5f72_626d);
-        let mut noise: Box<dyn Draws> = if device == Device::flex() {
-            Box::new(HostDraws::new(seed.wrapping_add(0xD1B5_4A32_D192_ED03)))
-        } else {
-            Box::new(DeviceDraws)
-        };
+        let mut noise = sampling_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
         let train_eval = head(data, cfg.max_eval_examples);
         let valid_eval = valid
             .filter(|v| v.dims()[0] > 0)
@@ -273,11 +269,7 @@ impl CodeRbm {
                 weight_cost: cfg.weight_cost,
             };
             for rows in order.permutation(n).chunks(cfg.batch_size) {
-                let idx = Tensor::<1, Int>::from_data(
-                    TensorData::new(rows.to_vec(), [rows.len()]),
-                    &device,
-                );
-                let s = self.cd1_statistics(data.clone().select(0, idx), &mut *noise);
+                let s = self.cd1_statistics(select_rows(data, rows), &mut *noise);
                 update.apply(&mut self.params, &mut inc, s);
             }
             let e = epoch + 1;

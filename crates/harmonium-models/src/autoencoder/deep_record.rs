@@ -31,12 +31,3 @@ impl DeepTrainSummary {
 fn find(metrics: &[(String, f64)], key: &str) -> Option<f64> {
     metrics.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
 }
-
-/// The first `n` rows (all when fewer).
-pub(super) fn head(data: &burn::tensor::Tensor<2>, n: usize) -> burn::tensor::Tensor<2> {
-    if data.dims()[0] <= n {
-        data.clone()
-    } else {
-        data.clone().narrow(0, 0, n)
-    }
-}

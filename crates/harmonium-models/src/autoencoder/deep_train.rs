@@ -25,13 +25,15 @@ use std::time::Instant;
 use burn::module::Module;
 use burn::optim::momentum::MomentumConfig;
 use burn::optim::{GradientsParams, SgdConfig};
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 
 use super::code_rbm::check_binary_range;
 use super::deep_pictures::{code_map_png, reconstructions_png};
-use super::deep_record::{DeepTrainSummary, head};
+use super::deep_record::DeepTrainSummary;
 use super::deep_stack::StackLayer;
 use super::{AutoencoderInit, DeepAutoencoder, DeepAutoencoderConfig, DeepAutoencoderError};
+use crate::data::head;
+use crate::data::select_rows;
 use crate::eval::images::TileShape;
 use crate::events::Recorder;
 use crate::events::{Event, EventSink};
@@ -155,9 +157,7 @@ impl DeepAutoencoder {
             }
             let epoch_start = Instant::now();
             for rows in order.permutation(n).chunks(cfg.batch_size) {
-                let idx =
-                    Tensor::<1, Int>::from_data(TensorData::new(rows.to_vec(), [rows.len()]), &ad);
-                let x = train_x.clone().select(0, idx);
+                let x = select_rows(&train_x, rows);
                 let loss = model.loss(x, cfg.loss);
                 let mut grads = GradientsParams::from_grads(loss.backward(), &model);
                 if cfg.weight_decay > 0.0 {

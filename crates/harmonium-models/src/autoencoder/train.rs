@@ -23,15 +23,17 @@
 
 use std::time::Instant;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 
 use super::{
     AutoencoderError, AutoencoderLayer, AutoencoderLayerConfig, Decoder, Increments, SgdStep,
 };
+use crate::data::{head, select_rows};
 use crate::eval::images::{self, Scaling, TileShape};
 use crate::eval::mean_over_rows;
 use crate::events::{Event, EventSink, Recorder};
-use crate::rbm::{DeviceDraws, Draws, HostDraws};
+use crate::rbm::HostDraws;
+use crate::rbm::sampling_draws;
 
 /// What a training run did.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,23 +46,6 @@ pub struct AutoencoderTrainSummary {
     pub seconds: f64,
     /// The last value of each metric emitted, in emission order.
     pub final_metrics: Vec<(String, f64)>,
-}
-
-fn head(data: &Tensor<2>, n: usize) -> Tensor<2> {
-    if data.dims()[0] <= n {
-        data.clone()
-    } else {
-        data.clone().narrow(0, 0, n)
-    }
-}
-
-/// The corruption's random numbers: host draws on the CPU, the device's elsewhere.
-fn corruption_draws(device: &Device, seed: u64) -> Box<dyn Draws> {
-    if *device == Device::flex() {
-        Box::new(HostDraws::new(seed))
-    } else {
-        Box::new(DeviceDraws)
-    }
 }
 
 fn name_of(d: Decoder) -> &'static str {
@@ -163,7 +148,7 @@ impl AutoencoderLayer {
         let corruption = cfg.corruption();
         let contraction = cfg.contraction();
         let mut order = HostDraws::new(seed ^ 0x9E37_79B9_7F4A_7C15);
-        let mut draws = corruption_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
+        let mut draws = sampling_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
         let mut inc = Increments::zeros(self);
         let train_eval = head(data, cfg.eval.max_examples);
         let valid_eval = valid.map(|v| head(v, cfg.eval.max_examples));
@@ -183,11 +168,7 @@ impl AutoencoderLayer {
             };
             let mut objective = Tensor::<1>::zeros([1], &device);
             for rows in order.permutation(n).chunks(cfg.batch_size) {
-                let idx = Tensor::<1, Int>::from_data(
-                    TensorData::new(rows.to_vec(), [rows.len()]),
-                    &device,
-                );
-                let x = data.clone().select(0, idx);
+                let x = select_rows(data, rows);
                 let input = corruption.apply(&x, &mut *draws);
                 let g = self.gradients(&x, &input, contraction);
                 objective = objective + g.objective_sum();

@@ -16,13 +16,15 @@
 
 use std::time::Instant;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 
 use super::exact::empirical_entropy;
 use super::{Boltzmann, BoltzmannConfig, BoltzmannError, BoltzmannLearner, OutputDistributions};
+use crate::data::select_rows;
 use crate::eval::images::{self, TileShape};
 use crate::events::{Event, EventSink, Recorder};
-use crate::rbm::{DeviceDraws, Draws, HostDraws};
+use crate::rbm::HostDraws;
+use crate::rbm::sampling_draws;
 
 /// What a training run did.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,15 +47,6 @@ fn artifact(sink: &mut dyn EventSink, kind: &str, epoch: usize, bytes: Vec<u8>) 
         step: Some(epoch as u64),
         bytes,
     });
-}
-
-/// The generator of the Gibbs sweeps: host draws on the CPU, the device's elsewhere.
-fn gibbs_draws(device: &Device, seed: u64) -> Box<dyn Draws> {
-    if *device == Device::flex() {
-        Box::new(HostDraws::new(seed))
-    } else {
-        Box::new(DeviceDraws)
-    }
 }
 
 impl Boltzmann {
@@ -114,7 +107,7 @@ impl Boltzmann {
             last: Vec::new(),
         };
         let mut order = HostDraws::new(seed ^ 0x9E37_79B9_7F4A_7C15);
-        let mut draws = gibbs_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
+        let mut draws = sampling_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
         let mut learner = BoltzmannLearner::new(self, cfg, &mut *draws);
         let mut epochs_done = 0;
         let mut stopped_early = false;
@@ -131,11 +124,7 @@ impl Boltzmann {
             let mut dw_sum = 0.0;
             let batches = perm.chunks(cfg.batch_size).len();
             for rows in perm.chunks(cfg.batch_size) {
-                let idx = Tensor::<1, Int>::from_data(
-                    TensorData::new(rows.to_vec(), [rows.len()]),
-                    &device,
-                );
-                let v = data.clone().select(0, idx);
+                let v = select_rows(data, rows);
                 dw_sum += learner.step(self, v, cfg, lr, momentum, &mut *draws);
             }
             let e = epoch + 1;

@@ -39,9 +39,10 @@
 
 use std::time::Instant;
 
-use burn::tensor::{Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 
 use super::{Dbm, DbmError};
+use crate::data::select_rows;
 use crate::events::{Event, EventSink, Prefixed};
 use crate::rbm::model::{bernoulli, row, sigmoid};
 use crate::rbm::{
@@ -294,7 +295,6 @@ pub fn train_constrained(
     if n == 0 {
         return Err(DbmError::EmptyData);
     }
-    let device = data.device();
     let mut order = HostDraws::new(seed ^ 0x5851_F42D_4C95_7F2D);
     let mut draws = HostDraws::new(seed.wrapping_mul(0x2545_F491_4F6C_DD1D));
     let mut inc = Increments::zeros(rbm);
@@ -310,9 +310,7 @@ pub fn train_constrained(
         };
         let perm = order.permutation(n);
         for rows in perm.chunks(cfg.batch_size) {
-            let idx =
-                Tensor::<1, Int>::from_data(TensorData::new(rows.to_vec(), [rows.len()]), &device);
-            let v0 = data.clone().select(0, idx);
+            let v0 = select_rows(data, rows);
             let s = constrained_cd_statistics(rbm, constraint, v0, cfg.cd_k, &mut draws);
             update.apply(rbm, &mut inc, s);
         }

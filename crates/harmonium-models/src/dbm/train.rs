@@ -14,14 +14,16 @@
 
 use std::time::Instant;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 
 use super::{Dbm, DbmConfig, DbmError, DbmLearner};
+use crate::data::{head, select_rows};
 use crate::eval::EvalError;
 use crate::eval::ais::BaseRateModel;
 use crate::eval::images::{self, TileShape};
 use crate::events::{Event, EventSink, Recorder};
-use crate::rbm::{DeviceDraws, Draws, HostDraws, VisibleType};
+use crate::rbm::sampling_draws;
+use crate::rbm::{HostDraws, VisibleType};
 
 /// What a training run did.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,27 +38,10 @@ pub struct DbmTrainSummary {
     pub final_metrics: Vec<(String, f64)>,
 }
 
-fn head(data: &Tensor<2>, n: usize) -> Tensor<2> {
-    if data.dims()[0] <= n {
-        data.clone()
-    } else {
-        data.clone().narrow(0, 0, n)
-    }
-}
-
 fn name_of(v: VisibleType) -> &'static str {
     match v {
         VisibleType::Binary => "binary",
         VisibleType::Gaussian => "gaussian",
-    }
-}
-
-/// The generator of the Gibbs steps: host draws on the CPU, the device's elsewhere.
-fn gibbs_draws(device: &Device, seed: u64) -> Box<dyn Draws> {
-    if *device == Device::flex() {
-        Box::new(HostDraws::new(seed))
-    } else {
-        Box::new(DeviceDraws)
     }
 }
 
@@ -141,7 +126,7 @@ impl Dbm {
             last: Vec::new(),
         };
         let mut order = HostDraws::new(seed ^ 0x9E37_79B9_7F4A_7C15);
-        let mut draws = gibbs_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
+        let mut draws = sampling_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
         let mut learner = DbmLearner::new(self, cfg.chains, &mut *draws);
         let train_eval = head(data, cfg.eval.max_examples);
         let valid_eval = valid.map(|v| head(v, cfg.eval.max_examples));
@@ -159,11 +144,7 @@ impl Dbm {
             let momentum = cfg.momentum.at(epoch);
             let perm = order.permutation(n);
             for (b, rows) in perm.chunks(cfg.batch_size).enumerate() {
-                let idx = Tensor::<1, Int>::from_data(
-                    TensorData::new(rows.to_vec(), [rows.len()]),
-                    &device,
-                );
-                let v = data.clone().select(0, idx);
+                let v = select_rows(data, rows);
                 let lr = cfg.lr_at(epoch * batches + b, total_updates);
                 learner.step(
                     self,
@@ -216,7 +197,7 @@ impl Dbm {
             && self.hidden_layers() == 2
         {
             let base = BaseRateModel::fit(data);
-            let mut ais_draws = gibbs_draws(&device, seed.wrapping_add(0x94D0_49BB_1331_11EB));
+            let mut ais_draws = sampling_draws(&device, seed.wrapping_add(0x94D0_49BB_1331_11EB));
             let keep_going = || rec.sink.keep_going();
             match self.ais_log_partition_while(
                 &base,

@@ -72,7 +72,7 @@ pub use config::{
     AisConfig, GaussianSigma, LrSchedule, Momentum, RbmConfig, RbmEvalConfig, RbmInit, Sparsity,
     VisibleType,
 };
-pub use draws::{DeviceDraws, Draws, HostDraws};
+pub use draws::{DeviceDraws, Draws, HostDraws, sampling_draws};
 pub use error::RbmError;
 pub use learner::{Learner, Step};
 pub use model::{GibbsSample, Rbm, VisibleUnits, softplus};

@@ -15,6 +15,7 @@ use burn::tensor::Tensor;
 use super::{
     HostDraws, Learner, MomentumUpdate, Rbm, RbmConfig, RbmError, RbmEvalConfig, RbmInit, Step,
 };
+use crate::data::head;
 use crate::eval::{self, EvalError, Interrupted};
 use crate::events::{Event, EventSink};
 
@@ -79,16 +80,6 @@ impl Recorder<'_> {
             Some(slot) => slot.1 = value,
             None => self.last.push((key.to_string(), value)),
         }
-    }
-}
-
-/// The first `n` rows (all when fewer).
-fn head(data: &Tensor<2>, n: usize) -> Tensor<2> {
-    let rows = data.dims()[0];
-    if rows <= n {
-        data.clone()
-    } else {
-        data.clone().narrow(0, 0, n)
     }
 }
 

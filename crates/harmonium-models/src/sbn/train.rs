@@ -18,13 +18,15 @@
 
 use std::time::Instant;
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Tensor;
 
 use super::{Sbn, SbnConfig, SbnError};
+use crate::data::{head, select_rows};
 use crate::eval::EvalError;
 use crate::eval::images::{self, TileShape};
 use crate::events::{Event, EventSink, Recorder};
-use crate::rbm::{DeviceDraws, Draws, HostDraws};
+use crate::rbm::HostDraws;
+use crate::rbm::sampling_draws;
 
 /// What a training run did.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,23 +39,6 @@ pub struct SbnTrainSummary {
     pub seconds: f64,
     /// The last value of each metric emitted, in emission order.
     pub final_metrics: Vec<(String, f64)>,
-}
-
-fn head(data: &Tensor<2>, n: usize) -> Tensor<2> {
-    if data.dims()[0] <= n {
-        data.clone()
-    } else {
-        data.clone().narrow(0, 0, n)
-    }
-}
-
-/// Random numbers for sampling: host draws on the CPU, the device's elsewhere.
-fn sampling_draws(device: &Device, seed: u64) -> Box<dyn Draws> {
-    if *device == Device::flex() {
-        Box::new(HostDraws::new(seed))
-    } else {
-        Box::new(DeviceDraws)
-    }
 }
 
 impl Sbn {
@@ -130,11 +115,7 @@ impl Sbn {
             }
             let epoch_start = Instant::now();
             for rows in order.permutation(n).chunks(cfg.batch_size) {
-                let idx = Tensor::<1, Int>::from_data(
-                    TensorData::new(rows.to_vec(), [rows.len()]),
-                    &device,
-                );
-                let v = data.clone().select(0, idx);
+                let v = select_rows(data, rows);
                 self.wake_sleep_step(v, cfg.lr, recognition_lr, cfg.weight_cost, &mut *draws);
             }
             let e = epoch + 1;

@@ -1,9 +1,8 @@
 //! The labelled examples a DBN with label units learns from, and the checks they must pass.
 
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::{Int, Tensor};
 
 use super::UpDownError;
-use crate::rbm::{DeviceDraws, Draws, HostDraws};
 
 /// One split of a dataset: inputs `[examples, visible]` and, when the dataset has them, class
 /// labels `[examples]` in `0 … classes−1`.
@@ -69,37 +68,5 @@ impl<'a> Examples<'a> {
             }
         }
         Ok(labels)
-    }
-}
-
-/// The first `n` rows (all when fewer).
-pub(crate) fn head<K: burn::tensor::kind::Basic, const D: usize>(
-    t: &Tensor<D, K>,
-    n: usize,
-) -> Tensor<D, K> {
-    if t.dims()[0] <= n {
-        t.clone()
-    } else {
-        t.clone().narrow(0, 0, n)
-    }
-}
-
-/// The rows `rows` of `t`.
-pub(crate) fn select_rows<K: burn::tensor::kind::Basic, const D: usize>(
-    t: &Tensor<D, K>,
-    rows: &[i64],
-) -> Tensor<D, K> {
-    let idx =
-        Tensor::<1, Int>::from_data(TensorData::new(rows.to_vec(), [rows.len()]), &t.device());
-    t.clone().select(0, idx)
-}
-
-/// The generator of the Gibbs steps: host draws seeded with `seed` on the CPU, the device's
-/// generator elsewhere.
-pub(crate) fn gibbs_draws(device: &Device, seed: u64) -> Box<dyn Draws> {
-    if *device == Device::flex() {
-        Box::new(HostDraws::new(seed))
-    } else {
-        Box::new(DeviceDraws)
     }
 }

@@ -17,14 +17,15 @@ use std::time::Instant;
 
 use burn::tensor::{Int, Tensor};
 
-use super::examples::{gibbs_draws, head, select_rows};
 use super::top::one_hot;
 use super::update::Rule;
 use super::{Examples, TopConfig, TopRbm, UpDownConfig, UpDownDbn, UpDownError};
+use crate::data::{head, select_rows};
 use crate::dbn::{Dbn, PassUp};
 use crate::events::Recorder;
 use crate::events::{Event, EventSink, Prefixed};
 use crate::rbm::HostDraws;
+use crate::rbm::sampling_draws;
 
 /// What greedy training of the associative memory did.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,8 +112,8 @@ impl TopRbm {
         let device = self.rbm.device();
         let mut order = HostDraws::new(seed ^ 0x9E37_79B9_7F4A_7C15);
         device.seed(seed);
-        let mut draws = gibbs_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
-        let mut eval_draws = gibbs_draws(&device, seed.wrapping_add(0x94D0_49BB_1331_11EB));
+        let mut draws = sampling_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
+        let mut eval_draws = sampling_draws(&device, seed.wrapping_add(0x94D0_49BB_1331_11EB));
         let y_all = one_hot(labels.clone(), self.classes);
         let (x_eval, y_eval) = (head(x, cfg.max_examples), head(&y_all, cfg.max_examples));
         let labels_eval = head(labels, cfg.max_examples);

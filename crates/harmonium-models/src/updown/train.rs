@@ -16,14 +16,15 @@ use std::time::Instant;
 
 use burn::tensor::{Int, Tensor};
 
-use super::examples::{gibbs_draws, head, select_rows};
 use super::fantasies::fantasies_png;
 use super::top::one_hot;
 use super::update::Rule;
 use super::{Examples, FantasyStart, UpDownConfig, UpDownDbn, UpDownError, UpDownLearner};
+use crate::data::{head, select_rows};
 use crate::eval::Interrupted;
 use crate::eval::images::TileShape;
 use crate::events::{Event, EventSink, Recorder};
+use crate::rbm::sampling_draws;
 use crate::rbm::{Draws, HostDraws};
 
 /// What an up-down training run did.
@@ -142,8 +143,8 @@ impl UpDownDbn {
             last: Vec::new(),
         };
         let mut order = HostDraws::new(seed ^ 0x9E37_79B9_7F4A_7C15);
-        let mut draws = gibbs_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
-        let mut eval_draws = gibbs_draws(&device, seed.wrapping_add(0x94D0_49BB_1331_11EB));
+        let mut draws = sampling_draws(&device, seed.wrapping_add(0xD1B5_4A32_D192_ED03));
+        let mut eval_draws = sampling_draws(&device, seed.wrapping_add(0x94D0_49BB_1331_11EB));
         let mut learner = UpDownLearner::new(self);
         let y_all = one_hot(labels.clone(), cfg.classes);
         let mut epochs_done = 0;
