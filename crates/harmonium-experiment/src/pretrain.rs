@@ -153,8 +153,17 @@ impl PretrainConfig {
                 hidden.len()
             ));
         }
+        if !self.rbm.is_object() {
+            return Err("pretrain.rbm must be a mapping of rbm settings".into());
+        }
         if !self.autoencoder.is_object() {
             return Err("pretrain.autoencoder must be a mapping of autoencoder settings".into());
+        }
+        if self.rbm.get("hidden").is_some() || self.layers.iter().any(|l| l.get("hidden").is_some())
+        {
+            return Err(
+                "pretrain: layer sizes come from mlp.hidden; remove `hidden` from pretrain".into(),
+            );
         }
         for key in ["hidden", "module"] {
             if self.autoencoder.get(key).is_some() {
@@ -164,95 +173,65 @@ impl PretrainConfig {
                 ));
             }
         }
-        let rbm_layers = self.rbm_layer_configs(hidden, image_shape)?;
-        let mut defaults = serde_json::to_value(AutoencoderLayerConfig::default()).expect("json");
-        defaults["eval"]["checkpoint"] = Value::Bool(false);
-        rbm_layers
-            .into_iter()
-            .enumerate()
-            .map(|(i, rbm)| {
+        (0..hidden.len())
+            .map(|i| {
                 let (module, over) = self.layer_module(i)?;
-                let module = match module {
-                    PretrainModule::Rbm => return Ok(StackLayer::Rbm(rbm?)),
-                    PretrainModule::Dae => Module::Dae,
-                    PretrainModule::Cae => Module::Cae,
+                // Stacking defaults, then the shared block, then the layer's own settings.
+                let (mut v, shared, name) = match module {
+                    PretrainModule::Rbm => {
+                        let mut v = serde_json::to_value(RbmConfig::default()).expect("json");
+                        v["eval"]["ais"] = Value::Null;
+                        (v, &self.rbm, "rbm")
+                    }
+                    PretrainModule::Dae | PretrainModule::Cae => {
+                        let defaults = AutoencoderLayerConfig::default();
+                        (
+                            serde_json::to_value(defaults).expect("json"),
+                            &self.autoencoder,
+                            "autoencoder",
+                        )
+                    }
                 };
-                let mut v = defaults.clone();
+                v["eval"]["checkpoint"] = Value::Bool(false);
                 if i == 0
                     && let Some((r, c)) = image_shape
                 {
                     v["eval"]["picture_shape"] = serde_json::json!([r, c]);
                 }
-                merge(&mut v, &self.autoencoder);
+                merge(&mut v, shared);
                 let at = match &over {
                     Some(over) => {
                         merge(&mut v, over);
-                        format!("pretrain.layers[{i}] over pretrain.autoencoder")
+                        format!("pretrain.layers[{i}] over pretrain.{name}")
                     }
-                    None => "pretrain.autoencoder".to_string(),
+                    None => format!("pretrain.{name}"),
                 };
                 v["hidden"] = hidden[i].into();
-                v["module"] = serde_json::to_value(module).expect("json");
-                let cfg: AutoencoderLayerConfig =
-                    serde_json::from_value(v).map_err(|e| format!("{at}: {e}"))?;
-                cfg.validate().map_err(|e| format!("{at}: {e}"))?;
-                Ok(StackLayer::Autoencoder(cfg))
+                let err = |e: &dyn std::fmt::Display| format!("{at}: {e}");
+                match module {
+                    PretrainModule::Rbm => {
+                        let cfg: RbmConfig = serde_json::from_value(v).map_err(|e| err(&e))?;
+                        cfg.validate().map_err(|e| err(&e))?;
+                        if cfg.init != RbmInit::Data {
+                            return Err(err(&"`init` is for the `rbm:` stage; a stack's layers \
+                                              start from the data"));
+                        }
+                        Ok(StackLayer::Rbm(cfg))
+                    }
+                    PretrainModule::Dae | PretrainModule::Cae => {
+                        let m = if module == PretrainModule::Dae {
+                            Module::Dae
+                        } else {
+                            Module::Cae
+                        };
+                        v["module"] = serde_json::to_value(m).expect("json");
+                        let cfg: AutoencoderLayerConfig =
+                            serde_json::from_value(v).map_err(|e| err(&e))?;
+                        cfg.validate().map_err(|e| err(&e))?;
+                        Ok(StackLayer::Autoencoder(cfg))
+                    }
+                }
             })
-            .collect()
-    }
-
-    /// Each layer's RBM configuration (an error for a layer whose RBM settings are wrong, kept
-    /// for the layers that are RBMs).
-    fn rbm_layer_configs(
-        &self,
-        hidden: &[usize],
-        image_shape: Option<(usize, usize)>,
-    ) -> Result<Vec<Result<RbmConfig, String>>, String> {
-        if !self.rbm.is_object() {
-            return Err("pretrain.rbm must be a mapping of rbm settings".into());
-        }
-        if self.rbm.get("hidden").is_some() || self.layers.iter().any(|l| l.get("hidden").is_some())
-        {
-            return Err(
-                "pretrain: layer sizes come from mlp.hidden; remove `hidden` from pretrain".into(),
-            );
-        }
-        let mut defaults = serde_json::to_value(RbmConfig::default()).expect("json");
-        defaults["eval"]["ais"] = Value::Null;
-        defaults["eval"]["checkpoint"] = Value::Bool(false);
-        hidden
-            .iter()
-            .enumerate()
-            .map(|(i, &h)| {
-                let mut v = defaults.clone();
-                if i == 0
-                    && let Some((r, c)) = image_shape
-                {
-                    v["eval"]["picture_shape"] = serde_json::json!([r, c]);
-                }
-                merge(&mut v, &self.rbm);
-                let (module, over) = self.layer_module(i)?;
-                if module != PretrainModule::Rbm {
-                    // An autoencoder layer: its settings are not RBM settings.
-                    return Err(format!("pretrain.layers[{i}] is not an RBM"));
-                }
-                let at = if let Some(over) = over {
-                    merge(&mut v, &over);
-                    format!("pretrain.layers[{i}] over pretrain.rbm")
-                } else {
-                    "pretrain.rbm".to_string()
-                };
-                v["hidden"] = h.into();
-                let cfg: RbmConfig = serde_json::from_value(v).map_err(|e| format!("{at}: {e}"))?;
-                cfg.validate().map_err(|e| format!("{at}: {e}"))?;
-                if cfg.init != RbmInit::Data {
-                    return Err(format!(
-                        "{at}: `init` is for the `rbm:` stage; a stack's layers start from the data"
-                    ));
-                }
-                Ok(cfg)
-            })
-            .map(Ok)
             .collect()
     }
 }
