@@ -183,3 +183,47 @@ fn the_experiment_page_draws_curves_and_fills_the_group_table_in_chromium() {
         "three curves: {head}"
     );
 }
+
+/// An autoencoder run's pictures on its run page, drawn by Chromium: the test digits above the
+/// autoencoder's and PCA's reconstructions, and the two code maps, each under its kind.
+#[test]
+fn an_autoencoder_run_page_shows_its_reconstructions_and_code_maps_in_chromium() {
+    let Some(bin) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium is not installed (apt-get install -y chromium)");
+        }
+        eprintln!("SKIPPED: chromium is not installed");
+        return;
+    };
+    let dir = support::scratch("web_browser_autoencoder");
+    std::fs::write(
+        dir.join("codes.yaml"),
+        "name: codes\n\
+         dataset: {name: mnist, train_size: 500, valid_size: 100, test_size: 200}\n\
+         seeds: [1]\n\
+         autoencoder:\n  \
+           net: {layers: [32, 2], epochs: 1, eval: {pictures: 10}}\n  \
+           rbm: {epochs: 1}\n  \
+           code: {epochs: 1}\n",
+    )
+    .unwrap();
+    harmonium_tests::ok(harmonium_tests::harmonium(
+        &dir,
+        &["run", "codes.yaml", "--no-progress"],
+    ));
+    let s = Server::start(&dir.join("h.db"));
+    let profile = tempfile::tempdir().unwrap();
+    let run = chrome(
+        &bin,
+        profile.path(),
+        &format!("{}/runs/1?live=0", s.url),
+        &["--dump-dom"],
+    );
+    for kind in ["reconstructions", "code_map"] {
+        assert!(run.contains(&format!("<h3>{kind}</h3>")), "{kind}: {run}");
+    }
+    let images = run.matches("<img src=\"/api/artifacts/").count();
+    // Layer 1's filters, samples and reconstructions; the net's reconstructions and code map
+    // before and after its epoch; the side-by-side picture and PCA's code map.
+    assert!(images >= 8, "{images} pictures: {run}");
+}

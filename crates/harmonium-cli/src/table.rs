@@ -18,7 +18,7 @@ const KEY_METRICS: [&str; 5] = [
 /// `test_frame_error_39`, …): every `*_error` and `*_error_*` except the reconstruction error, a
 /// squared distance per example.
 pub fn is_error_rate(key: &str) -> bool {
-    !key.ends_with("recon_error") && (key.ends_with("_error") || key.contains("_error_"))
+    !key.contains("recon_error") && (key.ends_with("_error") || key.contains("_error_"))
 }
 
 /// `0.0123` → `1.23%` for error rates, plain otherwise.
@@ -238,6 +238,10 @@ mod tests {
         assert_eq!(fmt_metric("test_frame_error_39", Some(0.5)), "50.00%");
         assert_eq!(fmt_metric("recon_error", Some(7.3817)), "7.3817");
         assert_eq!(fmt_metric("layer2/recon_error", Some(7.0)), "7");
+        assert_eq!(
+            fmt_metric("layer2/recon_error_valid", Some(10.0205)),
+            "10.0205"
+        );
         assert_eq!(fmt_metric("epochs", Some(20.0)), "20");
         assert_eq!(fmt_metric("test_logprob", None), "NaN");
     }

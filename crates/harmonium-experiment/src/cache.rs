@@ -14,8 +14,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use burn::tensor::Device;
+use harmonium_models::autoencoder::UnrolledLayer as CodeLayer;
 use harmonium_models::dbm::Dbm;
 use harmonium_models::dbn::Dbn;
+use harmonium_models::rbm::{Rbm, VisibleUnits};
 use harmonium_models::{Event, EventSink};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -170,6 +172,68 @@ impl Cached for Dbm {
     fn from_folder(dir: &Path, device: &Device) -> Result<Dbm, String> {
         let bytes = std::fs::read(dir.join("dbm.safetensors")).map_err(|e| e.to_string())?;
         Dbm::from_safetensors(&bytes, device).map_err(|e| e.to_string())
+    }
+}
+
+/// A deep autoencoder's pretrained stack: its binary RBMs as `layer1.safetensors`, … and the
+/// code layer's RBM (linear hidden units) as `code.safetensors`, each an RBM checkpoint.
+pub struct CodeStack(pub Vec<CodeLayer>);
+
+impl Cached for CodeStack {
+    fn to_files(&self) -> Vec<(String, Vec<u8>)> {
+        let n = self.0.len();
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, layer)| {
+                let rbm = Rbm {
+                    weights: layer.weights.clone(),
+                    visible_bias: layer.visible_bias.clone(),
+                    hidden_bias: layer.hidden_bias.clone(),
+                    visible_units: VisibleUnits::Binary,
+                };
+                let name = if i + 1 == n {
+                    "code.safetensors".to_string()
+                } else {
+                    format!("layer{}.safetensors", i + 1)
+                };
+                (name, rbm.to_safetensors())
+            })
+            .collect()
+    }
+
+    fn from_folder(dir: &Path, device: &Device) -> Result<CodeStack, String> {
+        let read = |name: &str, linear_hidden: bool| -> Result<CodeLayer, String> {
+            let bytes = std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+            let rbm = Rbm::from_safetensors(&bytes, device).map_err(|e| format!("{name}: {e}"))?;
+            Ok(CodeLayer {
+                weights: rbm.weights,
+                visible_bias: rbm.visible_bias,
+                hidden_bias: rbm.hidden_bias,
+                linear_hidden,
+            })
+        };
+        let mut layers = Vec::new();
+        while dir
+            .join(format!("layer{}.safetensors", layers.len() + 1))
+            .exists()
+        {
+            layers.push(read(
+                &format!("layer{}.safetensors", layers.len() + 1),
+                false,
+            )?);
+        }
+        layers.push(read("code.safetensors", true)?);
+        for pair in layers.windows(2) {
+            if pair[0].hidden() != pair[1].visible() {
+                return Err(format!(
+                    "layers of {} and {} units do not stack",
+                    pair[0].hidden(),
+                    pair[1].visible()
+                ));
+            }
+        }
+        Ok(CodeStack(layers))
     }
 }
 

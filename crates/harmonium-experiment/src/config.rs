@@ -29,6 +29,7 @@ use harmonium_models::sbn::SbnConfig;
 use harmonium_models::updown::UpDownConfig;
 use serde::{Deserialize, Serialize};
 
+use crate::autoencoder::AutoencoderSection;
 use crate::pretrain::PretrainConfig;
 use crate::sweep::SweepConfig;
 
@@ -73,6 +74,8 @@ struct ExperimentFile {
     #[serde(default)]
     updown: Option<UpDownConfig>,
     #[serde(default)]
+    autoencoder: Option<AutoencoderSection>,
+    #[serde(default)]
     pretrain: Option<PretrainConfig>,
     #[serde(default)]
     mlp: Option<MlpConfig>,
@@ -93,6 +96,7 @@ impl From<ExperimentFile> for Experiment {
                 boltzmann: f.boltzmann,
                 sbn: f.sbn,
                 updown: f.updown,
+                autoencoder: f.autoencoder,
                 pretrain: f.pretrain,
                 mlp: f.mlp,
             },
@@ -131,6 +135,10 @@ pub struct TrialConfig {
     /// free energy; left out of the serialized form when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updown: Option<UpDownConfig>,
+    /// Codes of the inputs by a deep autoencoder, PCA or logistic PCA, and their
+    /// reconstruction errors; left out of the serialized form when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoencoder: Option<AutoencoderSection>,
     /// Greedy RBM pretraining of `mlp`'s hidden layers (used when `mlp.init: dbn`, alias
     /// `pretrained`).
     #[serde(default)]
@@ -215,14 +223,18 @@ impl TrialConfig {
             self.dbm.is_some(),
             self.sbn.is_some(),
             self.updown.is_some(),
+            self.autoencoder.is_some(),
             self.mlp.is_some(),
         ];
         if !stages.contains(&true) {
             return Err(
                 "the experiment has no stage: add an `rbm:`, `boltzmann:`, `dbm:`, \
-                        `sbn:`, `updown:` or `mlp:` section"
+                        `sbn:`, `updown:`, `autoencoder:` or `mlp:` section"
                     .into(),
             );
+        }
+        if let Some(a) = &self.autoencoder {
+            a.validate()?;
         }
         if let Some(b) = &self.boltzmann {
             b.validate().map_err(|e| format!("boltzmann: {e}"))?;

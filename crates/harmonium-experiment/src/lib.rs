@@ -6,6 +6,7 @@
 //! one module per stage, `cache` stores pretrained stacks by what changes their weights, and
 //! `shared` what the trials of one invocation share.
 
+pub mod autoencoder;
 pub mod cache;
 pub mod config;
 pub mod flatten;

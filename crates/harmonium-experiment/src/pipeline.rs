@@ -1,12 +1,13 @@
 //! A trial's pipeline: loads its data and device, then runs the stages in order — single RBM,
-//! general Boltzmann machine, deep Boltzmann machine, sigmoid belief net, up-down DBN, pretrained stack, fine-tuning, speech scoring. Each stage is a module of [`crate::stages`]
+//! general Boltzmann machine, deep Boltzmann machine, sigmoid belief net, up-down DBN, autoencoder (or PCA), pretrained stack, fine-tuning, speech scoring. Each stage is a module of [`crate::stages`]
 //! with one entry function; a section absent from the trial skips its stage.
 
 use harmonium_models::events::Prefixed;
 use harmonium_models::{EventSink, parse_device};
 
 use crate::stages::{
-    Products, Stage, StageContext, boltzmann, dbm, fail, finetune, rbm, sbn, speech, stack, updown,
+    Products, Stage, StageContext, autoencoder, boltzmann, dbm, fail, finetune, rbm, sbn, speech,
+    stack, updown,
 };
 use crate::sweep::Trial;
 
@@ -68,6 +69,7 @@ pub fn run_trial(
     })?;
     stage(cfg.dbm.as_ref(), dbm::run, &ctx, made, sink)?;
     stage(cfg.updown.as_ref(), updown::run, &ctx, made, sink)?;
+    stage(cfg.autoencoder.as_ref(), autoencoder::run, &ctx, made, sink)?;
     stage(stack::section(cfg), stack::run, &ctx, made, sink)?;
     stage(cfg.mlp.as_ref(), finetune::run, &ctx, made, sink)?;
     stage(speech::section(&ctx), speech::run, &ctx, made, sink)?;

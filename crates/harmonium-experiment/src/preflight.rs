@@ -1,7 +1,7 @@
 //! What is checked before a run writes anything: every device the trials name can compute, and
 //! every dataset they read loads with the sizes asked for (a `train_size` larger than a speech
 //! corpus's frames is only known once its features exist), and the label units of an `updown:`
-//! section match the dataset's classes, and a `pretrain.module` is only set where some trial
+//! section match the dataset's classes, an `autoencoder:` code is no larger than the input, and a `pretrain.module` is only set where some trial
 //! pretrains. A failure here is one error naming
 //! the key and its line, instead of one failed run per trial.
 //!
@@ -63,7 +63,21 @@ pub fn check(
             }
         })?;
         let classes = loaded.dataset.classes;
+        let input = loaded.dataset.train.x.cols;
         for u in trials.iter().filter(|u| u.config.dataset == *cfg) {
+            if let Some(a) = &u.config.autoencoder
+                && a.code_size() > input
+            {
+                return Err(with_line(
+                    yaml,
+                    &format!(
+                        "autoencoder.net.layers: the code size {} (the last layer) is larger \
+                         than the input ({input} columns of dataset '{}')",
+                        a.code_size(),
+                        cfg.name
+                    ),
+                ));
+            }
             if let Some(up) = &u.config.updown
                 && up.classes != classes
             {

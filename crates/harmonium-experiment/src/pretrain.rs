@@ -84,7 +84,7 @@ fn is_empty_map(v: &Value) -> bool {
 }
 
 /// `base` with every key of `over` replaced, recursively for mappings.
-fn merge(base: &mut Value, over: &Value) {
+pub(crate) fn merge(base: &mut Value, over: &Value) {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {

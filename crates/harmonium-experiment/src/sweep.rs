@@ -62,6 +62,11 @@ pub struct SweepConfig {
     pub run_cap: Option<usize>,
     #[serde(default)]
     pub metric: Option<MetricSpec>,
+    /// Grid points left out: each entry names some swept parameters and one value of each, and
+    /// every grid point with all those values is dropped (`{autoencoder.method: pca,
+    /// autoencoder.net.init: random}`: PCA does not read the net, so one PCA arm is enough).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<BTreeMap<String, serde_yaml::Value>>,
 }
 
 /// How one parameter's values are produced.
@@ -224,6 +229,7 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
         seed: 0,
         run_cap: None,
         metric: None,
+        exclude: Vec::new(),
     });
     let at = |path: &str| match line_of_key(text, path) {
         Some(l) => format!("sweep.parameters (line {l})"),
@@ -254,6 +260,7 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
         }
         spaces.push((path.clone(), space));
     }
+    check_exclude(&sweep, &spaces, text)?;
     let seeds = exp.seeds.len();
     // Grid points are counted, never listed: only the trials that will run are built, so a
     // grid of millions with `run_cap: 5` costs five trials.
@@ -312,11 +319,15 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
         ));
     }
     let planned = planned as usize;
-    // The trials of point `i` (seeds innermost), for the first `planned` trials.
-    let n_points = planned.div_ceil(seeds.max(1));
+    // The trials of point `i` (seeds innermost), for the first `planned` trials; excluded grid
+    // points are skipped (so there may be fewer).
+    let n_points = count.min(usize::MAX as u128) as usize;
     let mut rng = ChaCha8Rng::seed_from_u64(sweep.seed);
     let mut trials = Vec::with_capacity(planned);
     for i in 0..n_points {
+        if trials.len() == planned {
+            break;
+        }
         let point: Vec<(String, serde_yaml::Value)> = match sweep.method {
             Method::Grid => grid_point(&spaces, i),
             Method::Random => spaces
@@ -324,6 +335,9 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
                 .map(|(p, s)| (p.clone(), s.sample(&mut rng)))
                 .collect(),
         };
+        if excluded(&sweep.exclude, &point) {
+            continue;
+        }
         let config = resolve(&base, &point).map_err(|m| {
             let desc: Vec<String> = point
                 .iter()
@@ -355,6 +369,64 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
     }
     refuse_repeats(&trials, text)?;
     Ok(trials)
+}
+
+/// Checks `sweep.exclude`: grid sweeps only, and every entry names swept parameters with one of
+/// their listed values (a misspelt key or value would silently exclude nothing).
+fn check_exclude(
+    sweep: &SweepConfig,
+    spaces: &[(String, Space)],
+    text: &str,
+) -> Result<(), String> {
+    if sweep.exclude.is_empty() {
+        return Ok(());
+    }
+    let at = match line_of_key(text, "exclude") {
+        Some(l) => format!("sweep.exclude (line {l})"),
+        None => "sweep.exclude".to_string(),
+    };
+    if sweep.method != Method::Grid {
+        return Err(format!("{at}: excluding points needs method: grid"));
+    }
+    for (i, entry) in sweep.exclude.iter().enumerate() {
+        if entry.is_empty() {
+            return Err(format!(
+                "{at}: entry {} is empty (it would exclude every point)",
+                i + 1
+            ));
+        }
+        for (path, value) in entry {
+            let Some((_, Space::Values(values))) = spaces.iter().find(|(p, _)| p == path) else {
+                let swept: Vec<&str> = spaces.iter().map(|(p, _)| p.as_str()).collect();
+                return Err(format!(
+                    "{at}: entry {}: '{path}' is not a swept parameter (swept: {})",
+                    i + 1,
+                    swept.join(", ")
+                ));
+            };
+            if !values.contains(value) {
+                return Err(format!(
+                    "{at}: entry {}: '{path}' = {} is not one of its values {}",
+                    i + 1,
+                    yaml_inline(value),
+                    yaml_inline(&serde_yaml::Value::Sequence(values.clone()))
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a grid point has every value of some `exclude` entry.
+fn excluded(
+    exclude: &[BTreeMap<String, serde_yaml::Value>],
+    point: &[(String, serde_yaml::Value)],
+) -> bool {
+    exclude.iter().any(|entry| {
+        entry
+            .iter()
+            .all(|(path, value)| point.iter().any(|(p, v)| p == path && v == value))
+    })
 }
 
 /// A repeated seed or sweep value makes two trials of one configuration: it would run twice

@@ -121,6 +121,48 @@ fn random_expansion_is_deterministic_and_within_bounds() {
 }
 
 #[test]
+fn excluded_grid_points_are_left_out_and_the_rest_keep_their_hashes() {
+    let grid = "sweep:\n  parameters:\n    mlp.lr: [0.1, 0.2]\n    mlp.epochs: [1, 2, 3]\n";
+    let full = format!("{BASE}{grid}");
+    let all = expand(&parse_experiment(&full, "x").unwrap(), &full).unwrap();
+    let text = format!(
+        "{full}  exclude:\n    - {{mlp.lr: 0.2, mlp.epochs: 3}}\n    - {{mlp.epochs: 1}}\n"
+    );
+    let kept = expand(&parse_experiment(&text, "x").unwrap(), &text).unwrap();
+    // 6 points less (0.2, 3) and both points with 1 epoch: 3 points × 2 seeds.
+    assert_eq!(kept.len(), 3 * 2);
+    assert_eq!(
+        kept.iter().map(|t| t.index).collect::<Vec<_>>(),
+        (0..6).collect::<Vec<_>>()
+    );
+    for t in &kept {
+        let m = t.config.mlp.as_ref().unwrap();
+        assert!(
+            m.epochs != 1 && !(m.lr == 0.2 && m.epochs == 3),
+            "{}",
+            t.label()
+        );
+        let same = all
+            .iter()
+            .find(|a| a.config == t.config && a.seed == t.seed);
+        assert_eq!(same.map(|a| &a.hash), Some(&t.hash));
+    }
+    // With a cap, the first trials that are not excluded.
+    let capped = text.replace("sweep:\n", "sweep:\n  run_cap: 2\n");
+    let first = expand(&parse_experiment(&capped, "x").unwrap(), &capped).unwrap();
+    assert_eq!(first, kept[..2]);
+    // Exclusion is for grids.
+    let random = "sweep:\n  method: random\n  samples: 2\n  parameters:\n    \
+                  mlp.lr: {distribution: uniform, min: 0.1, max: 0.2}\n  exclude:\n    \
+                  - {mlp.lr: 0.1}\n";
+    let e = err(&format!("{BASE}{random}"));
+    assert!(
+        e.contains("sweep.exclude") && e.contains("method: grid"),
+        "{e}"
+    );
+}
+
+#[test]
 fn run_cap_limits_the_trials() {
     let text = format!("{BASE}sweep:\n  run_cap: 3\n  parameters:\n    mlp.lr: [0.1, 0.2, 0.3]\n");
     let exp = parse_experiment(&text, "x").unwrap();

@@ -8,6 +8,7 @@
 //! can start a fine-tuned net leaves them in [`Products::layers`] under its
 //! [`InitSource`].
 
+pub mod autoencoder;
 pub mod boltzmann;
 pub mod dbm;
 pub mod finetune;

@@ -90,7 +90,7 @@ pub use config::{LogisticInit, LogisticPcaConfig, PcaConfig};
 pub use error::PcaError;
 pub use linear::Pca;
 pub use logistic::{LogisticGradients, LogisticPca, bernoulli_cross_entropy};
-pub use pictures::{code_map_png, reconstructions_png};
+pub use pictures::{code_map_png, comparison_png, reconstructions_png};
 pub use train::PcaTrainSummary;
 
 use burn::tensor::Tensor;

@@ -22,6 +22,17 @@ pub fn reconstructions_png(
     reconstructions: &Tensor<2>,
     tile: TileShape,
 ) -> Result<Vec<u8>, PcaError> {
+    comparison_png(originals, &[reconstructions], tile)
+}
+
+/// Originals ([m, d]) above the reconstructions of the same examples by each method in turn
+/// (each [m, d]): up to [`PER_ROW`] originals in a row, then one row per method of the same
+/// examples, then the next block of rows. With one method this is [`reconstructions_png`].
+pub fn comparison_png(
+    originals: &Tensor<2>,
+    methods: &[&Tensor<2>],
+    tile: TileShape,
+) -> Result<Vec<u8>, PcaError> {
     let [m, d] = originals.dims();
     if m == 0 {
         return Err(PcaError::EmptyData("the originals".into()));
@@ -36,24 +47,29 @@ pub fn reconstructions_png(
             got: d,
         });
     }
-    for (what, expected, got) in [
-        ("rows", m, reconstructions.dims()[0]),
-        ("columns", d, reconstructions.dims()[1]),
-    ] {
-        if got != expected {
-            return Err(PcaError::Shape {
-                what: format!("{what} of the reconstructions (as the originals)"),
-                expected,
-                got,
-            });
+    for reconstructions in methods {
+        for (what, expected, got) in [
+            ("rows", m, reconstructions.dims()[0]),
+            ("columns", d, reconstructions.dims()[1]),
+        ] {
+            if got != expected {
+                return Err(PcaError::Shape {
+                    what: format!("{what} of the reconstructions (as the originals)"),
+                    expected,
+                    got,
+                });
+            }
         }
     }
     let per_row = m.min(PER_ROW);
-    let (x, r) = (to_vec(originals.clone()), to_vec(reconstructions.clone()));
-    let mut values = Vec::with_capacity(2 * m.div_ceil(per_row) * per_row * d);
+    let sources: Vec<Vec<f32>> = std::iter::once(originals)
+        .chain(methods.iter().copied())
+        .map(|t| to_vec(t.clone()))
+        .collect();
+    let mut values = Vec::with_capacity(sources.len() * m.div_ceil(per_row) * per_row * d);
     for start in (0..m).step_by(per_row) {
         let len = per_row.min(m - start);
-        for source in [&x, &r] {
+        for source in &sources {
             values.extend_from_slice(&source[start * d..(start + len) * d]);
             values.resize(values.len() + (per_row - len) * d, BLANK);
         }

@@ -9,7 +9,9 @@ use super::uniform;
 use crate::eval::images::TileShape;
 use crate::eval::testing::mnist_binary;
 use crate::pca::pictures::{AXES, BACKGROUND, CLASS_COLOURS};
-use crate::pca::{Pca, PcaError, code_map_png, reconstructions_png, squared_error_per_example};
+use crate::pca::{
+    Pca, PcaError, code_map_png, comparison_png, reconstructions_png, squared_error_per_example,
+};
 
 /// Width, height, colour type and pixels of a PNG.
 fn decode(bytes: &[u8]) -> (usize, usize, png::ColorType, Vec<u8>) {
@@ -30,6 +32,33 @@ fn decode(bytes: &[u8]) -> (usize, usize, png::ColorType, Vec<u8>) {
 fn rgb_at(pixels: &[u8], width: usize, x: usize, y: usize) -> [u8; 3] {
     let i = 3 * (y * width + x);
     [pixels[i], pixels[i + 1], pixels[i + 2]]
+}
+
+#[test]
+fn each_method_has_its_row_below_the_originals() {
+    let device = Device::flex();
+    let tile = TileShape { rows: 2, cols: 2 };
+    // Two examples: originals white, the first method's reconstructions black, the second's 0.5.
+    let ones = Tensor::<2>::ones([2, 4], &device);
+    let zeros = Tensor::<2>::zeros([2, 4], &device);
+    let halves = Tensor::<2>::full([2, 4], 0.5, &device);
+    let (w, h, _, pixels) = decode(&comparison_png(&ones, &[&zeros, &halves], tile).unwrap());
+    assert_eq!((w, h), (2 * 3 + 1, 3 * 3 + 1));
+    let at = |tx: usize, ty: usize| pixels[(ty * 3 + 1) * w + tx * 3 + 1];
+    assert_eq!([at(0, 0), at(1, 0)], [255, 255], "originals");
+    assert_eq!([at(0, 1), at(1, 1)], [0, 0], "first method");
+    assert_eq!([at(0, 2), at(1, 2)], [128, 128], "second method");
+    // One method is the reconstructions grid, byte for byte.
+    assert_eq!(
+        comparison_png(&ones, &[&zeros], tile).unwrap(),
+        reconstructions_png(&ones, &zeros, tile).unwrap()
+    );
+    // A method with other rows than the originals is refused.
+    let short = Tensor::<2>::zeros([1, 4], &device);
+    assert!(matches!(
+        comparison_png(&ones, &[&zeros, &short], tile),
+        Err(PcaError::Shape { .. })
+    ));
 }
 
 #[test]
