@@ -1,5 +1,6 @@
-// Group by a swept parameter: mean ± std and n per group of the final metric (table), and the
-// per-epoch curves of each group with ± std bands.
+// Group by a swept parameter: mean ± std and n per group of the final metric (table), the
+// differences between its levels (Welch's interval, and the paired one by seed with its sign-flip
+// p-value), and the per-epoch curves of each group with ± std bands.
 import * as api from './api.js';
 import { h, fill } from './dom.js';
 import { num, meanStd, failure } from './format.js';
@@ -50,6 +51,7 @@ export async function groupView(tableEl, chartEl, state) {
         ))),
     ),
     res.final.length ? null : h('p', { class: 'muted' }, 'No finished runs yet.'),
+    contrastTable(res),
   );
   const lines = res.curves.map((c) => ({
     label: `${label(by, c.group)} (n=${Math.max(...c.stats.map((s) => s.n))})`,
@@ -58,6 +60,46 @@ export async function groupView(tableEl, chartEl, state) {
     std: c.stats.map((s) => s.std),
   }));
   curves(chartEl, lines, { xLabel: 'epoch', yLabel: `${res.metric} (mean ± std)` });
+}
+
+/**
+ * Each level against the first: the difference of means with Welch's interval, the runs paired by
+ * seed (pairs, mean difference, paired t interval, sign-flip p-value), and which interval applies.
+ */
+function contrastTable(res) {
+  if (!res.contrasts.length) return null;
+  const pct = `${Math.round(100 * res.level)}%`;
+  const interval = (lo, hi) => (lo === null || lo === undefined ? '–' : `[${num(lo)}, ${num(hi)}]`);
+  const mark = (yes, cell) => h('td', { class: 'num', title: yes ? 'the interval that applies' : null }, cell, yes ? ' ✓' : null);
+  return h('div', { class: 'scroll', style: { marginTop: '12px' } }, h('table', { class: 'grid contrasts', id: 'contrast-table' },
+    h('thead', {}, h('tr', {},
+      h('th', {}, `${res.by[0]}: difference`),
+      res.by.slice(1).map((k) => h('th', {}, k)),
+      h('th', { class: 'num' }, 'a − b'),
+      h('th', { class: 'num' }, `Welch ${pct}`),
+      h('th', { class: 'num' }, 'pairs'),
+      h('th', { class: 'num' }, 'paired Δ'),
+      h('th', { class: 'num' }, `paired ${pct}`),
+      h('th', { class: 'num' }, 'sign-flip p'),
+      h('th', {}, 'applies'),
+    )),
+    h('tbody', {}, res.contrasts.map((c) => {
+      const p = c.paired;
+      const paired = c.applies === 'paired';
+      return h('tr', {},
+        h('td', {}, `${c.a ?? '∅'} − ${c.b ?? '∅'}`),
+        c.within.map((v) => h('td', { class: 'param' }, v ?? '∅')),
+        h('td', { class: 'num' }, num(c.diff)),
+        mark(!paired, interval(c.lo, c.hi)),
+        h('td', { class: 'num' }, p ? p.n : 0),
+        h('td', { class: 'num' }, p ? num(p.diff) : '–'),
+        mark(paired, p ? interval(p.lo, p.hi) : '–'),
+        h('td', { class: 'num', title: p && !p.p_exact ? 'Monte Carlo estimate (100,000 random sign flips)' : null },
+          p ? `${p.p_exact ? '' : '≈ '}${num(p.p)}` : '–'),
+        h('td', {}, paired ? 'paired' : `Welch (${c.why_welch})`),
+      );
+    })),
+  ));
 }
 
 /** Overlaid curves of individual runs. */

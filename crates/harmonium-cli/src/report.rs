@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use harmonium_store::{GroupQuery, RunFilter, Store};
+use harmonium_store::aggregate::{Applies, paired};
+use harmonium_store::{Contrast, GroupQuery, RunFilter, Store};
 use polars::prelude::*;
 
 use crate::frames::runs_frame;
@@ -16,8 +17,9 @@ pub enum Format {
 }
 
 /// Prints the group statistics of a final metric and the contrasts between the levels of the
-/// first `--group-by` param (or, with `json`, the store's comparison as JSON: the same object
-/// the dashboard's groups endpoint answers with).
+/// first `--group-by` param — Welch's interval, and under it the paired one by seed with its
+/// sign-flip p-value, the one that applies marked (or, with `json`, the store's comparison as
+/// JSON: the same object the dashboard's groups endpoint answers with).
 pub async fn compare(
     store: &Store,
     experiment: &str,
@@ -78,32 +80,105 @@ pub async fn compare(
     crate::table::print_table(&header, &rows);
     if !c.contrasts.is_empty() {
         out!(
-            "\ndifference in {metric} between {} levels ({:.0}% Welch confidence interval):",
+            "\ndifference in {metric} between {} levels ({:.0}% Welch confidence interval; \
+             under it, paired by seed):",
             by[0],
             100.0 * level
         );
         let mut header = vec!["difference".to_string()];
         header.extend(by[1..].iter().cloned());
-        header.extend(["a − b", "interval"].map(String::from));
-        let rows: Vec<Vec<String>> = c
-            .contrasts
-            .iter()
-            .map(|c| {
-                let mut r = vec![format!("{} − {}", label(&c.a), label(&c.b))];
-                r.extend(c.within.iter().map(label));
-                r.push(signed(&metric, c.diff));
-                r.push(match (c.lo, c.hi) {
-                    (Some(lo), Some(hi)) => {
-                        format!("[{}, {}]", signed(&metric, lo), signed(&metric, hi))
-                    }
-                    _ => "needs ≥ 2 runs per group".into(),
-                });
-                r
-            })
-            .collect();
-        crate::table::print_table(&header, &rows);
+        header.extend(["a − b", "interval", ""].map(String::from));
+        let mut rows: Vec<Vec<String>> = vec![header];
+        rows.extend(c.contrasts.iter().map(|c| {
+            let mut r = vec![format!("{} − {}", label(&c.a), label(&c.b))];
+            r.extend(c.within.iter().map(label));
+            r.push(signed(&metric, c.diff));
+            r.push(match (c.lo, c.hi) {
+                (Some(lo), Some(hi)) => {
+                    format!("[{}, {}]", signed(&metric, lo), signed(&metric, hi))
+                }
+                _ => "needs ≥ 2 runs per group".into(),
+            });
+            r.push(applies(c.applies == Applies::Welch).into());
+            r
+        }));
+        let lines = aligned(&rows);
+        out!("{}", lines[0]);
+        for (line, c) in lines[1..].iter().zip(&c.contrasts) {
+            out!("{line}");
+            out!("{}", paired_line(&metric, c));
+        }
     }
     Ok(())
+}
+
+fn applies(yes: bool) -> &'static str {
+    if yes { "← applies" } else { "" }
+}
+
+/// The paired statistics of a contrast on one line: pairs, mean difference, paired t
+/// interval, sign-flip p-value, and whether it applies (or why Welch's does).
+fn paired_line(metric: &str, c: &Contrast) -> String {
+    let tail = match c.why_welch {
+        Some(w) => format!("(Welch: {w})"),
+        None => applies(true).into(),
+    };
+    let Some(p) = &c.paired else {
+        return format!("  paired: no pairs  {tail}");
+    };
+    let seeds = match c.applies {
+        Applies::Paired => "seed",
+        Applies::Welch => "shared seed",
+    };
+    let plural = if p.n == 1 { "" } else { "s" };
+    let interval = match (p.lo, p.hi) {
+        (Some(lo), Some(hi)) => format!(" [{}, {}]", signed(metric, lo), signed(metric, hi)),
+        _ => " (no interval below 2 pairs)".into(),
+    };
+    let p_value = if p.p_exact {
+        format!("sign-flip p = {}", fmt_p(p.p))
+    } else {
+        format!(
+            "sign-flip p ≈ {} (Monte Carlo, {} flips)",
+            fmt_p(p.p),
+            paired::FLIPS
+        )
+    };
+    format!(
+        "  paired (n={} {seeds}{plural}): Δ = {}{interval}, {p_value}  {tail}",
+        p.n,
+        signed(metric, p.diff)
+    )
+}
+
+/// A p-value with 4 decimals, trailing zeros dropped (`0.25`), or 3 digits below 0.001.
+fn fmt_p(p: f64) -> String {
+    if p < 1e-3 {
+        return format!("{p:.2e}");
+    }
+    let s = format!("{p:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Rows of cells as lines, each column as wide as its widest cell (as `table::print_table`).
+fn aligned(rows: &[Vec<String>]) -> Vec<String> {
+    let mut w: Vec<usize> = Vec::new();
+    for r in rows {
+        w.resize(w.len().max(r.len()), 0);
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c:<width$}", width = w[i]))
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
 }
 
 fn signed(metric: &str, v: f64) -> String {
@@ -175,4 +250,74 @@ pub async fn export(
         }
     }
     Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use harmonium_store::aggregate::{Paired, Unpaired};
+
+    use super::*;
+
+    fn contrast(paired: Option<Paired>, why_welch: Option<Unpaired>) -> Contrast {
+        Contrast {
+            within: vec![],
+            a: Some("random".into()),
+            b: Some("pretrained".into()),
+            diff: 0.04,
+            lo: Some(-0.007),
+            hi: Some(0.087),
+            dof: Some(2.9),
+            applies: if why_welch.is_none() {
+                Applies::Paired
+            } else {
+                Applies::Welch
+            },
+            paired,
+            why_welch,
+        }
+    }
+
+    #[test]
+    fn the_paired_line_says_which_interval_applies_and_why() {
+        let p = Paired {
+            n: 3,
+            diff: 0.04,
+            std: Some(0.026),
+            lo: Some(-0.0257),
+            hi: Some(0.1057),
+            p: 0.25,
+            p_exact: true,
+        };
+        assert_eq!(
+            paired_line("test_error", &contrast(Some(p.clone()), None)),
+            "  paired (n=3 seeds): Δ = +4.00% [-2.57%, +10.57%], sign-flip p = 0.25  ← applies"
+        );
+        let many = Paired {
+            n: 2,
+            lo: None,
+            hi: None,
+            p: 0.3608764,
+            p_exact: false,
+            ..p
+        };
+        assert_eq!(
+            paired_line(
+                "test_error",
+                &contrast(Some(many), Some(Unpaired::SeedsDiffer))
+            ),
+            "  paired (n=2 shared seeds): Δ = +4.00% (no interval below 2 pairs), \
+             sign-flip p ≈ 0.3609 (Monte Carlo, 100000 flips)  (Welch: seeds differ)"
+        );
+        assert_eq!(
+            paired_line(
+                "test_error",
+                &contrast(None, Some(Unpaired::SeveralRunsPerSeed))
+            ),
+            "  paired: no pairs  (Welch: several runs per seed)"
+        );
+        assert_eq!(
+            (fmt_p(1.0), fmt_p(0.625), fmt_p(1.0 / 100_001.0)),
+            ("1".into(), "0.625".into(), "1.00e-5".into())
+        );
+    }
 }

@@ -2,13 +2,18 @@
 //! experiment grouped by the values of any number of params, and per group the count, mean,
 //! standard deviation, minimum and maximum of a metric — of its latest value (final) or at
 //! every step (curves) — plus the difference between each level of the first param and its
-//! first level, within every combination of the others, with a Welch confidence interval.
+//! first level, within every combination of the others, with a Welch confidence interval and,
+//! where the two levels' runs share seeds, paired statistics ([`paired`]: a paired t interval
+//! and an exact sign-flip p-value, and which of the two intervals applies).
 //!
 //! Rules, the same everywhere:
 //! - `n` counts the runs whose value is a number (NaN and missing values are left out but the
 //!   run still counts in `runs`); `std` is the sample standard deviation (n − 1), `None` below
 //!   two values; computed by Welford's algorithm (stable, no engine `SUM`).
 //! - Final aggregates take finished runs unless the filter names statuses.
+//! - Pairs are made of runs with a number only (a NaN run is left out of its pair as of `n`);
+//!   the paired interval applies when every such run of both levels pairs up by seed, one run
+//!   per seed per level; otherwise Welch's does, and the contrast says why.
 //! - Groups come in natural order: for each param in turn, numbers numerically, then text, then
 //!   runs without the param.
 //! - A param may be named by a suffix of its key (`init` → `mlp.init`); of several keys with
@@ -26,6 +31,10 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 use crate::columns::{self, Dictionary};
 use crate::runs::RunFilter;
 use crate::{Result, Store, StoreError, curves};
+
+pub mod paired;
+
+pub use paired::{Applies, Paired, Seeded, Unpaired};
 
 /// Runs grouped by the values of some params and a metric aggregated over them.
 #[derive(Debug, Clone)]
@@ -155,6 +164,14 @@ pub struct Contrast {
     pub hi: Option<f64>,
     /// Welch–Satterthwaite degrees of freedom.
     pub dof: Option<f64>,
+    /// Paired statistics over the seeds both levels share; `None` when no seed is shared or a
+    /// level has several runs of one seed.
+    pub paired: Option<Paired>,
+    /// The interval that applies: paired when every run (with a number) of both levels pairs
+    /// up by seed, else Welch.
+    pub applies: Applies,
+    /// Why Welch's interval applies; `None` when the paired one does.
+    pub why_welch: Option<Unpaired>,
 }
 
 /// The final aggregates of a group query and the contrasts between levels of its first param.
@@ -307,31 +324,71 @@ impl Store {
     /// The latest value of the metric, aggregated per group. Finished runs unless the filter
     /// names statuses. Reads the experiment's run columns (a few hundred rows per column).
     pub async fn group_final(&self, q: &GroupQuery) -> Result<Vec<GroupFinal>> {
+        Ok(self
+            .final_groups(q, false)
+            .await?
+            .into_iter()
+            .map(|(g, _)| g)
+            .collect())
+    }
+
+    /// [`Store::group_final`], with each group's runs as (seed, value) when `seeds` (else
+    /// none); reads the runs' seeds.
+    async fn final_groups(
+        &self,
+        q: &GroupQuery,
+        seeds: bool,
+    ) -> Result<Vec<(GroupFinal, Vec<Seeded>)>> {
         let mut filter = q.filter.clone();
         if filter.statuses.is_empty() {
             filter.statuses = vec!["finished".into()];
         }
         let latest = columns::latest(&q.metric);
-        let (runs, by, latest, dict) = tokio::join!(
+        let (runs, by, latest, dict, seed_of) = tokio::join!(
             self.select_runs(q.experiment_id, &filter),
             self.param_columns(q.experiment_id, &q.by),
             self.column(q.experiment_id, &latest),
             self.dictionary(q.experiment_id),
+            async {
+                if seeds {
+                    self.run_seeds(q.experiment_id).await
+                } else {
+                    Ok(HashMap::new())
+                }
+            },
         );
-        let (runs, by, latest, dict) = (runs?, by?, latest?, dict?);
-        let mut groups: HashMap<Vec<u32>, Welford> = HashMap::new();
+        let (runs, by, latest, dict, seed_of) = (runs?, by?, latest?, dict?, seed_of?);
+        let mut groups: HashMap<Vec<u32>, (Welford, Vec<Seeded>)> = HashMap::new();
         for run in runs {
             let key: Vec<u32> = by.iter().map(|c| c.value_id(run)).collect();
-            groups.entry(key).or_default().add(latest.value(run));
+            let (w, members) = groups.entry(key).or_default();
+            let v = latest.value(run);
+            w.add(v);
+            if let Some(&seed) = seed_of.get(&run) {
+                members.push((seed, v));
+            }
         }
         Ok(ordered(groups, &dict)
             .into_iter()
-            .map(|(group, w)| GroupFinal {
-                group,
-                runs: w.rows,
-                stat: w.stat(),
+            .map(|(group, (w, members))| {
+                let g = GroupFinal {
+                    group,
+                    runs: w.rows,
+                    stat: w.stat(),
+                };
+                (g, members)
             })
             .collect())
+    }
+
+    /// Each run's seed, by run id.
+    async fn run_seeds(&self, experiment_id: i64) -> Result<HashMap<i64, i64>> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, seed FROM runs WHERE experiment_id = ?")
+                .bind(experiment_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// The metric at every step, aggregated per group, over every run that passes the filter
@@ -423,8 +480,9 @@ impl Store {
                 "the confidence level must be between 0 and 1, not {level}"
             )));
         }
-        let groups = self.group_final(q).await?;
-        let contrasts = contrasts(&groups, level);
+        let (groups, seeds): (Vec<GroupFinal>, Vec<Vec<Seeded>>) =
+            self.final_groups(q, true).await?.into_iter().unzip();
+        let contrasts = contrasts(&groups, &seeds, level);
         Ok(Comparison {
             by: q.by.clone(),
             metric: q.metric.clone(),
@@ -530,9 +588,12 @@ pub fn resolve_param(
     }
 }
 
+/// Bounds of a Welch interval and its degrees of freedom: (lo, hi, dof).
+pub type WelchBounds = (f64, f64, f64);
+
 /// Welch's interval for `mean(a) − mean(b)` at `level`: (diff, bounds and degrees of freedom
 /// when both groups have at least two values).
-pub fn welch_interval(a: &Stat, b: &Stat, level: f64) -> Option<(f64, Option<(f64, f64, f64)>)> {
+pub fn welch_interval(a: &Stat, b: &Stat, level: f64) -> Option<(f64, Option<WelchBounds>)> {
     let diff = a.mean? - b.mean?;
     if a.n < 2 || b.n < 2 {
         return Some((diff, None));
@@ -551,29 +612,33 @@ pub fn welch_interval(a: &Stat, b: &Stat, level: f64) -> Option<(f64, Option<(f6
 }
 
 /// Every level of the first `by` param against the first level (the reference), within each
-/// combination of the others; groups must be in natural order (as [`Store::group_final`] gives
-/// them). Levels without a mean are left out.
-pub fn contrasts(groups: &[GroupFinal], level: f64) -> Vec<Contrast> {
-    let mut within: Vec<(Vec<Option<String>>, Vec<&GroupFinal>)> = Vec::new();
-    for g in groups
-        .iter()
-        .filter(|g| !g.group.is_empty() && g.stat.mean.is_some())
-    {
+/// combination of the others, by Welch and paired by seed; groups must be in natural order (as
+/// [`Store::group_final`] gives them), `seeds[i]` the (seed, value) of the runs of `groups[i]`
+/// (a group without an entry pairs with nothing). Levels without a mean are left out.
+pub fn contrasts(groups: &[GroupFinal], seeds: &[Vec<Seeded>], level: f64) -> Vec<Contrast> {
+    type Member<'a> = (&'a GroupFinal, &'a [Seeded]);
+    let mut within: Vec<(Vec<Option<String>>, Vec<Member>)> = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        if g.group.is_empty() || g.stat.mean.is_none() {
+            continue;
+        }
+        let m = (g, seeds.get(i).map_or(&[][..], |s| s.as_slice()));
         let rest = g.group[1..].to_vec();
         match within.iter_mut().find(|(r, _)| *r == rest) {
-            Some((_, members)) => members.push(g),
-            None => within.push((rest, vec![g])),
+            Some((_, members)) => members.push(m),
+            None => within.push((rest, vec![m])),
         }
     }
     let mut out = Vec::new();
     for (rest, members) in within {
-        let Some((reference, others)) = members.split_first() else {
+        let Some(((reference, ref_seeds), others)) = members.split_first() else {
             continue;
         };
-        for o in others {
+        for (o, o_seeds) in others {
             let Some((diff, bounds)) = welch_interval(&o.stat, &reference.stat, level) else {
                 continue;
             };
+            let (paired, why_welch) = paired::paired(o_seeds, ref_seeds, level);
             out.push(Contrast {
                 within: rest.clone(),
                 a: o.group[0].clone(),
@@ -582,6 +647,13 @@ pub fn contrasts(groups: &[GroupFinal], level: f64) -> Vec<Contrast> {
                 lo: bounds.map(|b| b.0),
                 hi: bounds.map(|b| b.1),
                 dof: bounds.map(|b| b.2).filter(|d| d.is_finite()),
+                applies: if why_welch.is_none() {
+                    Applies::Paired
+                } else {
+                    Applies::Welch
+                },
+                paired,
+                why_welch,
             });
         }
     }

@@ -7,7 +7,7 @@
 //!
 //! - [`runs`]: experiments, runs, their params, metrics and artifacts, pages of runs;
 //! - [`aggregate`]: the one group aggregation (n, mean, std, min, max per group, final and per
-//!   step; Welch intervals between levels) behind `harmonium compare` and the dashboard;
+//!   step; Welch and paired-by-seed intervals between levels) behind `harmonium compare` and the dashboard;
 //! - [`feed`]: the change stamp and what was written since a position (the live feed);
 //! - [`curves`] and [`columns`]: the packed per-run curves and the per-experiment run columns
 //!   the writer keeps beside the recorded rows (`summaries.rs`), so that reads over 100,000

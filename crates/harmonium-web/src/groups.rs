@@ -27,7 +27,9 @@ pub struct Groups {
     #[serde(rename = "final")]
     final_: Vec<GroupFinal>,
     /// Each level of the first `by` param against its first level, within the others, with a
-    /// Welch interval at `level` (what `harmonium compare` prints).
+    /// Welch interval at `level` and, where runs share seeds, the paired statistics (paired t
+    /// interval, sign-flip p-value) and which interval applies (what `harmonium compare`
+    /// prints).
     contrasts: Vec<Contrast>,
     level: f64,
     /// Per-step aggregates per group (all runs passing the filter); empty unless `curves=1`.

@@ -72,7 +72,7 @@ fn welch_interval_equals_a_hand_computation() {
 #[test]
 fn groups_come_in_natural_order_and_missing_values_last() {
     let num = |s: &str| (Some(s.to_string()), s.parse::<f64>().ok());
-    let mut keys = vec![
+    let mut keys = [
         vec![num("random"), num("1000")],
         vec![(None, None), num("2")],
         vec![num("pretrained"), num("10000")],
@@ -265,6 +265,11 @@ async fn final_groups_of_finished_runs_equal_a_hand_computation() {
         )
     );
     assert!((k.diff - 0.04).abs() < 1e-12 && k.lo.unwrap() < 0.04 && k.hi.unwrap() > 0.04);
+    // Each run has a seed of its own: nothing pairs.
+    assert_eq!(
+        (k.applies, k.why_welch, &k.paired),
+        (Applies::Welch, Some(Unpaired::SeedsDiffer), &None)
+    );
 }
 
 #[tokio::test]
@@ -402,4 +407,242 @@ fn merged_accumulators_equal_one_pass_over_all_values() {
     let c = a.into_curve(vec![]);
     assert_eq!(c.steps, vec![1, 2, 3, 1_000_000]);
     assert_eq!((c.stats[1].n, c.stats[1].mean), (2, Some(3.0)));
+}
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() < tol
+}
+
+#[test]
+fn paired_interval_equals_a_hand_computation() {
+    // d = .02 .03 .07: mean .04; deviations −.02 −.01 .03: .0004 + .0001 + .0009 = .0014,
+    // over n − 1 = 2: s² = .0007, s = .0264575; se = s/√3 = .0152753; t(2 dof, .975) = 4.302653
+    // (t-table: 4.303): half-width .0657241.
+    let p = paired::paired_stats(&[0.02, 0.03, 0.07], 0.95);
+    assert_eq!(p.n, 3);
+    assert!(close(p.diff, 0.04, 1e-12), "{p:?}");
+    assert!(close(p.std.unwrap(), 0.0007f64.sqrt(), 1e-12), "{p:?}");
+    assert!(close(p.lo.unwrap(), 0.04 - 0.0657241, 1e-6), "{p:?}");
+    assert!(close(p.hi.unwrap(), 0.04 + 0.0657241, 1e-6), "{p:?}");
+    // Sums ±.02 ±.03 ±.07: only all-plus and all-minus reach |.12|: 2/8.
+    assert_eq!((p.p, p.p_exact), (0.25, true));
+    // d = 1 3: mean 2, s = √2, se = 1, t(1 dof, .975) = 12.7062; sums ±1 ±3 = 4 2 −2 −4: 2/4.
+    let p = paired::paired_stats(&[1.0, 3.0], 0.95);
+    assert!(close(p.std.unwrap(), 2f64.sqrt(), 1e-12), "{p:?}");
+    assert!(close(p.lo.unwrap(), 2.0 - 12.7062, 1e-4), "{p:?}");
+    assert!(close(p.hi.unwrap(), 2.0 + 12.7062, 1e-4), "{p:?}");
+    assert_eq!(p.p, 0.5);
+    // One pair: no std, no interval; both signs give |d|: p = 1.
+    let p = paired::paired_stats(&[0.5], 0.95);
+    assert_eq!((p.std, p.lo, p.hi, p.p), (None, None, None, 1.0));
+    // Equal differences: no spread, the interval is the point.
+    let p = paired::paired_stats(&[0.25, 0.25, 0.25], 0.95);
+    assert_eq!((p.lo, p.hi), (Some(0.25), Some(0.25)));
+}
+
+#[test]
+fn sign_flip_p_equals_a_hand_enumeration() {
+    let p = |d: &[f64]| {
+        let (p, exact) = paired::sign_flip_p(d);
+        assert!(exact, "{d:?}");
+        p
+    };
+    // ±1 ±2 ±3 = 6 4 2 0 0 −2 −4 −6: |s| ≥ 6 twice in 8.
+    assert_eq!(p(&[1.0, 2.0, 3.0]), 2.0 / 8.0);
+    // A zero's sign changes nothing: ±1 ±2 = 3 1 −1 −3, each twice; |s| ≥ 3: 4 of 8.
+    assert_eq!(p(&[0.0, 1.0, 2.0]), 4.0 / 8.0);
+    // ±1 ±1 ±2 = 4 2 2 0 0 −2 −2 −4: 2 of 8.
+    assert_eq!(p(&[1.0, 1.0, 2.0]), 2.0 / 8.0);
+    // No difference at all: every assignment ties with the observed 0.
+    assert_eq!(p(&[0.0, 0.0, 0.0]), 1.0);
+    // n = 4, observed sum 4; flipping a subset S gives 4 − 2 ΣS, |·| ≥ 4 when ΣS ≤ 0 or ≥ 4:
+    // {}, {−1}, {−1'}, {4}, {2,4}, {−1,−1'}, {2,−1,−1'} (a tie), {2,−1,4}, {2,−1',4}, all: 10/16.
+    assert_eq!(p(&[2.0, -1.0, -1.0, 4.0]), 10.0 / 16.0);
+    // ±1 ±2 ±3 reach |6| only as 6 and −6, times the two signs of the zero: 4/16.
+    assert_eq!(p(&[0.0, 1.0, 2.0, 3.0]), 4.0 / 16.0);
+    // The same ten subsets as above with .1 .2 −.3 .6, where .1 + .2 − .3 is 5.6e-17 and not 0
+    // in floating point: the tie still counts (without the tolerance it would be 8/16).
+    assert_eq!(p(&[0.1, 0.2, -0.3, 0.6]), 10.0 / 16.0);
+    // n = 20 (the largest exact case), 14 differences of +1 and 6 of −1: a sign assignment sums
+    // to 2K − 20 with K ~ Binomial(20, ½), observed 8, so p = P(K ≤ 6) + P(K ≥ 14)
+    // = 2 (1 + 20 + 190 + 1140 + 4845 + 15504 + 38760) / 2²⁰ = 120920 / 1048576.
+    let mut d = vec![1.0; 14];
+    d.extend([-1.0; 6]);
+    assert_eq!(p(&d), 120_920.0 / 1_048_576.0);
+}
+
+#[test]
+fn monte_carlo_sign_flips_above_twenty_pairs_are_close_to_the_exact_value() {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    // n = 30: 18 of +1, 12 of −1, observed sum 6; exactly p = 2 P(K ≤ 12), K ~ Binomial(30, ½)
+    // = 0.3615946. The estimate's standard error at 100,000 flips is 0.0015.
+    let mut d = vec![1.0; 18];
+    d.extend([-1.0; 12]);
+    let exact = 2.0 * Binomial::new(0.5, 30).unwrap().cdf(12);
+    assert!(close(exact, 0.3615946, 1e-6), "{exact}");
+    let (p, is_exact) = paired::sign_flip_p(&d);
+    assert!(!is_exact);
+    assert!(close(p, exact, 0.006), "{p} vs {exact}");
+    assert_eq!(paired::sign_flip_p(&d).0, p, "seeded: the same every time");
+    // 30 equal differences: only 2 of 2³⁰ assignments reach the observed sum, so no random one
+    // does (almost surely): p = (1 + 0) / (1 + 100,000).
+    assert_eq!(paired::sign_flip_p(&[0.5; 30]).0, 1.0 / 100_001.0);
+}
+
+#[test]
+fn runs_pair_by_seed_or_fall_back_to_welch_with_the_reason() {
+    use paired::paired as pair;
+    let nan = f64::NAN;
+    // The same seeds, in any order: paired applies.
+    let a = [(1, 0.10), (2, 0.12), (3, 0.14)];
+    let (p, why) = pair(&a, &[(3, 0.07), (1, 0.08), (2, 0.09)], 0.95);
+    let p = p.unwrap();
+    assert_eq!((p.n, why), (3, None));
+    assert!(close(p.diff, 0.04, 1e-12) && p.p == 0.25, "{p:?}");
+    // Seeds 1 2 3 against 2 3 4: the two shared seeds pair (.12 − .08, .14 − .09), Welch applies.
+    let (p, why) = pair(&a, &[(2, 0.08), (3, 0.09), (4, 0.07)], 0.95);
+    let p = p.unwrap();
+    assert_eq!((p.n, why), (2, Some(Unpaired::SeedsDiffer)));
+    assert!(close(p.diff, 0.045, 1e-12), "{p:?}");
+    // No shared seed: nothing paired.
+    assert_eq!(
+        pair(&a, &[(7, 0.1), (8, 0.2)], 0.95),
+        (None, Some(Unpaired::SeedsDiffer))
+    );
+    // Two runs of seed 1 in a level: nothing paired.
+    let dup = [(1, 0.1), (1, 0.2), (2, 0.3)];
+    assert_eq!(
+        pair(&dup, &[(1, 0.0), (2, 0.0)], 0.95),
+        (None, Some(Unpaired::SeveralRunsPerSeed))
+    );
+    assert_eq!(
+        pair(&[(1, 0.0), (2, 0.0)], &dup, 0.95),
+        (None, Some(Unpaired::SeveralRunsPerSeed))
+    );
+    // NaN values are left out before pairing, as in `n`: a NaN run needs no partner, and a NaN
+    // duplicate is no duplicate.
+    let (p, why) = pair(
+        &[(1, 0.1), (2, 0.2), (3, nan), (1, nan)],
+        &[(1, 0.0), (2, 0.0)],
+        0.95,
+    );
+    assert_eq!((p.unwrap().n, why), (2, None));
+    // …but a number whose partner is NaN is unpaired.
+    let (p, why) = pair(&a, &[(1, 0.0), (2, 0.0), (3, nan)], 0.95);
+    assert_eq!((p.unwrap().n, why), (2, Some(Unpaired::SeedsDiffer)));
+}
+
+/// Two levels of init × four train sizes, with seeds chosen per case (value NaN: a NaN final).
+async fn seeded() -> (tempfile::TempDir, Store, i64) {
+    use serde_json::json;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("paired.db")).await.unwrap();
+    let (writer, w) = Writer::spawn(store.clone());
+    let exp = w.experiment("paired", "", "", None, None).await.unwrap();
+    let nan = f64::NAN;
+    type Case<'a> = (i64, &'a [(i64, f64)], &'a [(i64, f64)]);
+    // (train_size, pretrained (seed, value)s, random (seed, value)s)
+    let cases: [Case; 4] = [
+        // The same seeds: paired applies, d = .02 .03 .07.
+        (
+            1000,
+            &[(1, 0.08), (2, 0.09), (3, 0.07)],
+            &[(1, 0.10), (2, 0.12), (3, 0.14)],
+        ),
+        // Seeds 1 2 3 against 2 3 4: Welch; seeds 2, 3 pair: d = .10 − .09, .12 − .07.
+        (
+            2000,
+            &[(1, 0.08), (2, 0.09), (3, 0.07)],
+            &[(2, 0.10), (3, 0.12), (4, 0.14)],
+        ),
+        // Seed 1 twice: Welch, nothing paired.
+        (
+            3000,
+            &[(1, 0.08), (1, 0.09), (2, 0.07)],
+            &[(1, 0.10), (2, 0.12)],
+        ),
+        // Seed 3's value is NaN: left out, the rest pairs: d = .10 − .08, .12 − .09.
+        (
+            4000,
+            &[(1, 0.08), (2, 0.09), (3, nan)],
+            &[(1, 0.10), (2, 0.12)],
+        ),
+    ];
+    let mut i = 0;
+    for (size, pre, rnd) in cases {
+        for (init, runs) in [("pretrained", pre), ("random", rnd)] {
+            for &(seed, v) in runs {
+                let p = [
+                    ("dataset.train_size", json!(size)),
+                    ("mlp.init", json!(init)),
+                ];
+                let id = w
+                    .create_run(NewRun {
+                        seed,
+                        ..run(exp, i, &p)
+                    })
+                    .await
+                    .unwrap();
+                i += 1;
+                w.start(id).unwrap();
+                w.metric(id, "test_error", 1, v, 0.0).unwrap();
+                w.finish(id, "finished", None).unwrap();
+            }
+        }
+    }
+    finish(w, writer).await;
+    (dir, store, exp)
+}
+
+#[tokio::test]
+async fn compare_pairs_runs_by_seed_within_each_combination() {
+    let (_d, store, exp) = seeded().await;
+    let c = store
+        .compare(&query(exp, &["mlp.init", "dataset.train_size"]), 0.95)
+        .await
+        .unwrap();
+    let sizes: Vec<Option<&str>> = c.contrasts.iter().map(|k| k.within[0].as_deref()).collect();
+    assert_eq!(
+        sizes,
+        [Some("1000"), Some("2000"), Some("3000"), Some("4000")]
+    );
+    assert!(c.contrasts.iter().all(|k| k.a.as_deref() == Some("random")));
+    // 1000: the hand computation of `paired_interval_equals_a_hand_computation`; d̄ is Welch's
+    // difference when every run pairs.
+    let k = &c.contrasts[0];
+    let p = k.paired.as_ref().unwrap();
+    assert_eq!((k.applies, k.why_welch, p.n), (Applies::Paired, None, 3));
+    assert!(close(p.diff, k.diff, 1e-12) && close(p.diff, 0.04, 1e-12));
+    assert!(close(p.lo.unwrap(), 0.04 - 0.0657241, 1e-6), "{p:?}");
+    assert_eq!(p.p, 0.25);
+    // 2000: two shared seeds, d = .01 .05, Welch applies because the seeds differ.
+    let k = &c.contrasts[1];
+    let p = k.paired.as_ref().unwrap();
+    assert_eq!(
+        (k.applies, k.why_welch, p.n),
+        (Applies::Welch, Some(Unpaired::SeedsDiffer), 2)
+    );
+    assert!(close(p.diff, 0.03, 1e-12), "{p:?}");
+    // 3000: a repeated seed, nothing paired.
+    let k = &c.contrasts[2];
+    assert_eq!(
+        (k.applies, k.why_welch, k.paired.is_none()),
+        (Applies::Welch, Some(Unpaired::SeveralRunsPerSeed), true)
+    );
+    // 4000: the NaN run counts in neither n nor the pairs; d = .02 .03.
+    let k = &c.contrasts[3];
+    let p = k.paired.as_ref().unwrap();
+    assert_eq!((k.applies, p.n), (Applies::Paired, 2));
+    assert!(close(p.diff, 0.025, 1e-12) && close(p.diff, k.diff, 1e-12));
+    // The JSON of `compare --json` and the dashboard: the new fields beside Welch's.
+    let j = serde_json::to_value(&c.contrasts).unwrap();
+    assert_eq!(j[0]["applies"], "paired");
+    assert_eq!(j[0]["why_welch"], serde_json::Value::Null);
+    assert_eq!(j[0]["paired"]["n"], 3);
+    assert_eq!(j[0]["paired"]["p_exact"], true);
+    assert!(j[0]["lo"].is_number() && j[0]["dof"].is_number());
+    assert_eq!(j[1]["why_welch"], "seeds differ");
+    assert_eq!(j[2]["why_welch"], "several runs per seed");
+    assert_eq!(j[2]["paired"], serde_json::Value::Null);
+    assert_eq!(j[2]["applies"], "welch");
 }
