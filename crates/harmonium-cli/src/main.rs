@@ -15,6 +15,7 @@ macro_rules! out {
 mod frames;
 mod report;
 mod table;
+mod tuning;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -91,7 +92,7 @@ enum Command {
         experiment: String,
         /// Param to group by (repeatable); a unique suffix such as `init` finds `dbn.init`.
         /// The first one is contrasted, within each combination of the others.
-        #[arg(long = "group-by", required = true)]
+        #[arg(long = "group-by", required_unless_present = "tuning")]
         group_by: Vec<String>,
         /// Final metric to compare (default: the experiment's sweep metric, else best_test_error).
         #[arg(long)]
@@ -102,6 +103,10 @@ enum Command {
         /// Print the comparison as JSON (the groups and contrasts the dashboard shows).
         #[arg(long)]
         json: bool,
+        /// Show the inner search of a tuned sweep instead: per cell, the tuning trials finished,
+        /// the spread of the metric they were chosen by, and the configuration chosen.
+        #[arg(long)]
+        tuning: bool,
     },
     /// Write runs × params × final metrics (or, with --curves, every metric point) to a file.
     Export {
@@ -283,8 +288,13 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             metric,
             level,
             json,
+            tuning,
         } => {
             let store = Store::open_existing(&cli.db).await?;
+            if tuning {
+                tuning::tuning(&store, &experiment).await?;
+                return Ok(0);
+            }
             report::compare(
                 &store,
                 &experiment,
@@ -581,9 +591,48 @@ impl StopSignals {
     }
 }
 
+/// `run --dry-run` of a tuned sweep: both levels, the tuning trials one line each.
+fn dry_tuned(
+    exp: &harmonium_experiment::Experiment,
+    cells: &[harmonium_experiment::sweep::TuneCell],
+) -> i32 {
+    use harmonium_experiment::sweep::{tuning_metric, tuning_name};
+    let by = exp.sweep.as_ref().and_then(tuning_metric);
+    let per_cell = cells.first().map_or(0, |c| c.trials.len());
+    let seed = cells
+        .first()
+        .and_then(|c| c.trials.first())
+        .map_or(0, |t| t.seed);
+    println!(
+        "experiment '{}': {} tuning trials ({} cells × {per_cell}, seed {seed}), chosen by {}",
+        tuning_name(&exp.name),
+        cells.len() * per_cell,
+        cells.len(),
+        by.map_or("?".into(), |m| m.name)
+    );
+    for t in cells.iter().flat_map(|c| &c.trials) {
+        println!("{:>4}  {}  {}", t.index, t.hash, t.label());
+    }
+    println!(
+        "experiment '{}': then {} final trials ({} cells × {} seeds), each cell's configuration \
+         chosen after its tuning (`compare {} --tuning` shows the choices)",
+        exp.name,
+        cells.len() * exp.seeds.len(),
+        cells.len(),
+        exp.seeds.len(),
+        exp.name
+    );
+    0
+}
+
 /// `run --dry-run`: the trials of a file, one line each.
 fn dry(file: &Path, data_dir: &Path) -> Result<i32> {
     let (exp, yaml) = load_experiment(file)?;
+    if let Some(cells) =
+        harmonium_experiment::sweep::expand_tuning(&exp, &yaml).map_err(anyhow::Error::msg)?
+    {
+        return Ok(dry_tuned(&exp, &cells));
+    }
     let trials = harmonium_experiment::expand(&exp, &yaml).map_err(anyhow::Error::msg)?;
     let stacks: std::collections::BTreeSet<String> = trials
         .iter()

@@ -211,6 +211,7 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, Experiment
         .map_err(|m| invalid(with_line(text, &m)))?;
     // Expanding checks every sweep path and value against the schema before anything runs.
     crate::sweep::expand(&exp, text).map_err(invalid)?;
+    crate::sweep::expand_tuning(&exp, text).map_err(invalid)?;
     Ok(exp)
 }
 

@@ -19,7 +19,9 @@ use crate::cache::StageCache;
 use crate::config::{Experiment, flat_params, to_json};
 use crate::pipeline::{TrialError, run_trial, stack_plan};
 use crate::shared::{DataCache, Shared};
-use crate::sweep::{Goal, Trial, expand};
+use crate::sweep::{
+    Goal, Trial, TuneCell, expand, expand_tuning, final_trials, tuning_metric, tuning_name,
+};
 use crate::terminal::printable;
 
 pub struct RunOptions {
@@ -175,18 +177,143 @@ fn git_commit(dir: Option<&Path>) -> Option<String> {
 }
 
 /// Runs an experiment to the end (or until stopped). `yaml` is the file's text, stored with it.
+/// With `sweep.tune`, first every cell's tuning trials (under `NAME/tune`), then each cell's
+/// chosen configuration over the experiment's seeds (under `NAME`).
 pub async fn run_experiment(
     exp: &Experiment,
     yaml: &str,
     store: &Store,
     opts: &RunOptions,
 ) -> Result<RunOutcome, RunError> {
-    let trials = expand(exp, yaml).map_err(RunError::Expand)?;
+    let metric = exp.sweep.as_ref().and_then(|s| s.metric.clone());
+    let Some(cells) = expand_tuning(exp, yaml).map_err(RunError::Expand)? else {
+        let trials = expand(exp, yaml).map_err(RunError::Expand)?;
+        return run_trials(&exp.name, exp, yaml, trials, metric, store, opts).await;
+    };
+    let sweep = exp.sweep.as_ref().expect("a tuned experiment has a sweep");
+    let by = tuning_metric(sweep).expect("expand_tuning checked the metric");
+    let tuning: Vec<Trial> = cells.iter().flat_map(|c| c.trials.clone()).collect();
+    let name = tuning_name(&exp.name);
+    eprintln!(
+        "{}",
+        printable(&format!(
+            "tuning '{}': {} cells × {} trials, chosen by {}; then each cell's choice × {} seed(s)",
+            exp.name,
+            cells.len(),
+            cells.first().map_or(0, |c| c.trials.len()),
+            by.name,
+            exp.seeds.len()
+        ))
+    );
+    let first = run_trials(&name, exp, yaml, tuning, Some(by.clone()), store, opts).await?;
+    if opts.stop.load(Ordering::Relaxed) {
+        return Ok(first);
+    }
+    let id = store
+        .experiment_named(&name)
+        .await?
+        .expect("the tuning experiment was written");
+    let values = store.finished_values(id, &by.name).await?;
+    let chosen = choose(&cells, &values, by.goal);
+    for (cell, pick) in cells.iter().zip(&chosen) {
+        let line = match pick {
+            Some(i) => {
+                let t = &cell.trials[*i];
+                let v = values.get(&t.hash).copied().flatten().unwrap_or(f64::NAN);
+                let tuned: Vec<String> = t
+                    .point
+                    .iter()
+                    .filter(|(k, _)| !cell.point.contains_key(*k))
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                format!(
+                    "tuned {}: chose {} ({} {v:.4}, best of {})",
+                    cell_label(cell),
+                    tuned.join(" "),
+                    by.name,
+                    cell.trials.len()
+                )
+            }
+            None => format!(
+                "tuned {}: no tuning trial finished with a value of {}; the cell's final runs are \
+                 left out",
+                cell_label(cell),
+                by.name
+            ),
+        };
+        eprintln!("{}", printable(&line));
+    }
+    let finals = final_trials(exp, &cells, &chosen);
+    let second = run_trials(&exp.name, exp, yaml, finals, metric, store, opts).await?;
+    Ok(RunOutcome {
+        experiment_id: second.experiment_id,
+        planned: first.planned + second.planned,
+        skipped: first.skipped + second.skipped,
+        finished: first.finished + second.finished,
+        failed: first.failed + second.failed,
+        killed: first.killed + second.killed,
+        reaped: first.reaped + second.reaped,
+    })
+}
+
+/// `mlp.init=dbn` (or `all` for a sweep of one cell).
+fn cell_label(cell: &TuneCell) -> String {
+    if cell.point.is_empty() {
+        return "all".into();
+    }
+    let parts: Vec<String> = cell.point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    parts.join(" ")
+}
+
+/// Per cell, its tuning trial with the best finished value (the first of equals, in expansion
+/// order), or `None` when none finished with a number.
+pub fn choose(
+    cells: &[TuneCell],
+    values: &std::collections::HashMap<String, Option<f64>>,
+    goal: Goal,
+) -> Vec<Option<usize>> {
+    cells
+        .iter()
+        .map(|cell| {
+            let mut best: Option<(usize, f64)> = None;
+            for (i, t) in cell.trials.iter().enumerate() {
+                let Some(v) = values
+                    .get(&t.hash)
+                    .copied()
+                    .flatten()
+                    .filter(|v| v.is_finite())
+                else {
+                    continue;
+                };
+                let better = match (best, goal) {
+                    (None, _) => true,
+                    (Some((_, b)), Goal::Minimize) => v < b,
+                    (Some((_, b)), Goal::Maximize) => v > b,
+                };
+                if better {
+                    best = Some((i, v));
+                }
+            }
+            best.map(|(i, _)| i)
+        })
+        .collect()
+}
+
+/// Runs `trials` under the experiment `name` (the file's, or its tuning experiment).
+async fn run_trials(
+    name: &str,
+    exp: &Experiment,
+    yaml: &str,
+    trials: Vec<Trial>,
+    metric: Option<crate::sweep::MetricSpec>,
+    store: &Store,
+    opts: &RunOptions,
+) -> Result<RunOutcome, RunError> {
     let mut outcome = RunOutcome {
         planned: trials.len(),
         ..Default::default()
     };
-    let done = match store.experiment_named(&exp.name).await? {
+    let done = match store.experiment_named(name).await? {
         Some(id) if !opts.rerun => store.finished_hashes(id).await?,
         _ => Default::default(),
     };
@@ -203,14 +330,13 @@ pub async fn run_experiment(
     let host = gethostname::gethostname().to_string_lossy().to_string();
     outcome.reaped = store.reap_dead_runs(&host).await?;
     let (writer, handle) = Writer::spawn(store.clone());
-    let metric = exp.sweep.as_ref().and_then(|s| s.metric.clone());
     let goal = metric.as_ref().map(|m| match m.goal {
         Goal::Minimize => "minimize".to_string(),
         Goal::Maximize => "maximize".to_string(),
     });
     let exp_id = handle
         .experiment(
-            &exp.name,
+            name,
             &exp.description,
             yaml,
             metric.as_ref().map(|m| m.name.clone()),
@@ -252,7 +378,7 @@ pub async fn run_experiment(
         &mp,
         format!(
             "experiment '{}': {} trials ({} already finished, {} to run) on {} worker(s){stack_note}; database {}",
-            exp.name,
+            name,
             outcome.planned,
             outcome.skipped,
             todo.len(),
@@ -298,7 +424,7 @@ pub async fn run_experiment(
         .unwrap()
         .progress_chars("=> "),
     );
-    overall.set_prefix(printable(&exp.name));
+    overall.set_prefix(printable(name));
     let queue = Arc::new(Mutex::new(queue));
     let data = Arc::new(Shared { data, stages });
     let results = Arc::new(Mutex::new(Vec::new()));

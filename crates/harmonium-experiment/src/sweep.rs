@@ -67,6 +67,48 @@ pub struct SweepConfig {
     /// autoencoder.net.init: random}`: PCA does not read the net, so one PCA arm is enough).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<BTreeMap<String, serde_yaml::Value>>,
+    /// An inner search run for every point of this sweep (a cell) with the same budget, whose
+    /// best configuration on a validation metric then runs over the experiment's seeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tune: Option<TuneConfig>,
+}
+
+/// The `sweep.tune:` block: the same inner search for every cell of the outer sweep.
+///
+/// ```yaml
+/// sweep:
+///   parameters: {mlp.init: [dbn, random]}          # the cells
+///   tune:
+///     method: random                               # or grid
+///     samples: 8                                   # trials per cell (random)
+///     seed: 0                                      # of the sampler: every cell gets the same draws
+///     parameters: {mlp.lr: {distribution: log_uniform, min: 0.003, max: 0.3}}
+///     metric: {name: best_valid_error, goal: minimize}   # default: the sweep's metric
+///     trial_seed: 1                                # the seed of every tuning trial (default: the first of `seeds`)
+/// ```
+///
+/// The tuning trials are recorded under the experiment `NAME/tune`; the chosen configuration of
+/// each cell runs once per seed under `NAME`. Both levels resume by config hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TuneConfig {
+    #[serde(default)]
+    pub method: Method,
+    /// Dotted path → list of values, or `{distribution: ..., ...}`, as in `sweep.parameters`.
+    pub parameters: BTreeMap<String, serde_yaml::Value>,
+    /// Points drawn per cell by `method: random`.
+    #[serde(default)]
+    pub samples: Option<usize>,
+    /// Seed of the sampler; the same for every cell, so every cell tries the same values.
+    #[serde(default)]
+    pub seed: u64,
+    /// The seed of every tuning trial (default: the first of the experiment's `seeds`).
+    #[serde(default)]
+    pub trial_seed: Option<u64>,
+    /// The metric a cell's configuration is chosen by (default: the sweep's `metric`); a
+    /// validation metric, never a test one.
+    #[serde(default)]
+    pub metric: Option<MetricSpec>,
 }
 
 /// How one parameter's values are produced.
@@ -219,7 +261,8 @@ fn resolve(
 }
 
 /// Expands an experiment (parsed from `text`) into its trials. Errors name the sweep parameter
-/// and its line.
+/// and its line. With `sweep.tune`, these are the outer sweep's trials with the base values of
+/// the tuned parameters ([`expand_tuning`] and [`final_trials`] give the two levels).
 pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
     let base = base_value(text)?;
     let sweep = exp.sweep.clone().unwrap_or(SweepConfig {
@@ -230,10 +273,23 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
         run_cap: None,
         metric: None,
         exclude: Vec::new(),
+        tune: None,
     });
+    expand_with(&base, &sweep, &exp.seeds, text, "sweep")
+}
+
+/// The trials of `sweep` over the trial configuration `base` (a YAML mapping), each point once
+/// per seed; `at` names the sweep in errors (`sweep`, `sweep.tune`).
+fn expand_with(
+    base: &serde_yaml::Value,
+    sweep: &SweepConfig,
+    seeds: &[u64],
+    text: &str,
+    at_sweep: &str,
+) -> Result<Vec<Trial>, String> {
     let at = |path: &str| match line_of_key(text, path) {
-        Some(l) => format!("sweep.parameters (line {l})"),
-        None => "sweep.parameters".to_string(),
+        Some(l) => format!("{at_sweep}.parameters (line {l})"),
+        None => format!("{at_sweep}.parameters"),
     };
     let mut spaces = Vec::new();
     for (path, spec) in &sweep.parameters {
@@ -255,19 +311,21 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
             Space::IntUniform(a, _) => vec![(*a).into()],
         };
         for value in probe {
-            resolve(&base, &[(path.clone(), value.clone())])
+            resolve(base, &[(path.clone(), value.clone())])
                 .map_err(|m| format!("{}: '{path}' = {}: {m}", at(path), yaml_inline(&value)))?;
         }
         spaces.push((path.clone(), space));
     }
-    check_exclude(&sweep, &spaces, text)?;
-    let seeds = exp.seeds.len();
+    check_exclude(sweep, &spaces, text)?;
+    let n_seeds = seeds.len();
     // Grid points are counted, never listed: only the trials that will run are built, so a
     // grid of millions with `run_cap: 5` costs five trials.
     let (count, cap) = match sweep.method {
         Method::Grid => {
             if sweep.samples.is_some() {
-                return Err("sweep.samples is only used with method: random".into());
+                return Err(format!(
+                    "{at_sweep}.samples is only used with method: random"
+                ));
             }
             let mut count: u128 = 1;
             for (path, space) in &spaces {
@@ -284,19 +342,19 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
         Method::Random => {
             let n = sweep
                 .samples
-                .ok_or("sweep: method random needs `samples: N`")?;
+                .ok_or(format!("{at_sweep}: method random needs `samples: N`"))?;
             if n == 0 {
-                return Err("sweep.samples must be at least 1".into());
+                return Err(format!("{at_sweep}.samples must be at least 1"));
             }
             (n as u128, sweep.run_cap)
         }
     };
-    let total = count.saturating_mul(seeds as u128);
+    let total = count.saturating_mul(n_seeds as u128);
     let planned = cap.map_or(total, |c| total.min(c as u128));
     if planned > MAX_TRIALS as u128 {
-        let at_sweep = match line_of_key(text, "sweep") {
-            Some(l) => format!("sweep (line {l})"),
-            None => "sweep".to_string(),
+        let at_sweep = match line_of_key(text, at_sweep.rsplit('.').next().unwrap_or("sweep")) {
+            Some(l) => format!("{at_sweep} (line {l})"),
+            None => at_sweep.to_string(),
         };
         let sizes: Vec<String> = spaces
             .iter()
@@ -310,7 +368,7 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
             Method::Random => format!("{} random samples", grouped(count)),
         };
         return Err(format!(
-            "{}: the sweep expands to {} trials ({how}, × {seeds} seed(s)); one file runs at \
+            "{}: the sweep expands to {} trials ({how}, × {n_seeds} seed(s)); one file runs at \
              most {}: narrow the grid, use method: random with `samples`, or set \
              sweep.run_cap",
             at_sweep,
@@ -338,7 +396,7 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
         if excluded(&sweep.exclude, &point) {
             continue;
         }
-        let config = resolve(&base, &point).map_err(|m| {
+        let config = resolve(base, &point).map_err(|m| {
             let desc: Vec<String> = point
                 .iter()
                 .map(|(k, v)| format!("{k}={}", yaml_inline(v)))
@@ -354,7 +412,7 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
                 )
             })
             .collect();
-        for &seed in &exp.seeds {
+        for &seed in seeds {
             if trials.len() == planned {
                 break;
             }
@@ -369,6 +427,127 @@ pub fn expand(exp: &Experiment, text: &str) -> Result<Vec<Trial>, String> {
     }
     refuse_repeats(&trials, text)?;
     Ok(trials)
+}
+
+/// The experiment the tuning trials of `name` are recorded under.
+pub fn tuning_name(name: &str) -> String {
+    format!("{name}/tune")
+}
+
+/// One point of the outer sweep and its tuning trials (all with the tuning seed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TuneCell {
+    /// The outer sweep's values of this cell.
+    pub point: BTreeMap<String, serde_json::Value>,
+    pub trials: Vec<Trial>,
+}
+
+/// The metric tuning chooses by, with its goal: `tune.metric`, else the sweep's.
+pub fn tuning_metric(sweep: &SweepConfig) -> Option<MetricSpec> {
+    let tune = sweep.tune.as_ref()?;
+    tune.metric.clone().or_else(|| sweep.metric.clone())
+}
+
+/// The inner search of every cell of a sweep with `tune:` (`None` without one). Tuning trials
+/// are numbered across cells, cell after cell.
+pub fn expand_tuning(exp: &Experiment, text: &str) -> Result<Option<Vec<TuneCell>>, String> {
+    let Some(sweep) = &exp.sweep else {
+        return Ok(None);
+    };
+    let Some(tune) = &sweep.tune else {
+        return Ok(None);
+    };
+    let at = match line_of_key(text, "tune") {
+        Some(l) => format!("sweep.tune (line {l})"),
+        None => "sweep.tune".to_string(),
+    };
+    if let Some(path) = tune
+        .parameters
+        .keys()
+        .find(|p| sweep.parameters.contains_key(*p))
+    {
+        return Err(format!(
+            "{at}: '{path}' is both a cell of the outer sweep and tuned within each cell;              sweep it at one level only"
+        ));
+    }
+    if tune.parameters.is_empty() {
+        return Err(format!("{at}: `parameters` lists nothing to tune"));
+    }
+    let metric = tuning_metric(sweep).ok_or(format!(
+        "{at}: tuning needs a metric to choose by: set `metric` in sweep.tune or in sweep"
+    ))?;
+    if metric.name.contains("test") {
+        return Err(format!(
+            "{at}: the metric '{}' is measured on the test set, so choosing by it would report              a test error that was optimised; choose by a validation metric              (best_valid_error, valid_recon_error, …)",
+            metric.name
+        ));
+    }
+    let trial_seed = tune.trial_seed.unwrap_or(exp.seeds[0]);
+    let base = base_value(text)?;
+    let inner = SweepConfig {
+        method: tune.method,
+        parameters: tune.parameters.clone(),
+        samples: tune.samples,
+        seed: tune.seed,
+        run_cap: None,
+        metric: Some(metric),
+        exclude: Vec::new(),
+        tune: None,
+    };
+    let outer = SweepConfig {
+        tune: None,
+        ..sweep.clone()
+    };
+    let mut cells = Vec::new();
+    let mut index = 0;
+    for cell in expand_with(&base, &outer, &[trial_seed], text, "sweep")? {
+        let cell_base = with_point(&base, &cell.point)?;
+        let mut trials = expand_with(&cell_base, &inner, &[trial_seed], text, "sweep.tune")?;
+        for t in &mut trials {
+            t.index = index;
+            index += 1;
+            t.point.extend(cell.point.clone());
+        }
+        cells.push(TuneCell {
+            point: cell.point,
+            trials,
+        });
+    }
+    Ok(Some(cells))
+}
+
+/// The final trials of a tuned sweep: cell `i`'s chosen tuning trial's configuration (its
+/// outer and tuned values), once per seed of the experiment. `chosen` holds, per cell, the
+/// index of its chosen trial within [`TuneCell::trials`], or `None` to leave the cell out.
+pub fn final_trials(exp: &Experiment, cells: &[TuneCell], chosen: &[Option<usize>]) -> Vec<Trial> {
+    let mut trials = Vec::new();
+    for (cell, pick) in cells.iter().zip(chosen) {
+        let Some(pick) = pick else { continue };
+        let tuned = &cell.trials[*pick];
+        for &seed in &exp.seeds {
+            trials.push(Trial {
+                index: trials.len(),
+                point: tuned.point.clone(),
+                seed,
+                hash: config_hash(&tuned.config, seed),
+                config: tuned.config.clone(),
+            });
+        }
+    }
+    trials
+}
+
+/// `base` with the values of a point set.
+fn with_point(
+    base: &serde_yaml::Value,
+    point: &BTreeMap<String, serde_json::Value>,
+) -> Result<serde_yaml::Value, String> {
+    let mut v = base.clone();
+    for (path, value) in point {
+        let value = serde_yaml::to_value(value).map_err(|e| e.to_string())?;
+        set_path(&mut v, path, value)?;
+    }
+    Ok(v)
 }
 
 /// Checks `sweep.exclude`: grid sweeps only, and every entry names swept parameters with one of

@@ -464,3 +464,107 @@ fn a_grid_too_large_is_refused_with_its_count_and_a_missing_section_with_its_lin
     let text = format!("{BASE}sweep:\n  parameters:\n    rbm: [{{hidden: 8, epochs: 1}}]\n");
     parse_experiment(&text, "x").unwrap();
 }
+
+const TUNED: &str = "sweep:
+  parameters:
+    mlp.hidden: [[8], [16]]
+  tune:
+    method: random
+    samples: 3
+    seed: 7
+    parameters:
+      mlp.lr: {distribution: log_uniform, min: 0.01, max: 1.0}
+  metric: {name: best_valid_error, goal: minimize}
+";
+
+#[test]
+fn every_cell_is_tuned_with_the_same_draws_and_its_choice_runs_over_the_seeds() {
+    use crate::runner::choose;
+    use crate::sweep::{Goal, expand_tuning, final_trials};
+    let text = format!("{BASE}{TUNED}");
+    let exp = parse_experiment(&text, "x").unwrap();
+    let cells = expand_tuning(&exp, &text).unwrap().unwrap();
+    assert_eq!(cells.len(), 2);
+    let lrs = |c: &crate::sweep::TuneCell| -> Vec<f64> {
+        c.trials
+            .iter()
+            .map(|t| t.config.mlp.as_ref().unwrap().lr)
+            .collect()
+    };
+    // The same three learning rates in both cells, every trial with the first seed and its
+    // cell's size; trials numbered across cells.
+    assert_eq!(lrs(&cells[0]), lrs(&cells[1]));
+    assert!(lrs(&cells[0]).iter().all(|lr| (0.01..=1.0).contains(lr)));
+    for (c, hidden) in cells.iter().zip([vec![8], vec![16]]) {
+        for t in &c.trials {
+            assert_eq!(t.seed, 1);
+            assert_eq!(t.config.mlp.as_ref().unwrap().hidden, hidden);
+        }
+    }
+    let indices: Vec<usize> = cells
+        .iter()
+        .flat_map(|c| &c.trials)
+        .map(|t| t.index)
+        .collect();
+    assert_eq!(indices, (0..6).collect::<Vec<_>>());
+    // Choosing: the lowest finished number; NaN and unfinished trials are passed over.
+    let mut values = std::collections::HashMap::new();
+    for (t, v) in cells[0]
+        .trials
+        .iter()
+        .zip([Some(0.3), Some(0.1), Some(0.2)])
+    {
+        values.insert(t.hash.clone(), v);
+    }
+    values.insert(cells[1].trials[0].hash.clone(), None);
+    values.insert(cells[1].trials[1].hash.clone(), Some(f64::NAN));
+    assert_eq!(choose(&cells, &values, Goal::Minimize), [Some(1), None]);
+    assert_eq!(choose(&cells, &values, Goal::Maximize), [Some(0), None]);
+    values.insert(cells[1].trials[2].hash.clone(), Some(0.5));
+    let chosen = choose(&cells, &values, Goal::Minimize);
+    assert_eq!(chosen, [Some(1), Some(2)]);
+    // The final trials: each chosen configuration once per seed, its hash that of the same
+    // configuration and seed.
+    let finals = final_trials(&exp, &cells, &chosen);
+    assert_eq!(finals.len(), 2 * 2);
+    assert_eq!(finals[0].config, cells[0].trials[1].config);
+    assert_eq!(
+        finals[0].hash, cells[0].trials[1].hash,
+        "seed 1 is the tuning seed"
+    );
+    assert_eq!(finals[1].seed, 2);
+    assert_eq!(finals[3].config, cells[1].trials[2].config);
+    assert_eq!(
+        finals.iter().map(|t| t.index).collect::<Vec<_>>(),
+        [0, 1, 2, 3]
+    );
+    // Without `tune`, nothing to tune.
+    assert!(
+        expand_tuning(&parse_experiment(BASE, "x").unwrap(), BASE)
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn tuning_by_a_test_metric_or_a_parameter_at_both_levels_is_refused() {
+    let text = format!("{BASE}{TUNED}");
+    let by_test = text.replace("best_valid_error", "best_test_error");
+    let e = err(&by_test);
+    assert!(
+        e.contains("sweep.tune (line") && e.contains("test set"),
+        "{e}"
+    );
+    let both = text.replace(
+        "      mlp.lr: {distribution",
+        "      mlp.hidden: [[4]]\n      mlp.lr: {distribution",
+    );
+    let e = err(&both);
+    assert!(e.contains("'mlp.hidden' is both"), "{e}");
+    let no_metric = text.replace("  metric: {name: best_valid_error, goal: minimize}\n", "");
+    let e = err(&no_metric);
+    assert!(e.contains("needs a metric"), "{e}");
+    let typo = text.replace("    samples: 3", "    sample: 3");
+    let e = err(&typo);
+    assert!(e.contains("sample"), "{e}");
+}

@@ -254,11 +254,41 @@ impl Store {
             .collect())
     }
 
+    /// The experiment file's text as its last `run` stored it.
+    pub async fn experiment_yaml(&self, experiment_id: i64) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT yaml FROM experiments WHERE id = ?")
+                .bind(experiment_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     /// Config hashes of the finished runs of an experiment (for resuming).
     pub async fn finished_hashes(&self, experiment_id: i64) -> Result<HashSet<String>> {
         let rows: Vec<String> = sqlx::query_scalar(
             "SELECT config_hash FROM runs WHERE experiment_id = ? AND status = 'finished'",
         )
+        .bind(experiment_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// The latest value of `metric` of each finished run of an experiment, by config hash (the
+    /// most recent run of a hash when it finished more than once; `None` when the run has no
+    /// such metric or its value was not a number). For choosing a tuned configuration.
+    pub async fn finished_values(
+        &self,
+        experiment_id: i64,
+        metric: &str,
+    ) -> Result<HashMap<String, Option<f64>>> {
+        let rows: Vec<(String, Option<f64>)> = sqlx::query_as(
+            "SELECT r.config_hash, l.value FROM runs r \
+             LEFT JOIN latest_metrics l ON l.run_id = r.id AND l.key = ? \
+             WHERE r.experiment_id = ? AND r.status = 'finished' ORDER BY r.id",
+        )
+        .bind(metric)
         .bind(experiment_id)
         .fetch_all(&self.pool)
         .await?;
