@@ -46,6 +46,14 @@ enum Command {
         #[command(subcommand)]
         command: DataCommand,
     },
+    /// Print the trials a file expands to, each with its stable index, config hash, seed and
+    /// swept values (`--format json` for scripts and array jobs).
+    Plan {
+        /// The experiment YAML file.
+        file: PathBuf,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
     /// Run an experiment file: expand its sweep and run every trial not yet finished.
     Run {
         /// The experiment YAML file.
@@ -68,6 +76,10 @@ enum Command {
         /// Print the trials the file expands to and exit without running anything.
         #[arg(long)]
         dry_run: bool,
+        /// Run only trial I, or trials I-J (inclusive), as `harmonium plan` numbers them: for
+        /// array jobs (e.g. `--trial $SLURM_ARRAY_TASK_ID`).
+        #[arg(long, value_name = "I or I-J")]
+        trial: Option<String>,
     },
     /// List experiments and their runs with status and key metrics.
     Ls {
@@ -231,10 +243,12 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             artifacts_dir,
             no_progress,
             dry_run,
+            trial,
         } => {
             if dry_run {
                 return dry(&file, &data_dir);
             }
+            let only = trial.as_deref().map(parse_trial_range).transpose()?;
             run(
                 &cli.db,
                 &file,
@@ -243,9 +257,11 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 data_dir,
                 artifacts_dir,
                 !no_progress,
+                only,
             )
             .await
         }
+        Command::Plan { file, format } => plan(&file, format),
         Command::Migrate => {
             let existed = cli.db.exists();
             let store = Store::open(&cli.db)
@@ -363,11 +379,31 @@ async fn run(
     data_dir: PathBuf,
     artifacts_dir: Option<PathBuf>,
     progress: bool,
+    only: Option<(usize, usize)>,
 ) -> Result<i32> {
     if jobs == 0 {
         bail!("--jobs must be at least 1");
     }
     let (exp, yaml) = load_experiment(file)?;
+    if let Some(range) = only {
+        // Checked before the database is opened, so a bad index writes nothing.
+        if harmonium_experiment::sweep::expand_tuning(&exp, &yaml)
+            .map_err(anyhow::Error::msg)?
+            .is_none()
+        {
+            let n = harmonium_experiment::expand(&exp, &yaml)
+                .map_err(anyhow::Error::msg)?
+                .len();
+            harmonium_experiment::runner::check_range(range, n)
+                .map_err(|m| anyhow::anyhow!("{}: {m}", file.display()))?;
+        } else {
+            bail!(
+                "{}: --trial: the trials of a tuned sweep depend on its tuning results; run the \
+                 file whole",
+                file.display()
+            );
+        }
+    }
     let store = Store::open(db)
         .await
         .with_context(|| format!("opening {}", db.display()))?;
@@ -397,6 +433,7 @@ async fn run(
         progress: progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         stop: stop.clone(),
         cache_dir: db.parent().unwrap_or(Path::new(".")).join("cache"),
+        only,
         source_dir: file.parent().map(|p| {
             if p.as_os_str().is_empty() {
                 Path::new(".").into()
@@ -589,6 +626,83 @@ impl StopSignals {
             tokio::signal::ctrl_c().await.ok().map(|_| "Ctrl-C")
         }
     }
+}
+
+/// `--trial 3` → (3, 3); `--trial 2-5` → (2, 5).
+fn parse_trial_range(spec: &str) -> Result<(usize, usize)> {
+    let index = |s: &str| {
+        s.trim()
+            .parse::<usize>()
+            .map_err(|_| anyhow::anyhow!("--trial {spec}: expected an index I or a range I-J"))
+    };
+    let range = match spec.split_once('-') {
+        Some((a, b)) => (index(a)?, index(b)?),
+        None => {
+            let i = index(spec)?;
+            (i, i)
+        }
+    };
+    if range.0 > range.1 {
+        bail!("--trial {spec}: the first index is after the last");
+    }
+    Ok(range)
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
+}
+
+/// `plan FILE`: every trial with its index, hash, seed and swept values.
+fn plan(file: &Path, format: PlanFormat) -> Result<i32> {
+    let (exp, yaml) = load_experiment(file)?;
+    let tuned =
+        harmonium_experiment::sweep::expand_tuning(&exp, &yaml).map_err(anyhow::Error::msg)?;
+    let (name, trials) = match &tuned {
+        Some(cells) => (
+            harmonium_experiment::sweep::tuning_name(&exp.name),
+            cells.iter().flat_map(|c| c.trials.clone()).collect(),
+        ),
+        None => (
+            exp.name.clone(),
+            harmonium_experiment::expand(&exp, &yaml).map_err(anyhow::Error::msg)?,
+        ),
+    };
+    match format {
+        PlanFormat::Json => {
+            let rows: Vec<serde_json::Value> = trials
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "index": t.index, "hash": t.hash, "seed": t.seed, "params": t.point,
+                    })
+                })
+                .collect();
+            let out = serde_json::json!({
+                "experiment": name, "trials": rows, "tuned": tuned.is_some(),
+            });
+            println!("{}", serde_json::to_string_pretty(&out)?);
+        }
+        PlanFormat::Text => {
+            if tuned.is_some() {
+                return dry(file, Path::new("data"));
+            }
+            println!("experiment '{}': {} trials", exp.name, trials.len());
+            println!("{:>5}  {:16}  {:>6}  params", "index", "hash", "seed");
+            for t in &trials {
+                let params: Vec<String> = t.point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                println!(
+                    "{:>5}  {}  {:>6}  {}",
+                    t.index,
+                    t.hash,
+                    t.seed,
+                    params.join(" ")
+                );
+            }
+        }
+    }
+    Ok(0)
 }
 
 /// `run --dry-run` of a tuned sweep: both levels, the tuning trials one line each.

@@ -42,6 +42,8 @@ pub struct RunOptions {
     pub source_dir: Option<PathBuf>,
     /// The stage cache (pretrained stacks shared by trials and runs).
     pub cache_dir: PathBuf,
+    /// Run only the trials with these indices (first, last; inclusive), as `plan` numbers them.
+    pub only: Option<(usize, usize)>,
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -187,9 +189,21 @@ pub async fn run_experiment(
 ) -> Result<RunOutcome, RunError> {
     let metric = exp.sweep.as_ref().and_then(|s| s.metric.clone());
     let Some(cells) = expand_tuning(exp, yaml).map_err(RunError::Expand)? else {
-        let trials = expand(exp, yaml).map_err(RunError::Expand)?;
+        let mut trials = expand(exp, yaml).map_err(RunError::Expand)?;
+        if let Some(range) = opts.only {
+            check_range(range, trials.len()).map_err(RunError::Invalid)?;
+            trials.retain(|t| (range.0..=range.1).contains(&t.index));
+        }
         return run_trials(&exp.name, exp, yaml, trials, metric, store, opts).await;
     };
+    if opts.only.is_some() {
+        return Err(RunError::Invalid(
+            "--trial: the trials of a tuned sweep depend on its tuning results; run the file \
+             whole (its tuning trials can be split across processes once tuning is resumable \
+             per trial)"
+                .into(),
+        ));
+    }
     let sweep = exp.sweep.as_ref().expect("a tuned experiment has a sweep");
     let by = tuning_metric(sweep).expect("expand_tuning checked the metric");
     let tuning: Vec<Trial> = cells.iter().flat_map(|c| c.trials.clone()).collect();
@@ -254,6 +268,28 @@ pub async fn run_experiment(
         killed: first.killed + second.killed,
         reaped: first.reaped + second.reaped,
     })
+}
+
+/// Checks `--trial FIRST-LAST` against the number of trials a file expands to.
+pub fn check_range((first, last): (usize, usize), trials: usize) -> Result<(), String> {
+    if first > last {
+        return Err(format!(
+            "--trial {first}-{last}: the first index is after the last"
+        ));
+    }
+    if last >= trials {
+        let what = if first == last {
+            format!("{first}")
+        } else {
+            format!("{first}-{last}")
+        };
+        return Err(format!(
+            "--trial {what}: out of range: the file expands to {trials} trial(s), numbered 0-{} \
+             (`harmonium plan FILE` lists them)",
+            trials.saturating_sub(1)
+        ));
+    }
+    Ok(())
 }
 
 /// `mlp.init=dbn` (or `all` for a sweep of one cell).
