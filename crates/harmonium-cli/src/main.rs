@@ -460,7 +460,7 @@ async fn run(
     eprintln!(
         "{}",
         table::printable(&format!(
-            "done: {} finished, {} failed, {} killed, {} skipped (already finished). `harmonium ls {}` lists them.",
+            "done: {} finished, {} failed, {} killed, {} skipped (already finished, or claimed by another process). `harmonium ls {}` lists them.",
             out.finished, out.failed, out.killed, out.skipped, exp.name
         ))
     );

@@ -429,14 +429,17 @@ async fn run_trials(
     }
 
     let commit = git_commit(opts.source_dir.as_deref());
-    let mut queue = VecDeque::new();
-    for t in todo {
-        let cfg_json = to_json(&t.config);
-        let mut params: Vec<(String, serde_json::Value)> =
-            flat_params(&cfg_json).into_iter().collect();
-        params.push(("seed".into(), t.seed.into()));
-        let id = handle
-            .create_run(NewRun {
+    // Each trial is claimed when a worker starts it: its run is created then, already running,
+    // unless another process sharing the database has it (running or finished).
+    let queue: VecDeque<Trial> = todo.into_iter().collect();
+    let new_run = {
+        let (commit, host) = (commit.clone(), host.clone());
+        move |t: &Trial| {
+            let cfg_json = to_json(&t.config);
+            let mut params: Vec<(String, serde_json::Value)> =
+                flat_params(&cfg_json).into_iter().collect();
+            params.push(("seed".into(), t.seed.into()));
+            NewRun {
                 experiment_id: exp_id,
                 trial_index: t.index as i64,
                 config_json: serde_json::to_string(&cfg_json).expect("json"),
@@ -445,11 +448,11 @@ async fn run_trials(
                 git_commit: commit.clone(),
                 host: host.clone(),
                 params,
-            })
-            .await?;
-        queue.push_back((id, t));
-    }
-
+            }
+        }
+    };
+    let new_run = Arc::new(new_run);
+    let claimed_elsewhere = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let folder = store.artifact_folder().await?;
     let total = queue.len();
     let overall = mp.add(ProgressBar::new(total as u64));
@@ -472,6 +475,8 @@ async fn run_trials(
     for _ in 0..opts.jobs.max(1).min(total) {
         let (queue, data, results, handle) =
             (queue.clone(), data.clone(), results.clone(), handle.clone());
+        let (new_run, claimed_elsewhere, rerun) =
+            (new_run.clone(), claimed_elsewhere.clone(), opts.rerun);
         let stop = opts.stop.clone();
         let bar = mp.add(ProgressBar::new(1));
         bar.set_style(
@@ -491,12 +496,44 @@ async fn run_trials(
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let Some((run_id, trial)) =
-                    queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+                let Some(trial) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
                 else {
                     break;
                 };
-                let _ = handle.start(run_id);
+                let say = |line: String| {
+                    let line = printable(&line);
+                    if mp.is_hidden() {
+                        eprintln!("{line}");
+                    } else {
+                        let _ = mp.println(line);
+                    }
+                };
+                let run_id = match handle.claim_blocking(new_run(&trial), rerun) {
+                    Ok(Some(id)) => id,
+                    Ok(None) => {
+                        claimed_elsewhere.fetch_add(1, Ordering::Relaxed);
+                        overall.inc(1);
+                        say(format!(
+                            "skipped trial {} [{}]: another process has run it or is running it",
+                            trial.index,
+                            trial.label()
+                        ));
+                        continue;
+                    }
+                    Err(e) => {
+                        overall.inc(1);
+                        say(format!(
+                            "could not claim trial {} [{}]: {e}",
+                            trial.index,
+                            trial.label()
+                        ));
+                        results
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push((0, "failed"));
+                        continue;
+                    }
+                };
                 bar.reset();
                 bar.set_message(printable(&trial.label()));
                 let mut sink = RunSink {
@@ -560,12 +597,7 @@ async fn run_trials(
                         error.unwrap_or_default()
                     ),
                 };
-                let line = printable(&line);
-                if mp.is_hidden() {
-                    eprintln!("{line}");
-                } else {
-                    let _ = mp.println(line);
-                }
+                say(line);
                 results
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -579,20 +611,9 @@ async fn run_trials(
     }
     overall.finish_and_clear();
 
-    // Trials never started because of a stop request.
-    let leftover: Vec<(i64, Trial)> = queue
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .drain(..)
-        .collect();
-    for (run_id, _) in &leftover {
-        let _ = handle.finish(
-            *run_id,
-            "killed",
-            Some("interrupted before it started".into()),
-        );
-    }
-    outcome.killed += leftover.len();
+    // Trials never started because of a stop request have no run: the next `run` starts them.
+    queue.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    outcome.skipped += claimed_elsewhere.load(Ordering::Relaxed);
     handle.flush().await?;
     drop(handle);
     writer.join().await;

@@ -131,13 +131,25 @@ impl Store {
                 path: path.into(),
                 source,
             })?;
-        schema::MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|source| StoreError::Migrate {
-                path: path.into(),
-                source,
-            })?;
+        // Processes started together on a new file race to create its tables: the loser's
+        // migration fails on a table the winner just made, and is tried again after the
+        // winner's commit, when there is nothing left to do.
+        let mut attempt = 0;
+        loop {
+            match schema::MIGRATOR.run(&pool).await {
+                Ok(()) => break,
+                Err(_) if attempt < 8 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                }
+                Err(source) => {
+                    return Err(StoreError::Migrate {
+                        path: path.into(),
+                        source,
+                    });
+                }
+            }
+        }
         let store = Store {
             pool,
             path: path.into(),
@@ -288,7 +300,7 @@ impl Store {
 
 /// Whether a process with this id exists. Only Linux can tell (through /proc); elsewhere every
 /// process is assumed alive, so no run is wrongly marked killed.
-fn process_alive(pid: i64) -> bool {
+pub(crate) fn process_alive(pid: i64) -> bool {
     if cfg!(target_os = "linux") {
         Path::new(&format!("/proc/{pid}")).exists()
     } else {

@@ -33,6 +33,11 @@ enum Msg {
         run: NewRun,
         reply: oneshot::Sender<Result<i64>>,
     },
+    Claim {
+        run: NewRun,
+        rerun: bool,
+        reply: oneshot::Sender<Result<Option<i64>>>,
+    },
     Start {
         run_id: i64,
     },
@@ -127,6 +132,18 @@ impl WriterHandle {
         rx.await.map_err(|_| StoreError::WriterGone)?
     }
 
+    /// Claims a trial for this process: creates its run, already `running`, unless a run with
+    /// the same experiment and config hash is running or queued in a live process (or, unless
+    /// `rerun`, finished); then `None`. Check and insert are one statement, so of several
+    /// processes sharing a sweep (one database) exactly one gets each trial. Runs of the same
+    /// trial left by dead processes on this host are first marked killed, so their trial is
+    /// taken over. Blocks the calling (non-async) thread for the answer.
+    pub fn claim_blocking(&self, run: NewRun, rerun: bool) -> Result<Option<i64>> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Msg::Claim { run, rerun, reply })?;
+        blocking(rx)
+    }
+
     pub fn start(&self, run_id: i64) -> Result<()> {
         self.send(Msg::Start { run_id })
     }
@@ -189,7 +206,9 @@ async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Msg>) {
         // message runs in its own savepoint: one bad write is reported and rolled back alone.
         let mut replies: Vec<Reply> = Vec::new();
         let result = async {
-            let mut tx = store.pool.begin().await?;
+            // IMMEDIATE: the write lock is taken (waiting for other processes' writers) before
+            // anything is read, so a claim's check and insert see the latest runs.
+            let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await?;
             for m in batch.drain(..) {
                 let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
                 match apply(&mut sp, m, &mut replies).await {
@@ -241,6 +260,93 @@ where
     }
 }
 
+/// The claim of [`WriterHandle::claim_blocking`] inside the writer's transaction.
+async fn claim(tx: &mut Transaction<'_, Sqlite>, run: &NewRun, rerun: bool) -> Result<Option<i64>> {
+    let open: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, pid FROM runs WHERE experiment_id = ? AND config_hash = ? \
+         AND status IN ('running', 'queued') AND host = ?",
+    )
+    .bind(run.experiment_id)
+    .bind(&run.config_hash)
+    .bind(&run.host)
+    .fetch_all(&mut **tx)
+    .await?;
+    for (id, pid) in open {
+        if !crate::process_alive(pid) {
+            sqlx::query(
+                "UPDATE runs SET status = 'killed', finished_at = ?, error = COALESCE(error, \
+                 'the process running this trial ended without finishing it (killed or crashed)') \
+                 WHERE id = ?",
+            )
+            .bind(now())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+            summaries::on_status(&mut **tx, id, "killed").await?;
+        }
+    }
+    let t = now();
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO runs (experiment_id, trial_index, status, config_json, config_hash, seed, \
+         git_commit, host, pid, created_at, started_at) \
+         SELECT ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM runs \
+         WHERE experiment_id = ? AND config_hash = ? \
+         AND (status IN ('running', 'queued') OR (status = 'finished' AND NOT ?))) RETURNING id",
+    )
+    .bind(run.experiment_id)
+    .bind(run.trial_index)
+    .bind(&run.config_json)
+    .bind(&run.config_hash)
+    .bind(run.seed)
+    .bind(&run.git_commit)
+    .bind(&run.host)
+    .bind(std::process::id() as i64)
+    .bind(&t)
+    .bind(&t)
+    .bind(run.experiment_id)
+    .bind(&run.config_hash)
+    .bind(rerun)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let params = insert_params(tx, id, &run.params).await?;
+    summaries::on_create_run(&mut **tx, run.experiment_id, id, &params).await?;
+    summaries::on_status(&mut **tx, id, "running").await?;
+    Ok(Some(id))
+}
+
+/// A run's params as rows (text, and a number where the value is one); returns them as the
+/// summaries take them.
+async fn insert_params(
+    tx: &mut Transaction<'_, Sqlite>,
+    id: i64,
+    values: &[(String, serde_json::Value)],
+) -> Result<Vec<(String, String, Option<f64>)>> {
+    let mut params = Vec::with_capacity(values.len());
+    for (k, v) in values {
+        let text = match v {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let num = match v {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::Bool(b) => Some(*b as i64 as f64),
+            _ => None,
+        };
+        sqlx::query("INSERT INTO params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)")
+            .bind(id)
+            .bind(k)
+            .bind(&text)
+            .bind(num)
+            .execute(&mut **tx)
+            .await?;
+        params.push((k.clone(), text, num));
+    }
+    Ok(params)
+}
+
 async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply>) -> Result<()> {
     match m {
         Msg::Experiment {
@@ -274,33 +380,21 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
             .bind(run.seed).bind(&run.git_commit).bind(&run.host).bind(std::process::id() as i64).bind(now())
             .fetch_one(&mut **tx), reply)
             .await?;
-            let mut params = Vec::with_capacity(run.params.len());
-            for (k, v) in &run.params {
-                let text = match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                let num = match v {
-                    serde_json::Value::Number(n) => n.as_f64(),
-                    serde_json::Value::Bool(b) => Some(*b as i64 as f64),
-                    _ => None,
-                };
-                sqlx::query(
-                    "INSERT INTO params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)",
-                )
-                .bind(id)
-                .bind(k)
-                .bind(&text)
-                .bind(num)
-                .execute(&mut **tx)
-                .await?;
-                params.push((k.clone(), text, num));
-            }
+            let params = insert_params(tx, id, &run.params).await?;
             summaries::on_create_run(&mut **tx, run.experiment_id, id, &params).await?;
             replies.push(Box::new(move |e| {
                 let _ = reply.send(answer(e, id));
             }));
         }
+        Msg::Claim { run, rerun, reply } => match claim(tx, &run, rerun).await {
+            Ok(id) => replies.push(Box::new(move |e| {
+                let _ = reply.send(answer(e, id));
+            })),
+            Err(e) => {
+                let _ = reply.send(Err(StoreError::Message(e.to_string())));
+                return Err(e);
+            }
+        },
         Msg::Start { run_id } => {
             sqlx::query("UPDATE runs SET status = 'running', started_at = ?, pid = ? WHERE id = ?")
                 .bind(now())
