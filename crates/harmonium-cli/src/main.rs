@@ -13,6 +13,7 @@ macro_rules! out {
 }
 
 mod frames;
+mod launch;
 mod report;
 mod table;
 mod tuning;
@@ -53,6 +54,57 @@ enum Command {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+    },
+    /// Hand a sweep to a cluster's scheduler: a Slurm job array (`--slurm`) or a Kubernetes
+    /// Indexed Job (`--k8s`) whose task i runs `run FILE --trial i` against the shared --db.
+    Launch {
+        /// The experiment YAML file.
+        file: PathBuf,
+        /// Write an sbatch job-array script and submit it with sbatch.
+        #[arg(long, conflicts_with = "k8s", required_unless_present = "k8s")]
+        slurm: bool,
+        /// Write a Kubernetes Indexed Job manifest and apply it with kubectl.
+        #[arg(long)]
+        k8s: bool,
+        /// Write the script or manifest (and print it) without submitting it.
+        #[arg(long)]
+        dry_run: bool,
+        /// Where to write it (default: beside the file, NAME.slurm.sh or NAME.k8s.yaml).
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// Tasks run at once (Slurm's `%K`, the Job's parallelism); default: all.
+        #[arg(long = "array-parallelism", alias = "parallelism")]
+        parallelism: Option<usize>,
+        /// Where the tasks find the datasets.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Slurm partition.
+        #[arg(long)]
+        partition: Option<String>,
+        /// GPUs per task.
+        #[arg(long)]
+        gpus: Option<u32>,
+        /// Slurm time limit per task (e.g. 02:00:00).
+        #[arg(long)]
+        time: Option<String>,
+        /// CPUs per task.
+        #[arg(long)]
+        cpus: Option<u32>,
+        /// Memory per task (Slurm: 8G; Kubernetes: 8Gi).
+        #[arg(long)]
+        mem: Option<String>,
+        /// The harmonium binary the Slurm tasks run (default: this one).
+        #[arg(long)]
+        binary: Option<PathBuf>,
+        /// Container image of the Kubernetes tasks (with `harmonium` on its PATH).
+        #[arg(long, default_value = "harmonium:latest")]
+        image: String,
+        /// Kubernetes namespace.
+        #[arg(long)]
+        namespace: Option<String>,
+        /// A PersistentVolumeClaim mounted at /shared in every Kubernetes task.
+        #[arg(long)]
+        volume_claim: Option<String>,
     },
     /// Run an experiment file: expand its sweep and run every trial not yet finished.
     Run {
@@ -262,6 +314,58 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             .await
         }
         Command::Plan { file, format } => plan(&file, format),
+        Command::Launch {
+            file,
+            slurm,
+            k8s: _,
+            dry_run,
+            output,
+            parallelism,
+            data_dir,
+            partition,
+            gpus,
+            time,
+            cpus,
+            mem,
+            binary,
+            image,
+            namespace,
+            volume_claim,
+        } => {
+            let l = launch::Launch {
+                file,
+                db: cli.db.clone(),
+                data_dir,
+                parallelism,
+                dry_run,
+                output,
+            };
+            if slurm {
+                launch::slurm(
+                    &l,
+                    &launch::Slurm {
+                        partition,
+                        gpus,
+                        time,
+                        cpus,
+                        mem,
+                        binary,
+                    },
+                )
+            } else {
+                launch::k8s(
+                    &l,
+                    &launch::Kube {
+                        image,
+                        namespace,
+                        cpus,
+                        mem,
+                        gpus,
+                        volume_claim,
+                    },
+                )
+            }
+        }
         Command::Migrate => {
             let existed = cli.db.exists();
             let store = Store::open(&cli.db)

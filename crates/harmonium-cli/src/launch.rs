@@ -1,0 +1,311 @@
+//! `harmonium launch FILE --slurm | --k8s`: hands a sweep to a cluster's own scheduler as an
+//! array of tasks, task `i` running `harmonium run FILE --trial i` against the shared store. The
+//! trials claim themselves in the store (a trial is never run twice, a finished one is skipped),
+//! so a task that is run again, or a second launch, costs nothing.
+//!
+//! * Slurm: an `sbatch` job-array script (`#SBATCH --array=0-(N-1)%K`, task index
+//!   `$SLURM_ARRAY_TASK_ID`), submitted with `sbatch` unless `--dry-run`; the job id is printed.
+//! * Kubernetes: an Indexed Job (`completionMode: Indexed`, `completions: N`, `parallelism: K`,
+//!   task index `$JOB_COMPLETION_INDEX`) with the experiment file in a ConfigMap mounted at
+//!   `/experiment`, applied with `kubectl apply -f` unless `--dry-run`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use harmonium_experiment::{expand, load_experiment, sweep::expand_tuning};
+use serde_json::json;
+
+/// What both launchers need to know.
+pub struct Launch {
+    pub file: PathBuf,
+    pub db: PathBuf,
+    pub data_dir: Option<PathBuf>,
+    /// Tasks run at once (`%K` / `parallelism`); all of them when unset.
+    pub parallelism: Option<usize>,
+    pub dry_run: bool,
+    /// Where the script or manifest is written (default: beside the file, `NAME.slurm.sh` or
+    /// `NAME.k8s.yaml`).
+    pub output: Option<PathBuf>,
+}
+
+/// Slurm's resources.
+pub struct Slurm {
+    pub partition: Option<String>,
+    pub gpus: Option<u32>,
+    pub time: Option<String>,
+    pub cpus: Option<u32>,
+    pub mem: Option<String>,
+    /// The harmonium binary the tasks run (default: this one).
+    pub binary: Option<PathBuf>,
+}
+
+/// Kubernetes' image and resources.
+pub struct Kube {
+    pub image: String,
+    pub namespace: Option<String>,
+    pub cpus: Option<u32>,
+    pub mem: Option<String>,
+    pub gpus: Option<u32>,
+    /// A PersistentVolumeClaim mounted at `/shared` (for a SQLite store and the data there).
+    pub volume_claim: Option<String>,
+}
+
+/// The experiment's name and number of trials; a tuned sweep is refused (its final trials are
+/// known only after its tuning).
+fn trials(file: &Path) -> Result<(String, usize, String)> {
+    let (exp, yaml) = load_experiment(file)?;
+    if expand_tuning(&exp, &yaml)
+        .map_err(anyhow::Error::msg)?
+        .is_some()
+    {
+        bail!(
+            "{}: a tuned sweep (sweep.tune) cannot be split into array tasks by index: its final \
+             trials depend on its tuning; run it with `harmonium run` (several processes may share \
+             its database)",
+            file.display()
+        );
+    }
+    let n = expand(&exp, &yaml).map_err(anyhow::Error::msg)?.len();
+    Ok((exp.name, n, yaml))
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::path::absolute(p).with_context(|| format!("resolving {}", p.display()))
+}
+
+/// Single-quoted for sh.
+fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The sbatch script of `launch`.
+pub fn slurm_script(launch: &Launch, slurm: &Slurm, name: &str, n: usize) -> Result<String> {
+    let binary = match &slurm.binary {
+        Some(b) => absolute(b)?,
+        None => std::env::current_exe().context("finding the harmonium binary")?,
+    };
+    let file = absolute(&launch.file)?;
+    let db = absolute(&launch.db)?;
+    let logs = db.parent().unwrap_or(Path::new("/")).join("slurm-logs");
+    let mut s = String::from("#!/bin/bash\n");
+    s += &format!("#SBATCH --job-name={}\n", job_name(name));
+    let limit = launch
+        .parallelism
+        .map(|k| format!("%{k}"))
+        .unwrap_or_default();
+    s += &format!("#SBATCH --array=0-{}{limit}\n", n - 1);
+    if let Some(p) = &slurm.partition {
+        s += &format!("#SBATCH --partition={p}\n");
+    }
+    if let Some(g) = slurm.gpus {
+        s += &format!("#SBATCH --gpus={g}\n");
+    }
+    if let Some(t) = &slurm.time {
+        s += &format!("#SBATCH --time={t}\n");
+    }
+    if let Some(c) = slurm.cpus {
+        s += &format!("#SBATCH --cpus-per-task={c}\n");
+    }
+    if let Some(m) = &slurm.mem {
+        s += &format!("#SBATCH --mem={m}\n");
+    }
+    s += &format!("#SBATCH --output={}/%x-%A_%a.out\n", logs.display());
+    s += &format!(
+        "# {n} trials of {name}; task i runs trial i against the shared store.\nset -eu\n"
+    );
+    let mut cmd = format!(
+        "exec {} run {} --db {} --trial \"$SLURM_ARRAY_TASK_ID\" --no-progress",
+        quote(&binary.display().to_string()),
+        quote(&file.display().to_string()),
+        quote(&db.display().to_string()),
+    );
+    if let Some(d) = &launch.data_dir {
+        cmd += &format!(" --data-dir {}", quote(&absolute(d)?.display().to_string()));
+    }
+    s += &cmd;
+    s.push('\n');
+    Ok(s)
+}
+
+/// A name Slurm and Kubernetes both accept: lowercase letters, digits and dashes.
+fn job_name(name: &str) -> String {
+    let mut out: String = name
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    out = out.trim_matches('-').to_string();
+    out.truncate(50);
+    format!("harmonium-{}", out.trim_end_matches('-'))
+}
+
+/// The Indexed Job (and the ConfigMap holding the experiment file) of `launch`.
+pub fn k8s_manifest(launch: &Launch, kube: &Kube, name: &str, n: usize, yaml: &str) -> String {
+    let job = job_name(name);
+    let file_name = launch
+        .file
+        .file_name()
+        .map_or("experiment.yaml".into(), |f| {
+            f.to_string_lossy().to_string()
+        });
+    let mut meta = json!({"name": job, "labels": {"app": "harmonium", "experiment": job}});
+    if let Some(ns) = &kube.namespace {
+        meta["namespace"] = ns.clone().into();
+    }
+    let mut config_meta = meta.clone();
+    config_meta["name"] = format!("{job}-experiment").into();
+    let config_map = json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": config_meta,
+        "data": {file_name.clone(): yaml},
+    });
+    let mut env = vec![
+        json!({"name": "HARMONIUM_EXPERIMENT", "value": format!("/experiment/{file_name}")}),
+        json!({"name": "HARMONIUM_DB", "value": launch.db.display().to_string()}),
+    ];
+    if let Some(d) = &launch.data_dir {
+        env.push(json!({"name": "HARMONIUM_DATA_DIR", "value": d.display().to_string()}));
+    }
+    let mut requests = serde_json::Map::new();
+    if let Some(c) = kube.cpus {
+        requests.insert("cpu".into(), c.to_string().into());
+    }
+    if let Some(m) = &kube.mem {
+        requests.insert("memory".into(), m.clone().into());
+    }
+    let mut resources = json!({"requests": requests});
+    if let Some(g) = kube.gpus {
+        resources["limits"] = json!({"nvidia.com/gpu": g});
+    }
+    let mut mounts = vec![json!({"name": "experiment", "mountPath": "/experiment"})];
+    let mut volumes =
+        vec![json!({"name": "experiment", "configMap": {"name": format!("{job}-experiment")}})];
+    if let Some(claim) = &kube.volume_claim {
+        mounts.push(json!({"name": "shared", "mountPath": "/shared"}));
+        volumes.push(json!({"name": "shared", "persistentVolumeClaim": {"claimName": claim}}));
+    }
+    let job = json!({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": meta,
+        "spec": {
+            "completionMode": "Indexed",
+            "completions": n,
+            "parallelism": launch.parallelism.unwrap_or(n).min(n),
+            "backoffLimit": 2 * n,
+            "template": {
+                "metadata": {"labels": {"app": "harmonium"}},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{
+                        "name": "trial",
+                        "image": kube.image,
+                        "command": ["sh", "-c", TASK_COMMAND],
+                        "env": env,
+                        "resources": resources,
+                        "volumeMounts": mounts,
+                    }],
+                    "volumes": volumes,
+                },
+            },
+        },
+    });
+    let mut out = String::new();
+    for doc in [config_map, job] {
+        out += "---\n";
+        out += &serde_yaml::to_string(&doc).expect("yaml");
+    }
+    out
+}
+
+/// What each Kubernetes task runs: its trial of the mounted file, against the shared store.
+pub const TASK_COMMAND: &str = "exec harmonium run \"$HARMONIUM_EXPERIMENT\" --trial \
+                                \"$JOB_COMPLETION_INDEX\" --no-progress";
+
+fn default_output(launch: &Launch, suffix: &str, name: &str) -> PathBuf {
+    launch.output.clone().unwrap_or_else(|| {
+        launch
+            .file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(format!("{name}.{suffix}"))
+    })
+}
+
+/// Whether `program` can be found on PATH.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
+/// `launch --slurm`: writes the script and (unless `--dry-run`) submits it.
+pub fn slurm(launch: &Launch, slurm: &Slurm) -> Result<i32> {
+    let (name, n, _) = trials(&launch.file)?;
+    if !launch.dry_run && !on_path("sbatch") {
+        bail!(
+            "sbatch not found: Slurm is not installed here (or not on PATH); nothing was written. \
+             `--dry-run` writes the script without submitting it"
+        );
+    }
+    let script = slurm_script(launch, slurm, &name, n)?;
+    let path = default_output(launch, "slurm.sh", &name);
+    std::fs::write(&path, &script).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!("wrote {} ({n} array tasks)", path.display());
+    if launch.dry_run {
+        print!("{script}");
+        return Ok(0);
+    }
+    if let Some(logs) = absolute(&launch.db)?.parent() {
+        std::fs::create_dir_all(logs.join("slurm-logs"))?;
+    }
+    let out = Command::new("sbatch")
+        .arg("--parsable")
+        .arg(&path)
+        .output()
+        .context("running sbatch")?;
+    if !out.status.success() {
+        bail!(
+            "sbatch {} failed: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    println!("{id}");
+    eprintln!("submitted job {id}: `squeue -j {id}` follows it, `harmonium ls {name}` its runs");
+    Ok(0)
+}
+
+/// `launch --k8s`: writes the manifest and (unless `--dry-run`) applies it.
+pub fn k8s(launch: &Launch, kube: &Kube) -> Result<i32> {
+    let (name, n, yaml) = trials(&launch.file)?;
+    if !launch.dry_run && !on_path("kubectl") {
+        bail!(
+            "kubectl not found: nothing was written. `--dry-run` writes the manifest without \
+             applying it"
+        );
+    }
+    let manifest = k8s_manifest(launch, kube, &name, n, &yaml);
+    let path = default_output(launch, "k8s.yaml", &name);
+    std::fs::write(&path, &manifest).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "wrote {} (an Indexed Job of {n} completions)",
+        path.display()
+    );
+    if launch.dry_run {
+        print!("{manifest}");
+        return Ok(0);
+    }
+    let out = Command::new("kubectl")
+        .args(["apply", "-f"])
+        .arg(&path)
+        .output()
+        .context("running kubectl")?;
+    if !out.status.success() {
+        bail!(
+            "kubectl apply -f {} failed: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    Ok(0)
+}

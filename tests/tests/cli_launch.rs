@@ -1,0 +1,253 @@
+//! `harmonium launch`: a Slurm job array submitted to a real single-node Slurm whose tasks run
+//! their trials into one database, every trial once; a Kubernetes Indexed Job manifest checked
+//! against the documented fields, its per-index task command run here for every index; and no
+//! scheduler installed is a clear error that writes nothing.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use harmonium_tests::{harmonium_bin, mirror, ok, scalar, stderr, stdout};
+
+const SWEEP: &str = "name: launched
+dataset: {name: mnist, train_size: 200, valid_size: 100, test_size: 100}
+seeds: [1, 2]
+mlp: {hidden: [8], epochs: 1, batch_size: 50}
+sweep:
+  parameters:
+    mlp.lr: [0.1, 0.3]
+";
+
+fn harmonium_in(dir: &Path, args: &[&str], path: Option<&str>) -> std::process::Output {
+    let mut cmd = Command::new(harmonium_bin());
+    cmd.args(args)
+        .current_dir(dir)
+        .env("HARMONIUM_DB", dir.join("h.db"))
+        .env("HARMONIUM_DATA_DIR", dir.join("data"))
+        .env("HARMONIUM_DATA_MIRROR", mirror());
+    if let Some(p) = path {
+        cmd.env("PATH", p);
+    }
+    cmd.output().unwrap()
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
+}
+
+#[tokio::test]
+async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
+    if !on_path("sbatch") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "sbatch is not installed (apt-get install -y slurm-wlm munge); CI cannot skip this"
+        );
+        eprintln!("SKIPPED: Slurm is not installed");
+        return;
+    }
+    let up = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("services/slurm-up.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stdout)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("launched.yaml"), SWEEP).unwrap();
+    // The data in place first, so the tasks do not fetch it at once.
+    ok(harmonium_in(d, &["data", "fetch", "mnist"], None));
+    let data = d.join("data");
+    let out = ok(harmonium_in(
+        d,
+        &[
+            "launch",
+            "launched.yaml",
+            "--slurm",
+            "--array-parallelism",
+            "2",
+            "--cpus",
+            "1",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        None,
+    ));
+    let job = stdout(&out).trim().to_string();
+    assert!(
+        job.parse::<u64>().is_ok(),
+        "a job id: {job:?} {}",
+        stderr(&out)
+    );
+    let script = std::fs::read_to_string(d.join("launched.slurm.sh")).unwrap();
+    assert!(script.contains("#SBATCH --array=0-3%2"), "{script}");
+    assert!(
+        script.contains("--trial \"$SLURM_ARRAY_TASK_ID\""),
+        "{script}"
+    );
+    let db = d.join("h.db");
+    let t0 = Instant::now();
+    loop {
+        let queued = Command::new("squeue")
+            .args(["-h", "-j", &job])
+            .output()
+            .unwrap();
+        let waiting = !String::from_utf8_lossy(&queued.stdout).trim().is_empty();
+        if !waiting && db.exists() {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(180),
+            "the job array did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
+        4
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs").await,
+        4,
+        "none twice"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(DISTINCT trial_index) FROM runs").await,
+        4
+    );
+}
+
+#[tokio::test]
+async fn the_indexed_job_manifest_has_the_documented_fields_and_each_index_runs_its_trial() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("launched.yaml"), SWEEP).unwrap();
+    let out = ok(harmonium_in(
+        d,
+        &[
+            "launch",
+            "launched.yaml",
+            "--k8s",
+            "--dry-run",
+            "--parallelism",
+            "3",
+            "--image",
+            "registry.example/harmonium:1",
+            "--mem",
+            "2Gi",
+        ],
+        None,
+    ));
+    let text = std::fs::read_to_string(d.join("launched.k8s.yaml")).unwrap();
+    assert_eq!(stdout(&out), text, "printed as written");
+    let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|doc| serde::Deserialize::deserialize(doc).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 2);
+    let (config, job) = (&docs[0], &docs[1]);
+    assert_eq!(config["kind"], "ConfigMap");
+    assert_eq!(config["data"]["launched.yaml"].as_str(), Some(SWEEP));
+    assert_eq!(job["apiVersion"], "batch/v1");
+    assert_eq!(job["kind"], "Job");
+    let spec = &job["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    assert_eq!(spec["completions"], 4);
+    assert_eq!(spec["parallelism"], 3);
+    let pod = &spec["template"]["spec"];
+    assert_eq!(pod["restartPolicy"], "Never");
+    let c = &pod["containers"][0];
+    assert_eq!(c["image"], "registry.example/harmonium:1");
+    assert_eq!(c["resources"]["requests"]["memory"], "2Gi");
+    let command: Vec<String> = c["command"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(&command[..2], ["sh", "-c"]);
+    assert!(command[2].contains("$JOB_COMPLETION_INDEX"), "{command:?}");
+    let env = |name: &str| -> String {
+        c["env"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .and_then(|e| e["value"].as_str())
+            .unwrap_or_else(|| panic!("env {name}"))
+            .to_string()
+    };
+    assert_eq!(env("HARMONIUM_EXPERIMENT"), "/experiment/launched.yaml");
+    assert_eq!(
+        pod["volumes"][0]["configMap"]["name"],
+        "harmonium-launched-experiment"
+    );
+    // Each index's task, run here as the pod would: the file from the ConfigMap, the index in
+    // JOB_COMPLETION_INDEX, `harmonium` on the PATH.
+    let mounted = d.join("experiment");
+    std::fs::create_dir_all(&mounted).unwrap();
+    std::fs::write(
+        mounted.join("launched.yaml"),
+        config["data"]["launched.yaml"].as_str().unwrap(),
+    )
+    .unwrap();
+    let bin_dir = harmonium_bin().parent().unwrap().to_path_buf();
+    let path = format!("{}:/usr/bin:/bin", bin_dir.display());
+    for i in 0..4 {
+        let task = Command::new(&command[0])
+            .args(&command[1..])
+            .current_dir(d)
+            .env("PATH", &path)
+            .env("JOB_COMPLETION_INDEX", i.to_string())
+            .env("HARMONIUM_EXPERIMENT", mounted.join("launched.yaml"))
+            .env("HARMONIUM_DB", d.join("h.db"))
+            .env("HARMONIUM_DATA_DIR", d.join("data"))
+            .env("HARMONIUM_DATA_MIRROR", mirror())
+            .output()
+            .unwrap();
+        assert!(
+            task.status.success(),
+            "index {i}: {}",
+            String::from_utf8_lossy(&task.stderr)
+        );
+    }
+    let db = d.join("h.db");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(DISTINCT trial_index) FROM runs WHERE status = 'finished'"
+        )
+        .await,
+        4
+    );
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM runs").await, 4);
+}
+
+#[test]
+fn no_slurm_or_kubectl_installed_is_a_clear_error_that_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("launched.yaml"), SWEEP).unwrap();
+    for (flag, program, file) in [
+        ("--slurm", "sbatch", "launched.slurm.sh"),
+        ("--k8s", "kubectl", "launched.k8s.yaml"),
+    ] {
+        let out = harmonium_in(d, &["launch", "launched.yaml", flag], Some("/nonexistent"));
+        assert!(!out.status.success(), "{flag}");
+        let err = stderr(&out);
+        assert!(err.contains(&format!("{program} not found")), "{err}");
+        assert!(!d.join(file).exists(), "{file} written");
+        assert!(!d.join("h.db").exists(), "database written");
+    }
+    // A tuned sweep cannot be split by index.
+    let tuned = SWEEP.replace(
+        "    mlp.lr: [0.1, 0.3]\n",
+        "    mlp.hidden: [[8], [16]]\n  tune:\n    parameters: {mlp.lr: [0.1, 0.3]}\n  metric: {name: best_valid_error}\n",
+    );
+    std::fs::write(d.join("tuned.yaml"), tuned).unwrap();
+    let out = harmonium_in(d, &["launch", "tuned.yaml", "--slurm", "--dry-run"], None);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("tuned sweep"), "{}", stderr(&out));
+}
