@@ -111,6 +111,9 @@ pub fn slurm_script(launch: &Launch, slurm: &Slurm, name: &str, n: usize) -> Res
         s += &format!("#SBATCH --mem={m}\n");
     }
     s += &format!("#SBATCH --output={}/%x-%A_%a.out\n", logs.display());
+    // A preempted task is put back in the queue; its trial, marked killed when the task was
+    // stopped, is claimed again when it restarts.
+    s += "#SBATCH --requeue\n";
     s += &format!(
         "# {n} trials of {name}; task i runs trial i against the shared store.\nset -eu\n"
     );

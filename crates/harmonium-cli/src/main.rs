@@ -132,6 +132,9 @@ enum Command {
         /// array jobs (e.g. `--trial $SLURM_ARRAY_TASK_ID`).
         #[arg(long, value_name = "I or I-J")]
         trial: Option<String>,
+        /// Compute on this device instead of the file's `device:` (flex, wgpu, cuda:N).
+        #[arg(long)]
+        device: Option<String>,
     },
     /// List experiments and their runs with status and key metrics.
     Ls {
@@ -296,6 +299,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             no_progress,
             dry_run,
             trial,
+            device,
         } => {
             if dry_run {
                 return dry(&file, &data_dir);
@@ -310,6 +314,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 artifacts_dir,
                 !no_progress,
                 only,
+                device,
             )
             .await
         }
@@ -484,7 +489,11 @@ async fn run(
     artifacts_dir: Option<PathBuf>,
     progress: bool,
     only: Option<(usize, usize)>,
+    device: Option<String>,
 ) -> Result<i32> {
+    if let Some(d) = &device {
+        harmonium_models::parse_device(d).map_err(|e| anyhow::anyhow!("--device {d}: {e}"))?;
+    }
     if jobs == 0 {
         bail!("--jobs must be at least 1");
     }
@@ -538,6 +547,7 @@ async fn run(
         stop: stop.clone(),
         cache_dir: db.parent().unwrap_or(Path::new(".")).join("cache"),
         only,
+        device,
         source_dir: file.parent().map(|p| {
             if p.as_os_str().is_empty() {
                 Path::new(".").into()

@@ -44,6 +44,19 @@ pub struct RunOptions {
     pub cache_dir: PathBuf,
     /// Run only the trials with these indices (first, last; inclusive), as `plan` numbers them.
     pub only: Option<(usize, usize)>,
+    /// Compute on this device instead of the file's `device` (a different device is a
+    /// different configuration: its own config hash).
+    pub device: Option<String>,
+}
+
+/// Every trial on `device` (when given), with its hash recomputed.
+fn on_device(trials: &mut [Trial], device: Option<&str>) {
+    if let Some(d) = device {
+        for t in trials {
+            t.config.device = d.to_string();
+            t.hash = crate::sweep::config_hash(&t.config, t.seed);
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -188,8 +201,9 @@ pub async fn run_experiment(
     opts: &RunOptions,
 ) -> Result<RunOutcome, RunError> {
     let metric = exp.sweep.as_ref().and_then(|s| s.metric.clone());
-    let Some(cells) = expand_tuning(exp, yaml).map_err(RunError::Expand)? else {
+    let Some(mut cells) = expand_tuning(exp, yaml).map_err(RunError::Expand)? else {
         let mut trials = expand(exp, yaml).map_err(RunError::Expand)?;
+        on_device(&mut trials, opts.device.as_deref());
         if let Some(range) = opts.only {
             check_range(range, trials.len()).map_err(RunError::Invalid)?;
             trials.retain(|t| (range.0..=range.1).contains(&t.index));
@@ -203,6 +217,9 @@ pub async fn run_experiment(
              per trial)"
                 .into(),
         ));
+    }
+    for cell in &mut cells {
+        on_device(&mut cell.trials, opts.device.as_deref());
     }
     let sweep = exp.sweep.as_ref().expect("a tuned experiment has a sweep");
     let by = tuning_metric(sweep).expect("expand_tuning checked the metric");
