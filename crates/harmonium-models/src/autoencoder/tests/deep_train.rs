@@ -11,176 +11,11 @@ use super::super::{
     AutoencoderData, AutoencoderInit, CodeRbmConfig, DeepAutoencoder, DeepAutoencoderConfig,
     DeepAutoencoderError, DeepEvalConfig, Loss,
 };
-use crate::eval::testing::{HostRng, mnist_binary, rows, serial, tensor_from_rows};
+use crate::eval::testing::{HostRng, mnist_binary, serial, tensor_from_rows};
 use crate::eval::to_vec;
 use crate::events::{Event, EventSink, NullSink, VecSink};
+use crate::pca::Pca;
 use crate::rbm::RbmConfig;
-
-/// Eigenvalues and eigenvectors (columns) of a small symmetric matrix by cyclic Jacobi
-/// rotations, largest first.
-fn jacobi_eigen(mut a: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
-    let n = a.len();
-    let mut v: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..n).map(|j| (i == j) as u8 as f64).collect())
-        .collect();
-    for _sweep in 0..100 {
-        let off: f64 = (0..n)
-            .flat_map(|i| (0..n).filter(move |&j| j != i).map(move |j| (i, j)))
-            .map(|(i, j)| a[i][j] * a[i][j])
-            .sum();
-        if off < 1e-22 {
-            break;
-        }
-        for p in 0..n {
-            for q in p + 1..n {
-                if a[p][q].abs() < 1e-300 {
-                    continue;
-                }
-                // The rotation J (J_pp = J_qq = c, J_pq = s, J_qp = −s) that zeroes a_pq in JᵀAJ.
-                let theta = (a[q][q] - a[p][p]) / (2.0 * a[p][q]);
-                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
-                let c = 1.0 / (t * t + 1.0).sqrt();
-                let s = t * c;
-                for row in a.iter_mut() {
-                    let (akp, akq) = (row[p], row[q]);
-                    row[p] = c * akp - s * akq;
-                    row[q] = s * akp + c * akq;
-                }
-                let (upper, lower) = a.split_at_mut(q);
-                for (apk, aqk) in upper[p].iter_mut().zip(lower[0].iter_mut()) {
-                    let (x, y) = (*apk, *aqk);
-                    *apk = c * x - s * y;
-                    *aqk = s * x + c * y;
-                }
-                for row in v.iter_mut() {
-                    let (vp, vq) = (row[p], row[q]);
-                    row[p] = c * vp - s * vq;
-                    row[q] = s * vp + c * vq;
-                }
-            }
-        }
-    }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by(|&i, &j| a[j][j].total_cmp(&a[i][i]));
-    let values = order.iter().map(|&i| a[i][i]).collect();
-    let vectors = (0..n)
-        .map(|r| order.iter().map(|&i| v[r][i]).collect())
-        .collect();
-    (values, vectors)
-}
-
-/// Orthonormalizes the columns of `q` ([d][k]) by modified Gram–Schmidt.
-fn orthonormalize(q: &mut [Vec<f64>]) {
-    let (d, k) = (q.len(), q[0].len());
-    for j in 0..k {
-        for i in 0..j {
-            let dot: f64 = (0..d).map(|r| q[r][i] * q[r][j]).sum();
-            for row in q.iter_mut() {
-                row[j] -= dot * row[i];
-            }
-        }
-        let norm = (0..d).map(|r| q[r][j] * q[r][j]).sum::<f64>().sqrt();
-        for row in q.iter_mut() {
-            row[j] /= norm;
-        }
-    }
-}
-
-/// PCA of the rows of `train` ([n][d]) with `k` components, by orthogonal iteration on the
-/// covariance with a block of 2k vectors and a Rayleigh–Ritz step; returns the mean and the
-/// components ([d][k]), after checking that each Ritz pair has converged.
-fn pca(train: &[Vec<f64>], k: usize) -> (Vec<f64>, Vec<Vec<f64>>) {
-    let (n, d) = (train.len(), train[0].len());
-    let mean: Vec<f64> = (0..d)
-        .map(|j| train.iter().map(|r| r[j]).sum::<f64>() / n as f64)
-        .collect();
-    let mut cov = vec![vec![0.0; d]; d];
-    for r in train {
-        let c: Vec<f64> = r.iter().zip(&mean).map(|(x, m)| x - m).collect();
-        for (i, &ci) in c.iter().enumerate() {
-            if ci == 0.0 {
-                continue;
-            }
-            for (x, &cj) in cov[i].iter_mut().zip(&c) {
-                *x += ci * cj;
-            }
-        }
-    }
-    for x in cov.iter_mut().flatten() {
-        *x /= n as f64;
-    }
-    let times = |q: &[Vec<f64>]| -> Vec<Vec<f64>> {
-        cov.iter()
-            .map(|row| {
-                let mut out = vec![0.0; q[0].len()];
-                for (c, qr) in row.iter().zip(q) {
-                    for (o, x) in out.iter_mut().zip(qr) {
-                        *o += c * x;
-                    }
-                }
-                out
-            })
-            .collect()
-    };
-    let block = 2 * k;
-    let mut rng = HostRng::new(77);
-    let mut q: Vec<Vec<f64>> = (0..d)
-        .map(|_| (0..block).map(|_| rng.symmetric(1.0)).collect())
-        .collect();
-    orthonormalize(&mut q);
-    for _ in 0..100 {
-        q = times(&q);
-        orthonormalize(&mut q);
-    }
-    // Rayleigh–Ritz: the eigenvectors of QᵀCQ rotate the block onto the Ritz vectors.
-    let cq = times(&q);
-    let small: Vec<Vec<f64>> = (0..block)
-        .map(|i| {
-            (0..block)
-                .map(|j| (0..d).map(|r| q[r][i] * cq[r][j]).sum())
-                .collect()
-        })
-        .collect();
-    let (theta, s) = jacobi_eigen(small);
-    let u: Vec<Vec<f64>> = (0..d)
-        .map(|r| {
-            (0..k)
-                .map(|j| (0..block).map(|i| q[r][i] * s[i][j]).sum())
-                .collect()
-        })
-        .collect();
-    let cu = times(&u);
-    for j in 0..k {
-        let residual: f64 = (0..d)
-            .map(|r| (cu[r][j] - theta[j] * u[r][j]).powi(2))
-            .sum::<f64>()
-            .sqrt();
-        assert!(
-            residual < 1e-3 * theta[0],
-            "PCA component {j} has not converged: residual {residual}, λ {}",
-            theta[j]
-        );
-    }
-    (mean, u)
-}
-
-/// Σ_i (x_i − x̂_i)² per row of the reconstruction from the top components, averaged.
-fn pca_error(data: &[Vec<f64>], mean: &[f64], u: &[Vec<f64>]) -> f64 {
-    let k = u[0].len();
-    let mut total = 0.0;
-    for r in data {
-        let c: Vec<f64> = r.iter().zip(mean).map(|(x, m)| x - m).collect();
-        let z: Vec<f64> = (0..k)
-            .map(|j| c.iter().zip(u).map(|(ci, ur)| ci * ur[j]).sum())
-            .collect();
-        total += c
-            .iter()
-            .zip(u)
-            .map(|(ci, ur)| (ci - z.iter().zip(ur).map(|(z, u)| z * u).sum::<f64>()).powi(2))
-            .sum::<f64>();
-    }
-    total / data.len() as f64
-}
 
 fn quiet_rbm(hidden: usize, epochs: usize) -> RbmConfig {
     let mut c = RbmConfig {
@@ -250,9 +85,10 @@ fn fine_tuning_a_pretrained_784_100_30_net_beats_pca_on_an_mnist_subset() {
     let train_err = sink.series("train_recon_error");
     let (before, after) = (valid[0].1, valid[valid.len() - 1].1);
     let (train_before, train_after) = (train_err[0].1, train_err[train_err.len() - 1].1);
-    let (mean, u) = pca(&rows(train.clone()), 30);
-    let pca_held = pca_error(&rows(held.clone()), &mean, &u);
-    let pca_train = pca_error(&rows(train.clone()), &mean, &u);
+    // PCA as `pca/` computes it (tested there against known covariances).
+    let pca = Pca::fit(&train, 30).unwrap();
+    let pca_held = pca.reconstruction_error(&held).unwrap();
+    let pca_train = pca.reconstruction_error(&train).unwrap();
     let seconds: Vec<f64> = sink.series("epoch_seconds").iter().map(|s| s.1).collect();
     eprintln!(
         "784-100-30 on 3000 MNIST digits: held-out squared error per image {before:.2} before \
