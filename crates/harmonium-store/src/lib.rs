@@ -112,6 +112,7 @@ impl Store {
     }
 
     async fn connect(path: &Path, create: bool) -> Result<Store> {
+        refuse_server_urls(path)?;
         let url = format!("sqlite://{}", path.display());
         let opts = SqliteConnectOptions::from_str(&url)
             .map_err(|source| StoreError::Open {
@@ -165,6 +166,7 @@ impl Store {
     /// with an older schema is first brought up to date (new tables and indexes; recorded
     /// results are never changed).
     pub async fn open_read_only(path: &Path) -> Result<Store> {
+        refuse_server_urls(path)?;
         if !path.exists() {
             return Err(StoreError::NotFound { path: path.into() });
         }
@@ -296,6 +298,19 @@ impl Store {
         }
         Ok(n)
     }
+}
+
+/// A database server's URL where a file is expected: the store is SQLite only, so say so
+/// instead of failing to open a file named like a URL.
+fn refuse_server_urls(path: &Path) -> Result<()> {
+    let p = path.to_string_lossy();
+    if let Some((scheme, _)) = p.split_once("://") {
+        return Err(StoreError::Message(format!(
+            "--db {scheme}://…: this build stores results in SQLite only (a file path); a {scheme} \
+             store is not supported yet"
+        )));
+    }
+    Ok(())
 }
 
 /// Whether a process with this id exists. Only Linux can tell (through /proc); elsewhere every

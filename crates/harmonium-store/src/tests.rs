@@ -432,3 +432,79 @@ async fn a_read_only_database_is_read_without_writing_and_an_old_one_says_how_to
     assert_eq!(store.experiments().await.unwrap().len(), 1);
     store.close().await;
 }
+
+/// A claim creates the run already running; a second claim of the same trial (another process
+/// would make it the same way) gets nothing while the first runs or once it finished, unless
+/// rerunning; a claim left by a dead process on this host is taken over.
+#[tokio::test]
+async fn a_trial_is_claimed_once_and_taken_over_from_a_dead_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("c.db")).await.unwrap();
+    let (writer, handle) = Writer::spawn(store.clone());
+    let exp = handle.experiment("e", "", "", None, None).await.unwrap();
+    let run = move |hash: &str| new_run(exp, hash);
+    let h = handle.clone();
+    let (first, second, rerun_while_running) = tokio::task::spawn_blocking(move || {
+        (
+            h.claim_blocking(run("a"), false).unwrap(),
+            h.claim_blocking(run("a"), false).unwrap(),
+            h.claim_blocking(run("a"), true).unwrap(),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(first.is_some());
+    assert_eq!((second, rerun_while_running), (None, None));
+    let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
+        .bind(first.unwrap())
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "running");
+    handle.finish(first.unwrap(), "finished", None).unwrap();
+    handle.flush().await.unwrap();
+    let h = handle.clone();
+    let (after, rerun) = tokio::task::spawn_blocking(move || {
+        (
+            h.claim_blocking(run("a"), false).unwrap(),
+            h.claim_blocking(run("a"), true).unwrap(),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(after, None, "finished: not claimed again");
+    assert!(rerun.is_some(), "--rerun claims a finished trial");
+    // A run of trial b left `running` by a process that no longer exists, on this host.
+    let h = handle.clone();
+    let orphan = tokio::task::spawn_blocking(move || h.claim_blocking(run("b"), false).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    sqlx::query("UPDATE runs SET pid = 999999999 WHERE id = ?")
+        .bind(orphan)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let h = handle.clone();
+    let taken = tokio::task::spawn_blocking(move || h.claim_blocking(run("b"), false).unwrap())
+        .await
+        .unwrap();
+    assert!(taken.is_some_and(|id| id != orphan));
+    let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
+        .bind(orphan)
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "killed");
+    drop(handle);
+    writer.join().await;
+}
+
+#[tokio::test]
+async fn a_server_url_is_refused_as_not_supported() {
+    for url in ["postgres://u:p@127.0.0.1/h", "postgresql://db/x"] {
+        let e = Store::open(std::path::Path::new(url)).await.err().unwrap();
+        assert!(e.to_string().contains("SQLite only"), "{e}");
+        assert!(!e.to_string().contains("u:p"), "no password echoed: {e}");
+    }
+}
