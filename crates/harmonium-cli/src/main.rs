@@ -519,7 +519,7 @@ async fn run(
     }
     let store = Store::open(db)
         .await
-        .with_context(|| format!("opening {}", db.display()))?;
+        .with_context(|| format!("opening {}", redacted(db)))?;
     let artifacts_dir = artifacts_dir.unwrap_or_else(|| default_artifacts_dir(db));
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -739,6 +739,15 @@ impl StopSignals {
         {
             tokio::signal::ctrl_c().await.ok().map(|_| "Ctrl-C")
         }
+    }
+}
+
+/// A database path for messages, a URL's user and password left out.
+fn redacted(db: &Path) -> String {
+    let text = db.display().to_string();
+    match (text.split_once("://"), text.rfind('@')) {
+        (Some((scheme, _)), Some(at)) => format!("{scheme}://…{}", &text[at..]),
+        _ => text,
     }
 }
 
