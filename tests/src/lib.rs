@@ -100,3 +100,46 @@ pub async fn scalar(db: &Path, sql: &str) -> i64 {
     pool.close().await;
     v
 }
+
+/// Debian's headless Chromium (or Chrome) on the `PATH`, if there is one.
+pub fn chromium() -> Option<PathBuf> {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        if let Some(p) = std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        }) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// Runs headless Chromium with a fresh profile on `url` with `extra` flags (such as
+/// `--dump-dom`); returns its stdout. Panics when it fails.
+pub fn chrome(bin: &Path, profile: &Path, url: &str, extra: &[&str]) -> String {
+    let out = Command::new(bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--virtual-time-budget=5000",
+            "--window-size=1400,1000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("start chromium");
+    assert!(
+        out.status.success(),
+        "chromium failed on {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}

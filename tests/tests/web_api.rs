@@ -57,7 +57,7 @@ fn runs_are_filtered_by_param_and_status_and_sorted_by_a_metric() {
     let runs = |q: &str| json(&format!("{}/api/experiments/1/runs?{q}", s.url));
     let all = runs("");
     assert_eq!(all["total"], 4);
-    assert_eq!(all["runs"][0]["params"]["mlp.lr"].as_str().is_some(), true);
+    assert!(all["runs"][0]["params"]["mlp.lr"].as_str().is_some());
     assert!(
         all["runs"][0]["params"].as_object().unwrap().len() > 5,
         "all params unless asked"
@@ -453,6 +453,7 @@ fn compare_and_the_groups_endpoint_give_identical_tables() {
         assert!(!cli["groups"].as_array().unwrap().is_empty(), "{cli}");
         assert_eq!(cli["groups"], api["final"], "{args:?}");
         assert_eq!(cli["contrasts"], api["contrasts"], "{args:?}");
+        assert_eq!(cli["references"], api["references"], "{args:?}");
         assert_eq!(cli["by"], api["by"], "{args:?}");
         assert_eq!(cli["level"], api["level"], "{args:?}");
         assert_eq!(cli["metric"], api["final_metric"], "{args:?}");
@@ -464,6 +465,15 @@ fn compare_and_the_groups_endpoint_give_identical_tables() {
     ));
     assert_eq!(api["contrasts"].as_array().unwrap().len(), 1, "{api}");
     assert!(api["contrasts"][0]["lo"].is_number(), "{api}");
+    // The made-up figures of the file, each beside its learning rate with the gap.
+    let rows = api["references"][0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{api}");
+    for (row, group) in rows.iter().zip(api["final"].as_array().unwrap()) {
+        assert_eq!(row["group"], group["group"]);
+        let gap = group["mean"].as_f64().unwrap() - row["published"].as_f64().unwrap();
+        assert!((row["gap"].as_f64().unwrap() - gap).abs() < 1e-12, "{row}");
+    }
+    assert_eq!(api["references"][0]["matched_by"], "mlp.lr");
     // An ambiguous or unknown name is an error that lists the candidates, in both.
     let (status, _, body) = get(&format!("{}/api/experiments/1/groups?by=depth", s.url));
     assert_eq!(status, 400);

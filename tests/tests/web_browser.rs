@@ -8,51 +8,10 @@
 #[path = "web_support.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use harmonium_tests::{chrome, chromium};
 use support::{Server, tiny_db};
-
-fn chromium() -> Option<PathBuf> {
-    for name in ["chromium", "chromium-browser", "google-chrome"] {
-        if let Some(p) = std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join(name))
-                .find(|p| p.is_file())
-        }) {
-            return Some(p);
-        }
-    }
-    None
-}
-
-/// Runs headless Chromium with a fresh profile on `url` with `extra` flags; returns stdout.
-fn chrome(bin: &Path, profile: &Path, url: &str, extra: &[&str]) -> String {
-    let out = Command::new(bin)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--virtual-time-budget=5000",
-            "--window-size=1400,1000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.display()))
-        .args(extra)
-        .arg(url)
-        .output()
-        .expect("start chromium");
-    assert!(
-        out.status.success(),
-        "chromium failed on {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 #[test]
 fn the_experiment_page_draws_curves_and_fills_the_group_table_in_chromium() {
@@ -95,6 +54,45 @@ fn the_experiment_page_draws_curves_and_fills_the_group_table_in_chromium() {
         "two group curves drawn: {head}"
     );
     assert!(chart.contains("<canvas"), "uPlot drew on a canvas");
+    // The published figures: one dashed line per learning rate on the valid_error curves,
+    // labelled (in the legend) with the value and the source, shown as text.
+    assert!(
+        head.contains("data-reference-lines=\"2\""),
+        "two reference lines: {head}"
+    );
+    let source = support::TINY_SOURCE
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    for label in [
+        format!("mlp.lr=0.1: best_valid_error 0.2 ({source})"),
+        format!("mlp.lr=0.3: best_valid_error 0.25 ({source})"),
+    ] {
+        assert!(chart.contains(&label), "{label} in the chart's legend");
+    }
+    assert_eq!(
+        chart.matches("reference-line\"").count(),
+        2,
+        "legend rows marked"
+    );
+    // And listed under the group table, beside the groups' means.
+    let list = page
+        .split("id=\"reference-list\"")
+        .nth(1)
+        .expect("the published figures under the group table");
+    let list = &list[..list.find("id=\"contrast-table\"").unwrap_or(list.len())];
+    assert!(
+        list.contains(&source) && !list.contains("<i>figures"),
+        "{list}"
+    );
+    assert!(
+        list.contains("data-published=\"0.2\"") && list.contains("data-published=\"0.25\""),
+        "{list}"
+    );
+    assert_eq!(
+        list.matches("mlp.lr=0.").count(),
+        2,
+        "each beside its group: {list}"
+    );
     let table = page
         .split("id=\"group-table\"")
         .nth(1)

@@ -1,5 +1,6 @@
-// Line charts on uPlot (web/vendor/uplot, MIT): overlaid curves with ± std bands, and lines with
-// error bars. Each drawn chart marks its container with data-chart-ready="1".
+// Line charts on uPlot (web/vendor/uplot, MIT): overlaid curves with ± std bands (and published
+// figures as dashed horizontal lines), and lines with error bars. Each drawn chart marks its
+// container with data-chart-ready="1".
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { h, fill } from './dom.js';
 
@@ -29,14 +30,46 @@ function align(lines, fields) {
   return { xs, cols };
 }
 
-function mark(el, n) {
+function mark(el, n, rules = 0) {
   el.dataset.chartReady = '1';
   el.dataset.chartLines = String(n);
+  el.dataset.referenceLines = String(rules);
+}
+
+/**
+ * Draws each rule's label above its dashed line, at the right end of the plot; a label that
+ * would overlap the one above it moves down (as the report's SVG does).
+ */
+function ruleLabels(rules, first) {
+  return (u) => {
+    const ctx = u.ctx;
+    const px = devicePixelRatio;
+    ctx.save();
+    ctx.font = `${11 * px}px system-ui, sans-serif`;
+    ctx.textAlign = 'right';
+    const x = u.bbox.left + u.bbox.width - 4 * px;
+    const shown = rules.map((r, i) => ({ r, y: u.valToPos(r.value, 'y', true) - 4 * px, i }))
+      .filter((l) => u.series[first + l.i].show)
+      .sort((a, b) => a.y - b.y);
+    let last = -Infinity;
+    for (const l of shown) {
+      l.y = Math.max(l.y, last + 12 * px);
+      last = l.y;
+    }
+    shown.forEach(({ r, y }) => {
+      ctx.lineWidth = 3 * px;
+      ctx.strokeStyle = '#fff';
+      ctx.strokeText(r.label, x, y);
+      ctx.fillStyle = r.color;
+      ctx.fillText(r.label, x, y);
+    });
+    ctx.restore();
+  };
 }
 
 /**
  * Overlaid curves. lines: [{label, xs, ys, std?}] (std draws a ± std band).
- * opts: {xLabel, yLabel, height}.
+ * opts: {xLabel, yLabel, height, rules: [{value, label, color}] (dashed horizontal lines)}.
  */
 export function curves(el, lines, opts = {}) {
   fill(el);
@@ -69,6 +102,12 @@ export function curves(el, lines, opts = {}) {
       hidden.push(hiIdx, loIdx);
     }
   });
+  const rules = opts.rules || [];
+  const firstRule = series.length;
+  for (const r of rules) {
+    data.push(xs.map(() => r.value));
+    series.push({ label: r.label, stroke: r.color, width: 1.2, dash: [6, 4], points: { show: false } });
+  }
   const u = new uPlot(
     {
       width: width(el),
@@ -79,13 +118,15 @@ export function curves(el, lines, opts = {}) {
       bands,
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
+      hooks: { draw: [ruleLabels(rules, firstRule)] },
     },
     data,
     el,
   );
   const rows = u.root.querySelectorAll('.u-legend .u-series');
   hidden.forEach((i) => rows[i] && (rows[i].style.display = 'none'));
-  mark(el, lines.length);
+  rules.forEach((_, i) => rows[firstRule + i]?.classList.add('reference-line'));
+  mark(el, lines.length, rules.length);
   return u;
 }
 

@@ -1,6 +1,7 @@
 // Group by a swept parameter: mean ± std and n per group of the final metric (table), the
 // differences between its levels (Welch's interval, and the paired one by seed with its sign-flip
-// p-value), and the per-epoch curves of each group with ± std bands.
+// p-value), the published figures of the experiment file beside the groups, and the per-epoch
+// curves of each group with ± std bands and the published figures as dashed lines.
 import * as api from './api.js';
 import { h, fill } from './dom.js';
 import { num, meanStd, failure } from './format.js';
@@ -51,6 +52,7 @@ export async function groupView(tableEl, chartEl, state) {
         ))),
     ),
     res.final.length ? null : h('p', { class: 'muted' }, 'No finished runs yet.'),
+    referenceList(res, by),
     contrastTable(res),
   );
   const lines = res.curves.map((c) => ({
@@ -59,7 +61,61 @@ export async function groupView(tableEl, chartEl, state) {
     ys: c.stats.map((s) => s.mean),
     std: c.stats.map((s) => s.std),
   }));
-  curves(chartEl, lines, { xLabel: 'epoch', yLabel: `${res.metric} (mean ± std)` });
+  curves(chartEl, lines, { xLabel: 'epoch', yLabel: `${res.metric} (mean ± std)`, rules: rules(res, colorOf) });
+}
+
+/**
+ * The published figures on the curves: one dashed line for a figure for every group, one per
+ * level otherwise, in its group's colour when exactly one group has the level.
+ */
+function rules(res, colorOf) {
+  const out = [];
+  for (const c of res.curve_references || []) {
+    const r = c.reference;
+    if (typeof r.published === 'number') {
+      out.push({ value: r.published, label: `${r.metric} ${num(r.published)} (${r.source})`, color: '#444' });
+      continue;
+    }
+    for (const [level, value] of Object.entries(r.published)) {
+      const groups = c.rows.filter((row) => row.level === level && row.group).map((row) => JSON.stringify(row.group));
+      const color = groups.length === 1 ? colorOf.get(groups[0]) || '#444' : '#444';
+      out.push({ value, label: `${c.matched_by || r.by}=${level}: ${r.metric} ${num(value)} (${r.source})`, color });
+    }
+  }
+  return out;
+}
+
+/** The published figures of the final metric beside the groups' means, with the gap. */
+function referenceList(res, by) {
+  const refs = res.references || [];
+  if (!refs.length && !res.reference_error) return null;
+  const who = (c, row) => {
+    if (row.group) return label(by, row.group);
+    const key = c.matched_by || c.reference.by;
+    return row.level === null ? '(no group)' : `${key}=${row.level} (no group)`;
+  };
+  return h('div', { id: 'reference-list', style: { marginTop: '12px' } },
+    h('h3', {}, `Published ${res.final_metric}`),
+    res.reference_error ? h('p', { class: 'error' }, res.reference_error) : null,
+    refs.map((c) => h('div', { class: 'reference' },
+      h('div', { class: 'small' }, c.reference.source, c.reference.by ? ` (by ${c.reference.by})` : ''),
+      h('table', { class: 'grid references' },
+        h('thead', {}, h('tr', {},
+          h('th', {}, 'group'),
+          h('th', { class: 'num' }, 'published'),
+          h('th', { class: 'num' }, 'mean'),
+          h('th', { class: 'num' }, 'gap'),
+        )),
+        h('tbody', {}, c.rows.map((row) => h('tr', {},
+          h('td', {}, who(c, row)),
+          h('td', { class: 'num', dataset: { published: row.published } }, num(row.published)),
+          h('td', { class: 'num' }, meanStd(row.mean, row.std)),
+          h('td', { class: 'num' }, row.gap === null ? '–' : `${row.gap >= 0 ? '+' : ''}${num(row.gap)}`),
+        ))),
+      ),
+      c.note ? h('p', { class: 'muted small' }, c.note) : null,
+    )),
+  );
 }
 
 /**

@@ -13,7 +13,9 @@ macro_rules! out {
 }
 
 mod frames;
+mod html_report;
 mod launch;
+mod references;
 mod report;
 mod table;
 mod tuning;
@@ -187,6 +189,29 @@ enum Command {
         /// Output file (default: EXPERIMENT[-curves].csv or .parquet).
         #[arg(long, short = 'o')]
         output: Option<PathBuf>,
+    },
+    /// Write one self-contained HTML file about an experiment, to send to a colleague: its
+    /// file, runs, comparison table with intervals and published figures, learning curves and
+    /// the pictures of each group's best run.
+    Report {
+        /// Experiment name or id.
+        experiment: String,
+        /// Output file (default: EXPERIMENT.html in the current directory).
+        #[arg(long, short = 'o')]
+        output: Option<PathBuf>,
+        /// Param to group by (repeatable; default: the swept params, without the seed).
+        #[arg(long = "group-by")]
+        group_by: Vec<String>,
+        /// Final metric (default: the experiment's sweep metric, else best_test_error).
+        #[arg(long)]
+        metric: Option<String>,
+        /// Which run of a group is the best: the one with the lowest or the highest metric
+        /// (default: the sweep's goal for its metric, else guessed from the name).
+        #[arg(long, value_enum)]
+        goal: Option<html_report::Goal>,
+        /// Folder of run artifacts (default: `artifacts/` beside the database).
+        #[arg(long)]
+        artifacts_dir: Option<PathBuf>,
     },
     /// Time the hot loops on MNIST against the matmuls of the same shapes alone, measured in the
     /// same process: RBM epochs (CD-1, CD-10, PCD-1; 784-500, batch 100, 60,000 images), a
@@ -440,6 +465,28 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             let store = Store::open_existing(&cli.db).await?;
             let path = report::export(&store, &experiment, format, curves, output).await?;
             eprintln!("wrote {}", path.display());
+            Ok(0)
+        }
+        Command::Report {
+            experiment,
+            output,
+            group_by,
+            metric,
+            goal,
+            artifacts_dir,
+        } => {
+            let store = Store::open_existing(&cli.db).await?;
+            let artifacts_dir = artifacts_dir.unwrap_or_else(|| default_artifacts_dir(&cli.db));
+            let options = html_report::Options {
+                experiment,
+                output,
+                group_by,
+                metric,
+                goal,
+                artifacts_dir,
+            };
+            let path = html_report::report(&store, &options).await?;
+            out!("{}", path.display());
             Ok(0)
         }
         Command::Bench {

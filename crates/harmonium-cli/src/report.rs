@@ -19,7 +19,8 @@ pub enum Format {
 /// Prints the group statistics of a final metric and the contrasts between the levels of the
 /// first `--group-by` param — Welch's interval, and under it the paired one by seed with its
 /// sign-flip p-value, the one that applies marked (or, with `json`, the store's comparison as
-/// JSON: the same object the dashboard's groups endpoint answers with).
+/// JSON: the same object the dashboard's groups endpoint answers with). After the group table,
+/// the experiment's published figures of the metric beside the groups (`references` in JSON).
 pub async fn compare(
     store: &Store,
     experiment: &str,
@@ -52,8 +53,13 @@ pub async fn compare(
         filter: RunFilter::default(),
     };
     let c = store.compare(&q, level).await?;
+    let references = crate::references::checks(store, exp_id, &c).await;
     if json {
-        out!("{}", serde_json::to_string_pretty(&c)?);
+        let with = crate::references::WithReferences {
+            comparison: &c,
+            references: &references,
+        };
+        out!("{}", serde_json::to_string_pretty(&with)?);
         return Ok(());
     }
     let finished = exp.counts.get("finished").copied().unwrap_or(0);
@@ -78,6 +84,9 @@ pub async fn compare(
         })
         .collect();
     crate::table::print_table(&header, &rows);
+    for line in crate::references::lines(&metric, &by, &references) {
+        out!("{line}");
+    }
     if !c.contrasts.is_empty() {
         out!(
             "\ndifference in {metric} between {} levels ({:.0}% Welch confidence interval; \
@@ -152,7 +161,7 @@ fn paired_line(metric: &str, c: &Contrast) -> String {
 }
 
 /// A p-value with 4 decimals, trailing zeros dropped (`0.25`), or 3 digits below 0.001.
-fn fmt_p(p: f64) -> String {
+pub(crate) fn fmt_p(p: f64) -> String {
     if p < 1e-3 {
         return format!("{p:.2e}");
     }
@@ -161,7 +170,7 @@ fn fmt_p(p: f64) -> String {
 }
 
 /// Rows of cells as lines, each column as wide as its widest cell (as `table::print_table`).
-fn aligned(rows: &[Vec<String>]) -> Vec<String> {
+pub(crate) fn aligned(rows: &[Vec<String>]) -> Vec<String> {
     let mut w: Vec<usize> = Vec::new();
     for r in rows {
         w.resize(w.len().max(r.len()), 0);
@@ -181,7 +190,7 @@ fn aligned(rows: &[Vec<String>]) -> Vec<String> {
         .collect()
 }
 
-fn signed(metric: &str, v: f64) -> String {
+pub(crate) fn signed(metric: &str, v: f64) -> String {
     let s = fmt_metric(metric, Some(v));
     if v >= 0.0 { format!("+{s}") } else { s }
 }

@@ -14,8 +14,9 @@
 //!   metric: {name: best_valid_error, goal: minimize}
 //! ```
 //!
-//! Everything except `name`, `description`, `seeds` and `sweep` is the trial configuration
-//! ([`TrialConfig`]); sweep parameters are dotted paths into it.
+//! Everything except `name`, `description`, `seeds`, `sweep` and `reference` (published figures
+//! to compare against: [`crate::references`]) is the trial configuration ([`TrialConfig`]);
+//! sweep parameters are dotted paths into it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,10 +32,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::autoencoder::AutoencoderSection;
 use crate::pretrain::PretrainConfig;
+use crate::references::Reference;
 use crate::sweep::SweepConfig;
 
 /// Keys of the file that are not part of a trial's configuration.
-pub const EXPERIMENT_ONLY_KEYS: [&str; 4] = ["name", "description", "seeds", "sweep"];
+pub const EXPERIMENT_ONLY_KEYS: [&str; 5] = ["name", "description", "seeds", "sweep", "reference"];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Experiment {
@@ -44,6 +46,8 @@ pub struct Experiment {
     /// One trial per seed for every sweep point.
     pub seeds: Vec<u64>,
     pub sweep: Option<SweepConfig>,
+    /// Published figures to compare the results against (`reference:`); no part of any trial.
+    pub references: Vec<Reference>,
     /// The base trial configuration, before sweep values are applied.
     pub trial: TrialConfig,
 }
@@ -60,6 +64,8 @@ struct ExperimentFile {
     seeds: Vec<u64>,
     #[serde(default)]
     sweep: Option<SweepConfig>,
+    #[serde(default)]
+    reference: Vec<Reference>,
     dataset: DatasetConfig,
     #[serde(default = "default_device")]
     device: String,
@@ -88,6 +94,7 @@ impl From<ExperimentFile> for Experiment {
             description: f.description,
             seeds: f.seeds,
             sweep: f.sweep,
+            references: f.reference,
             trial: TrialConfig {
                 dataset: f.dataset,
                 device: f.device,
@@ -210,7 +217,8 @@ pub fn parse_experiment(text: &str, file: &str) -> Result<Experiment, Experiment
         .validate()
         .map_err(|m| invalid(with_line(text, &m)))?;
     // Expanding checks every sweep path and value against the schema before anything runs.
-    crate::sweep::expand(&exp, text).map_err(invalid)?;
+    let trials = crate::sweep::expand(&exp, text).map_err(invalid)?;
+    crate::references::check(&exp.references, &trials, text).map_err(invalid)?;
     crate::sweep::expand_tuning(&exp, text).map_err(invalid)?;
     Ok(exp)
 }

@@ -4,7 +4,8 @@
 //! `config` is the file's schema (with `pretrain` for the `pretrain:` section), `sweep` expands it
 //! into trials, `runner` runs them on workers, `pipeline` orders a trial's stages, `stages/` holds
 //! one module per stage, `cache` stores pretrained stacks by what changes their weights, and
-//! `shared` what the trials of one invocation share.
+//! `shared` what the trials of one invocation share; `references` checks the published figures of
+//! `reference:` against the trials.
 
 pub mod autoencoder;
 pub mod cache;
@@ -14,6 +15,7 @@ mod nesting;
 pub mod pipeline;
 mod preflight;
 pub mod pretrain;
+pub mod references;
 pub mod runner;
 pub mod shared;
 pub mod stages;

@@ -8,6 +8,8 @@
 //! - [`runs`]: experiments, runs, their params, metrics and artifacts, pages of runs;
 //! - [`aggregate`]: the one group aggregation (n, mean, std, min, max per group, final and per
 //!   step; Welch and paired-by-seed intervals between levels) behind `harmonium compare` and the dashboard;
+//! - [`references`]: the published figures of an experiment file (`reference:`, read back from
+//!   the file's text the store keeps), lined up with the groups of a comparison;
 //! - [`feed`]: the change stamp and what was written since a position (the live feed);
 //! - [`curves`] and [`columns`]: the packed per-run curves and the per-experiment run columns
 //!   the writer keeps beside the recorded rows (`summaries.rs`), so that reads over 100,000
@@ -21,6 +23,7 @@ pub mod aggregate;
 pub mod columns;
 pub mod curves;
 pub mod feed;
+pub mod references;
 pub mod runs;
 pub mod schema;
 mod summaries;

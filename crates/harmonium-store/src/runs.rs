@@ -254,7 +254,8 @@ impl Store {
             .collect())
     }
 
-    /// The experiment file's text as its last `run` stored it.
+    /// The experiment file's text as its last `run` stored it (empty for an experiment recorded
+    /// without one); `None` when there is no such experiment.
     pub async fn experiment_yaml(&self, experiment_id: i64) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT yaml FROM experiments WHERE id = ?")

@@ -1,8 +1,10 @@
 //! Group aggregation: runs grouped by one or more parameters, a metric's mean ± std and n per
-//! group, at every step (curves) and for the latest value (final).
+//! group, at every step (curves) and for the latest value (final), with the experiment's
+//! published figures (`reference:`) beside the final groups and on the curves.
 
 use axum::Json;
 use axum::extract::State;
+use harmonium_store::references::{self, ReferenceCheck};
 use harmonium_store::{Contrast, GroupCurve, GroupFinal, GroupQuery, Stat};
 use serde::Serialize;
 
@@ -34,6 +36,14 @@ pub struct Groups {
     level: f64,
     /// Per-step aggregates per group (all runs passing the filter); empty unless `curves=1`.
     curves: Vec<GroupCurve>,
+    /// The published figures of the final metric beside its groups (what `harmonium compare`
+    /// prints under the group table).
+    references: Vec<ReferenceCheck>,
+    /// The published figures that belong on the curves of `metric` (theirs, or of a summary of
+    /// it such as `best_valid_error` for `valid_error`); empty unless `curves=1`.
+    curve_references: Vec<ReferenceCheck>,
+    /// Why the experiment file's figures could not be read, when they could not.
+    reference_error: Option<String>,
 }
 
 pub async fn groups(
@@ -108,8 +118,8 @@ pub async fn groups(
         metric: final_metric.clone(),
         ..q.clone()
     };
-    // The curves and the final aggregates at once, on two connections.
-    let (curves, comparison) = tokio::join!(
+    // The curves, the final aggregates and the published figures at once.
+    let (curves, comparison, refs) = tokio::join!(
         async {
             if !curves {
                 return Ok(Vec::new());
@@ -120,10 +130,19 @@ pub async fn groups(
             }
             Ok::<_, ApiError>(c)
         },
-        app.store.compare(&final_q, level)
+        app.store.compare(&final_q, level),
+        app.store.references(experiment.id),
     );
     let (curves, comparison) = (curves?, comparison?);
+    let (refs, reference_error) = match refs {
+        Ok(r) => (r, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let curve_references = references::for_curves(&refs, &metric, &by, &curves);
     Ok(Json(Groups {
+        references: references::for_comparison(&refs, &comparison),
+        curve_references,
+        reference_error,
         by,
         metric,
         final_metric,
