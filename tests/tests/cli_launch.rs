@@ -90,22 +90,33 @@ async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
     );
     let db = d.join("h.db");
     let t0 = Instant::now();
-    // Done when the queue has held none of the job's tasks for three polls in a row (squeue can
-    // miss an array's tasks for a moment while it splits them).
-    let mut idle = 0;
-    while idle < 3 {
+    // The database is the oracle: wait for the four trials, then for the job to leave the queue
+    // (so that a task running a trial twice would have shown by then).
+    loop {
         assert!(
-            t0.elapsed() < Duration::from_secs(180),
+            t0.elapsed() < Duration::from_secs(240),
             "the job array did not finish"
         );
         std::thread::sleep(Duration::from_millis(500));
+        if db.exists()
+            && scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await >= 4
+        {
+            break;
+        }
+    }
+    loop {
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "the job stayed in the queue"
+        );
         let queued = Command::new("squeue")
             .args(["-h", "-j", &job])
             .output()
             .unwrap();
-        let waiting =
-            !queued.status.success() || !String::from_utf8_lossy(&queued.stdout).trim().is_empty();
-        idle = if waiting || !db.exists() { 0 } else { idle + 1 };
+        if queued.status.success() && String::from_utf8_lossy(&queued.stdout).trim().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
     }
     assert_eq!(
         scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,

@@ -16,38 +16,70 @@ use anyhow::{Context, Result, bail};
 use harmonium_experiment::{expand, load_experiment, sweep::expand_tuning};
 use serde_json::json;
 
-/// What both launchers need to know.
+/// What both launchers need to know: the file, the shared store, and the options below.
 pub struct Launch {
     pub file: PathBuf,
     pub db: PathBuf,
-    pub data_dir: Option<PathBuf>,
-    /// Tasks run at once (`%K` / `parallelism`); all of them when unset.
-    pub parallelism: Option<usize>,
-    pub dry_run: bool,
-    /// Where the script or manifest is written (default: beside the file, `NAME.slurm.sh` or
-    /// `NAME.k8s.yaml`).
-    pub output: Option<PathBuf>,
+    pub args: LaunchArgs,
+    pub resources: Resources,
 }
 
-/// Slurm's resources.
-pub struct Slurm {
-    pub partition: Option<String>,
-    pub gpus: Option<u32>,
-    pub time: Option<String>,
+/// Options of both launchers.
+#[derive(clap::Args)]
+pub struct LaunchArgs {
+    /// Write the script or manifest (and print it) without submitting it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where to write it (default: beside the file, NAME.slurm.sh or NAME.k8s.yaml).
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+    /// Tasks run at once (Slurm's `%K`, the Job's parallelism); default: all.
+    #[arg(long = "array-parallelism", alias = "parallelism")]
+    pub parallelism: Option<usize>,
+    /// Where the tasks find the datasets.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// What each task asks for.
+#[derive(clap::Args)]
+pub struct Resources {
+    /// CPUs per task.
+    #[arg(long)]
     pub cpus: Option<u32>,
+    /// Memory per task (Slurm: 8G; Kubernetes: 8Gi).
+    #[arg(long)]
     pub mem: Option<String>,
-    /// The harmonium binary the tasks run (default: this one).
+    /// GPUs per task.
+    #[arg(long)]
+    pub gpus: Option<u32>,
+}
+
+/// Slurm's own options.
+#[derive(clap::Args)]
+pub struct SlurmArgs {
+    /// Slurm partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Slurm time limit per task (e.g. 02:00:00).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// The harmonium binary the Slurm tasks run (default: this one).
+    #[arg(long)]
     pub binary: Option<PathBuf>,
 }
 
-/// Kubernetes' image and resources.
-pub struct Kube {
+/// Kubernetes' own options.
+#[derive(clap::Args)]
+pub struct KubeArgs {
+    /// Container image of the Kubernetes tasks (with `harmonium` on its PATH).
+    #[arg(long, default_value = "harmonium:latest")]
     pub image: String,
+    /// Kubernetes namespace.
+    #[arg(long)]
     pub namespace: Option<String>,
-    pub cpus: Option<u32>,
-    pub mem: Option<String>,
-    pub gpus: Option<u32>,
-    /// A PersistentVolumeClaim mounted at `/shared` (for a SQLite store and the data there).
+    /// A PersistentVolumeClaim mounted at /shared in every Kubernetes task.
+    #[arg(long)]
     pub volume_claim: Option<String>,
 }
 
@@ -80,7 +112,7 @@ fn quote(s: &str) -> String {
 }
 
 /// The sbatch script of `launch`.
-pub fn slurm_script(launch: &Launch, slurm: &Slurm, name: &str, n: usize) -> Result<String> {
+pub fn slurm_script(launch: &Launch, slurm: &SlurmArgs, name: &str, n: usize) -> Result<String> {
     let binary = match &slurm.binary {
         Some(b) => absolute(b)?,
         None => std::env::current_exe().context("finding the harmonium binary")?,
@@ -91,23 +123,25 @@ pub fn slurm_script(launch: &Launch, slurm: &Slurm, name: &str, n: usize) -> Res
     let mut s = String::from("#!/bin/bash\n");
     s += &format!("#SBATCH --job-name={}\n", job_name(name));
     let limit = launch
+        .args
         .parallelism
         .map(|k| format!("%{k}"))
         .unwrap_or_default();
+    let res = &launch.resources;
     s += &format!("#SBATCH --array=0-{}{limit}\n", n - 1);
     if let Some(p) = &slurm.partition {
         s += &format!("#SBATCH --partition={p}\n");
     }
-    if let Some(g) = slurm.gpus {
+    if let Some(g) = res.gpus {
         s += &format!("#SBATCH --gpus={g}\n");
     }
     if let Some(t) = &slurm.time {
         s += &format!("#SBATCH --time={t}\n");
     }
-    if let Some(c) = slurm.cpus {
+    if let Some(c) = res.cpus {
         s += &format!("#SBATCH --cpus-per-task={c}\n");
     }
-    if let Some(m) = &slurm.mem {
+    if let Some(m) = &res.mem {
         s += &format!("#SBATCH --mem={m}\n");
     }
     s += &format!("#SBATCH --output={}/%x-%A_%a.out\n", logs.display());
@@ -123,7 +157,7 @@ pub fn slurm_script(launch: &Launch, slurm: &Slurm, name: &str, n: usize) -> Res
         quote(&file.display().to_string()),
         quote(&db.display().to_string()),
     );
-    if let Some(d) = &launch.data_dir {
+    if let Some(d) = &launch.args.data_dir {
         cmd += &format!(" --data-dir {}", quote(&absolute(d)?.display().to_string()));
     }
     s += &cmd;
@@ -144,7 +178,8 @@ fn job_name(name: &str) -> String {
 }
 
 /// The Indexed Job (and the ConfigMap holding the experiment file) of `launch`.
-pub fn k8s_manifest(launch: &Launch, kube: &Kube, name: &str, n: usize, yaml: &str) -> String {
+pub fn k8s_manifest(launch: &Launch, kube: &KubeArgs, name: &str, n: usize, yaml: &str) -> String {
+    let res = &launch.resources;
     let job = job_name(name);
     let file_name = launch
         .file
@@ -166,18 +201,18 @@ pub fn k8s_manifest(launch: &Launch, kube: &Kube, name: &str, n: usize, yaml: &s
         json!({"name": "HARMONIUM_EXPERIMENT", "value": format!("/experiment/{file_name}")}),
         json!({"name": "HARMONIUM_DB", "value": launch.db.display().to_string()}),
     ];
-    if let Some(d) = &launch.data_dir {
+    if let Some(d) = &launch.args.data_dir {
         env.push(json!({"name": "HARMONIUM_DATA_DIR", "value": d.display().to_string()}));
     }
     let mut requests = serde_json::Map::new();
-    if let Some(c) = kube.cpus {
+    if let Some(c) = res.cpus {
         requests.insert("cpu".into(), c.to_string().into());
     }
-    if let Some(m) = &kube.mem {
+    if let Some(m) = &res.mem {
         requests.insert("memory".into(), m.clone().into());
     }
     let mut resources = json!({"requests": requests});
-    if let Some(g) = kube.gpus {
+    if let Some(g) = res.gpus {
         resources["limits"] = json!({"nvidia.com/gpu": g});
     }
     let mut mounts = vec![json!({"name": "experiment", "mountPath": "/experiment"})];
@@ -192,7 +227,7 @@ pub fn k8s_manifest(launch: &Launch, kube: &Kube, name: &str, n: usize, yaml: &s
         "spec": {
             "completionMode": "Indexed",
             "completions": n,
-            "parallelism": launch.parallelism.unwrap_or(n).min(n),
+            "parallelism": launch.args.parallelism.unwrap_or(n).min(n),
             "backoffLimit": 2 * n,
             "template": {
                 "metadata": {"labels": {"app": "harmonium"}},
@@ -224,7 +259,7 @@ pub const TASK_COMMAND: &str = "exec harmonium run \"$HARMONIUM_EXPERIMENT\" --t
                                 \"$JOB_COMPLETION_INDEX\" --no-progress";
 
 fn default_output(launch: &Launch, suffix: &str, name: &str) -> PathBuf {
-    launch.output.clone().unwrap_or_else(|| {
+    launch.args.output.clone().unwrap_or_else(|| {
         launch
             .file
             .parent()
@@ -240,9 +275,9 @@ fn on_path(program: &str) -> bool {
 }
 
 /// `launch --slurm`: writes the script and (unless `--dry-run`) submits it.
-pub fn slurm(launch: &Launch, slurm: &Slurm) -> Result<i32> {
+pub fn slurm(launch: &Launch, slurm: &SlurmArgs) -> Result<i32> {
     let (name, n, _) = trials(&launch.file)?;
-    if !launch.dry_run && !on_path("sbatch") {
+    if !launch.args.dry_run && !on_path("sbatch") {
         bail!(
             "sbatch not found: Slurm is not installed here (or not on PATH); nothing was written. \
              `--dry-run` writes the script without submitting it"
@@ -252,7 +287,7 @@ pub fn slurm(launch: &Launch, slurm: &Slurm) -> Result<i32> {
     let path = default_output(launch, "slurm.sh", &name);
     std::fs::write(&path, &script).with_context(|| format!("writing {}", path.display()))?;
     eprintln!("wrote {} ({n} array tasks)", path.display());
-    if launch.dry_run {
+    if launch.args.dry_run {
         print!("{script}");
         return Ok(0);
     }
@@ -278,9 +313,9 @@ pub fn slurm(launch: &Launch, slurm: &Slurm) -> Result<i32> {
 }
 
 /// `launch --k8s`: writes the manifest and (unless `--dry-run`) applies it.
-pub fn k8s(launch: &Launch, kube: &Kube) -> Result<i32> {
+pub fn k8s(launch: &Launch, kube: &KubeArgs) -> Result<i32> {
     let (name, n, yaml) = trials(&launch.file)?;
-    if !launch.dry_run && !on_path("kubectl") {
+    if !launch.args.dry_run && !on_path("kubectl") {
         bail!(
             "kubectl not found: nothing was written. `--dry-run` writes the manifest without \
              applying it"
@@ -293,7 +328,7 @@ pub fn k8s(launch: &Launch, kube: &Kube) -> Result<i32> {
         "wrote {} (an Indexed Job of {n} completions)",
         path.display()
     );
-    if launch.dry_run {
+    if launch.args.dry_run {
         print!("{manifest}");
         return Ok(0);
     }

@@ -68,45 +68,14 @@ enum Command {
         /// Write a Kubernetes Indexed Job manifest and apply it with kubectl.
         #[arg(long)]
         k8s: bool,
-        /// Write the script or manifest (and print it) without submitting it.
-        #[arg(long)]
-        dry_run: bool,
-        /// Where to write it (default: beside the file, NAME.slurm.sh or NAME.k8s.yaml).
-        #[arg(long, short = 'o')]
-        output: Option<PathBuf>,
-        /// Tasks run at once (Slurm's `%K`, the Job's parallelism); default: all.
-        #[arg(long = "array-parallelism", alias = "parallelism")]
-        parallelism: Option<usize>,
-        /// Where the tasks find the datasets.
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// Slurm partition.
-        #[arg(long)]
-        partition: Option<String>,
-        /// GPUs per task.
-        #[arg(long)]
-        gpus: Option<u32>,
-        /// Slurm time limit per task (e.g. 02:00:00).
-        #[arg(long)]
-        time: Option<String>,
-        /// CPUs per task.
-        #[arg(long)]
-        cpus: Option<u32>,
-        /// Memory per task (Slurm: 8G; Kubernetes: 8Gi).
-        #[arg(long)]
-        mem: Option<String>,
-        /// The harmonium binary the Slurm tasks run (default: this one).
-        #[arg(long)]
-        binary: Option<PathBuf>,
-        /// Container image of the Kubernetes tasks (with `harmonium` on its PATH).
-        #[arg(long, default_value = "harmonium:latest")]
-        image: String,
-        /// Kubernetes namespace.
-        #[arg(long)]
-        namespace: Option<String>,
-        /// A PersistentVolumeClaim mounted at /shared in every Kubernetes task.
-        #[arg(long)]
-        volume_claim: Option<String>,
+        #[command(flatten)]
+        launch: launch::LaunchArgs,
+        #[command(flatten)]
+        resources: launch::Resources,
+        #[command(flatten)]
+        slurm_args: launch::SlurmArgs,
+        #[command(flatten)]
+        kube: launch::KubeArgs,
     },
     /// Run an experiment file: expand its sweep and run every trial not yet finished.
     Run {
@@ -348,52 +317,21 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             file,
             slurm,
             k8s: _,
-            dry_run,
-            output,
-            parallelism,
-            data_dir,
-            partition,
-            gpus,
-            time,
-            cpus,
-            mem,
-            binary,
-            image,
-            namespace,
-            volume_claim,
+            launch,
+            resources,
+            slurm_args,
+            kube,
         } => {
-            let l = launch::Launch {
+            let what = launch::Launch {
                 file,
                 db: cli.db.clone(),
-                data_dir,
-                parallelism,
-                dry_run,
-                output,
+                args: launch,
+                resources,
             };
             if slurm {
-                launch::slurm(
-                    &l,
-                    &launch::Slurm {
-                        partition,
-                        gpus,
-                        time,
-                        cpus,
-                        mem,
-                        binary,
-                    },
-                )
+                launch::slurm(&what, &slurm_args)
             } else {
-                launch::k8s(
-                    &l,
-                    &launch::Kube {
-                        image,
-                        namespace,
-                        cpus,
-                        mem,
-                        gpus,
-                        volume_claim,
-                    },
-                )
+                launch::k8s(&what, &kube)
             }
         }
         Command::Migrate => {
