@@ -276,11 +276,7 @@ mod tests {
             lo: Some(-0.007),
             hi: Some(0.087),
             dof: Some(2.9),
-            applies: if why_welch.is_none() {
-                Applies::Paired
-            } else {
-                Applies::Welch
-            },
+            applies: Applies::unless(why_welch),
             paired,
             why_welch,
         }

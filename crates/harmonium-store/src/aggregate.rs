@@ -647,11 +647,7 @@ pub fn contrasts(groups: &[GroupFinal], seeds: &[Vec<Seeded>], level: f64) -> Ve
                 lo: bounds.map(|b| b.0),
                 hi: bounds.map(|b| b.1),
                 dof: bounds.map(|b| b.2).filter(|d| d.is_finite()),
-                applies: if why_welch.is_none() {
-                    Applies::Paired
-                } else {
-                    Applies::Welch
-                },
+                applies: Applies::unless(why_welch),
                 paired,
                 why_welch,
             });

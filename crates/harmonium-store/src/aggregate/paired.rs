@@ -62,6 +62,17 @@ pub enum Applies {
     Welch,
 }
 
+impl Applies {
+    /// The paired interval applies unless there is a reason it does not.
+    pub fn unless(why_welch: Option<Unpaired>) -> Applies {
+        if why_welch.is_none() {
+            Applies::Paired
+        } else {
+            Applies::Welch
+        }
+    }
+}
+
 /// Why the runs of two levels do not all pair up (so Welch's interval applies).
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub enum Unpaired {
