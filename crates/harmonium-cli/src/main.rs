@@ -858,7 +858,13 @@ fn dry(file: &Path, data_dir: &Path) -> Result<i32> {
     let trials = harmonium_experiment::expand(&exp, &yaml).map_err(anyhow::Error::msg)?;
     let stacks: std::collections::BTreeSet<String> = trials
         .iter()
-        .filter_map(|t| harmonium_experiment::pipeline::stack_plan(t, data_dir).map(|p| p.3))
+        .filter_map(|t| {
+            harmonium_experiment::pipeline::stack_plan(t, data_dir)
+                .map(|p| p.3)
+                .or_else(|| {
+                    harmonium_experiment::stages::autoencoder::autoencoder_stack_key(t, data_dir)
+                })
+        })
         .collect();
     println!(
         "experiment '{}': {} trials, {} pretrained stacks",

@@ -19,6 +19,7 @@ use crate::cache::StageCache;
 use crate::config::{Experiment, flat_params, to_json};
 use crate::pipeline::{TrialError, run_trial, stack_plan};
 use crate::shared::{DataCache, Shared};
+use crate::stages::autoencoder::autoencoder_stack_key;
 use crate::sweep::{
     Goal, Trial, TuneCell, expand, expand_tuning, final_trials, tuning_metric, tuning_name,
 };
@@ -414,7 +415,11 @@ async fn run_trials(
     let stages = StageCache::new(opts.cache_dir.clone());
     let stacks: std::collections::BTreeSet<String> = todo
         .iter()
-        .filter_map(|t| stack_plan(t, &opts.data_dir).map(|p| p.3))
+        .filter_map(|t| {
+            stack_plan(t, &opts.data_dir)
+                .map(|p| p.3)
+                .or_else(|| autoencoder_stack_key(t, &opts.data_dir))
+        })
         .collect();
     let cached = stacks.iter().filter(|k| stages.contains(k)).count();
     let stack_note = if stacks.is_empty() {

@@ -31,6 +31,8 @@ use serde_json::Value;
 use super::{Products, StageContext, TrialError, fail};
 use crate::autoencoder::{AutoencoderMethod, AutoencoderSection};
 use crate::cache::{CodeStack, stage_key};
+use crate::sweep::Trial;
+use std::path::Path;
 
 /// The data of the trial on its device.
 struct Sets {
@@ -86,11 +88,17 @@ pub fn run(
     }
 }
 
-/// The stage-cache key of a deep autoencoder's pretrained stack.
-fn stack_key(section: &AutoencoderSection, ctx: &StageContext) -> Result<String, TrialError> {
-    let data = &ctx.trial.config.dataset;
-    let files =
-        fingerprint(data, &ctx.shared.data.data_dir).unwrap_or_else(|e| format!("unlisted: {e}"));
+/// The stage-cache key of a trial's pretrained deep-autoencoder stack (the data and the
+/// fingerprint of its files in `data_dir`, the RBMs' and code RBM's settings without their
+/// `eval` blocks, the seed); `None` when the trial pretrains none.
+pub fn autoencoder_stack_key(trial: &Trial, data_dir: &Path) -> Option<String> {
+    let section = trial.config.autoencoder.as_ref()?;
+    if section.method != AutoencoderMethod::Deep || section.net.init != AutoencoderInit::Pretrained
+    {
+        return None;
+    }
+    let data = &trial.config.dataset;
+    let files = fingerprint(data, data_dir).unwrap_or_else(|e| format!("unlisted: {e}"));
     let without_eval = |mut v: Value| {
         if let Some(fields) = v.as_object_mut() {
             fields.remove("eval");
@@ -100,15 +108,14 @@ fn stack_key(section: &AutoencoderSection, ctx: &StageContext) -> Result<String,
     };
     let rbms: Vec<Value> = section
         .rbm_configs(None)
-        .map_err(fail)?
+        .ok()?
         .iter()
         .map(|c| without_eval(serde_json::to_value(c).expect("json")))
         .collect();
-    let code =
-        without_eval(serde_json::to_value(section.code_config().map_err(fail)?).expect("json"));
-    Ok(stage_key(&serde_json::json!({
+    let code = without_eval(serde_json::to_value(section.code_config().ok()?).expect("json"));
+    Some(stage_key(&serde_json::json!({
         "stage": "deep_autoencoder", "data": data, "files": files, "rbm": rbms, "code": code,
-        "seed": ctx.seed(),
+        "seed": trial.seed,
     })))
 }
 
@@ -125,7 +132,8 @@ fn deep(
         AutoencoderInit::Pretrained => {
             let rbms = section.rbm_configs(ds.image_shape).map_err(fail)?;
             let code = section.code_config().map_err(fail)?;
-            let key = stack_key(section, ctx)?;
+            let key = autoencoder_stack_key(ctx.trial, &ctx.shared.data.data_dir)
+                .ok_or_else(|| fail("autoencoder: the section's stack settings are invalid"))?;
             let (stack, cached) = ctx
                 .shared
                 .stages
