@@ -126,6 +126,17 @@ async fn each_cell_is_tuned_on_the_same_budget_and_its_choice_runs_over_the_seed
         table.contains("mlp.init=\"dbn\"") && table.contains("3/3") && table.contains("mlp.lr"),
         "{table}"
     );
+    // While only the tuning runs exist (the final ones not started), --tuning still reports.
+    let pool = open_db(d).await;
+    for sql in [
+        "DELETE FROM runs WHERE experiment_id = (SELECT id FROM experiments WHERE name = 'tuned')",
+        "DELETE FROM experiments WHERE name = 'tuned'",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+    let early = stdout(&ok(harmonium(d, &["compare", "tuned", "--tuning"])));
+    assert!(early.contains("3/3"), "{early}");
     // The dry run shows both levels.
     let plan = stdout(&ok(harmonium(d, &["run", "tuned.yaml", "--dry-run"])));
     assert!(

@@ -12,7 +12,14 @@ use crate::table::{fmt_metric, print_table};
 
 /// Prints the tuning summary of `experiment` (name or id of the experiment the file names).
 pub async fn tuning(store: &Store, experiment: &str) -> Result<()> {
-    let id = store.experiment_id(experiment).await?;
+    // Before its final runs exist, the experiment is known by its tuning runs alone.
+    let id = match store.experiment_id(experiment).await {
+        Ok(id) => id,
+        Err(e) => match store.experiment_named(&tuning_name(experiment)).await? {
+            Some(id) => id,
+            None => return Err(e.into()),
+        },
+    };
     let yaml = store
         .experiment_yaml(id)
         .await?
