@@ -76,14 +76,8 @@ pub async fn tuning(store: &Store, experiment: &str) -> Result<()> {
             n if n % 2 == 1 => Some(got[n / 2]),
             n => Some(0.5 * (got[n / 2 - 1] + got[n / 2])),
         };
-        let label = if cell.point.is_empty() {
-            "all".to_string()
-        } else {
-            let parts: Vec<String> = cell.point.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            parts.join(" ")
-        };
         let mut row = vec![
-            label,
+            cell.label(),
             format!("{finished}/{}", cell.trials.len()),
             fmt_metric(&by.name, got.first().copied()),
             fmt_metric(&by.name, median),

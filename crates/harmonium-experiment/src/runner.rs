@@ -260,7 +260,7 @@ pub async fn run_experiment(
                     .collect();
                 format!(
                     "tuned {}: chose {} ({} {v:.4}, best of {})",
-                    cell_label(cell),
+                    cell.label(),
                     tuned.join(" "),
                     by.name,
                     cell.trials.len()
@@ -269,7 +269,7 @@ pub async fn run_experiment(
             None => format!(
                 "tuned {}: no tuning trial finished with a value of {}; the cell's final runs are \
                  left out",
-                cell_label(cell),
+                cell.label(),
                 by.name
             ),
         };
@@ -308,15 +308,6 @@ pub fn check_range((first, last): (usize, usize), trials: usize) -> Result<(), S
         ));
     }
     Ok(())
-}
-
-/// `mlp.init=dbn` (or `all` for a sweep of one cell).
-fn cell_label(cell: &TuneCell) -> String {
-    if cell.point.is_empty() {
-        return "all".into();
-    }
-    let parts: Vec<String> = cell.point.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    parts.join(" ")
 }
 
 /// Per cell, its tuning trial with the best finished value (the first of equals, in expansion

@@ -442,6 +442,17 @@ pub struct TuneCell {
     pub trials: Vec<Trial>,
 }
 
+impl TuneCell {
+    /// `mlp.init="dbn" dataset.train_size=1000`, or `all` for a sweep of one cell.
+    pub fn label(&self) -> String {
+        if self.point.is_empty() {
+            return "all".into();
+        }
+        let parts: Vec<String> = self.point.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        parts.join(" ")
+    }
+}
+
 /// The metric tuning chooses by, with its goal: `tune.metric`, else the sweep's.
 pub fn tuning_metric(sweep: &SweepConfig) -> Option<MetricSpec> {
     let tune = sweep.tune.as_ref()?;

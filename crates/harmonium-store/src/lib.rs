@@ -281,18 +281,8 @@ impl Store {
         for (id, pid) in rows {
             if pid as u32 != std::process::id() && !process_alive(pid) {
                 let mut tx = self.pool.begin().await?;
-                let marked = sqlx::query(
-                    "UPDATE runs SET status = 'killed', finished_at = ?, \
-                     error = COALESCE(error, 'the process running this trial ended without finishing it (killed or crashed)') \
-                     WHERE id = ? AND status IN ('running', 'queued')",
-                )
-                .bind(now())
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if marked > 0 {
-                    summaries::on_status(&mut *tx, id, "killed").await?;
+                let marked = mark_orphan_killed(&mut tx, id).await?;
+                if marked {
                     feed::bump_revision(&mut *tx).await?;
                     n += 1;
                 }
@@ -301,6 +291,29 @@ impl Store {
         }
         Ok(n)
     }
+}
+
+/// Marks run `id`, left `running` or `queued` by a process that no longer exists, `killed`
+/// (with its summary); whether it was still open.
+pub(crate) async fn mark_orphan_killed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    id: i64,
+) -> Result<bool> {
+    let marked = sqlx::query(
+        "UPDATE runs SET status = 'killed', finished_at = ?, error = COALESCE(error, \
+         'the process running this trial ended without finishing it (killed or crashed)') \
+         WHERE id = ? AND status IN ('running', 'queued')",
+    )
+    .bind(now())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        > 0;
+    if marked {
+        summaries::on_status(&mut **tx, id, "killed").await?;
+    }
+    Ok(marked)
 }
 
 /// A database server's URL where a file is expected: the store is SQLite only, so say so

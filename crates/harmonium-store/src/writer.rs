@@ -273,16 +273,7 @@ async fn claim(tx: &mut Transaction<'_, Sqlite>, run: &NewRun, rerun: bool) -> R
     .await?;
     for (id, pid) in open {
         if !crate::process_alive(pid) {
-            sqlx::query(
-                "UPDATE runs SET status = 'killed', finished_at = ?, error = COALESCE(error, \
-                 'the process running this trial ended without finishing it (killed or crashed)') \
-                 WHERE id = ?",
-            )
-            .bind(now())
-            .bind(id)
-            .execute(&mut **tx)
-            .await?;
-            summaries::on_status(&mut **tx, id, "killed").await?;
+            crate::mark_orphan_killed(tx, id).await?;
         }
     }
     let t = now();
