@@ -36,6 +36,44 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
+/// What a failed wait shows: the queue, the node, each task's output and the daemons' logs.
+fn slurm_state(dir: &Path, job: &str) -> String {
+    let run = |program: &str, args: &[&str]| match Command::new(program).args(args).output() {
+        Ok(o) => format!(
+            "$ {program} {}\n{}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ),
+        Err(e) => format!("$ {program}: {e}\n"),
+    };
+    let mut s = run("squeue", &["-j", job, "-o", "%i %T %R"]);
+    s += &run("sinfo", &["-N", "-o", "%N %T %E"]);
+    let tail = |p: &Path| {
+        let text = std::fs::read_to_string(p).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        format!(
+            "--- {}\n{}\n",
+            p.display(),
+            lines[lines.len().saturating_sub(20)..].join("\n")
+        )
+    };
+    let mut files: Vec<_> = std::fs::read_dir(dir.join("slurm-logs"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    for f in files {
+        s += &tail(&f);
+    }
+    for log in ["ctld.log", "d.log"] {
+        s += &tail(&Path::new("/tmp/harmonium-slurm/log").join(log));
+    }
+    s
+}
+
 #[tokio::test]
 async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
     if !on_path("sbatch") {
@@ -95,19 +133,32 @@ async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
     loop {
         assert!(
             t0.elapsed() < Duration::from_secs(240),
-            "the job array did not finish"
+            "the job array did not finish\n{}",
+            slurm_state(d, &job)
         );
         std::thread::sleep(Duration::from_millis(500));
-        if db.exists()
-            && scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await >= 4
-        {
+        if !db.exists() {
+            continue;
+        }
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) FROM runs WHERE status IN ('failed', 'killed')"
+            )
+            .await,
+            0,
+            "a task's trial failed\n{}",
+            slurm_state(d, &job)
+        );
+        if scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await >= 4 {
             break;
         }
     }
     loop {
         assert!(
             t0.elapsed() < Duration::from_secs(300),
-            "the job stayed in the queue"
+            "the job stayed in the queue\n{}",
+            slurm_state(d, &job)
         );
         let queued = Command::new("squeue")
             .args(["-h", "-j", &job])
