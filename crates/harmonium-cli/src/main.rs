@@ -106,6 +106,11 @@ enum Command {
         /// Compute on this device instead of the file's `device:` (flex, wgpu, cuda:N).
         #[arg(long)]
         device: Option<String>,
+        /// Start killed trials from scratch. By default a trial whose last run was killed
+        /// (Ctrl-C, a signal, a preempted job, a crash) continues from that run's last whole
+        /// epoch: its curves and pictures are carried into the new run.
+        #[arg(long)]
+        restart: bool,
     },
     /// List experiments and their runs with status and key metrics.
     Ls {
@@ -294,6 +299,7 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             dry_run,
             trial,
             device,
+            restart,
         } => {
             if dry_run {
                 return dry(&file, &data_dir);
@@ -302,11 +308,14 @@ async fn dispatch(cli: Cli) -> Result<i32> {
             run(
                 &cli.db,
                 &file,
-                jobs,
-                rerun,
+                RunFlags {
+                    jobs,
+                    rerun,
+                    restart,
+                    progress: !no_progress,
+                },
                 data_dir,
                 artifacts_dir,
-                !no_progress,
                 only,
                 device,
             )
@@ -465,17 +474,29 @@ async fn dispatch(cli: Cli) -> Result<i32> {
     }
 }
 
+/// The switches of `run`.
+struct RunFlags {
+    jobs: usize,
+    rerun: bool,
+    restart: bool,
+    progress: bool,
+}
+
 async fn run(
     db: &Path,
     file: &Path,
-    jobs: usize,
-    rerun: bool,
+    flags: RunFlags,
     data_dir: PathBuf,
     artifacts_dir: Option<PathBuf>,
-    progress: bool,
     only: Option<(usize, usize)>,
     device: Option<String>,
 ) -> Result<i32> {
+    let RunFlags {
+        jobs,
+        rerun,
+        restart,
+        progress,
+    } = flags;
     if let Some(d) = &device {
         harmonium_models::parse_device(d).map_err(|e| anyhow::anyhow!("--device {d}: {e}"))?;
     }
@@ -533,6 +554,7 @@ async fn run(
         cache_dir: db.parent().unwrap_or(Path::new(".")).join("cache"),
         only,
         device,
+        restart,
         source_dir: file.parent().map(|p| {
             if p.as_os_str().is_empty() {
                 Path::new(".").into()

@@ -40,6 +40,9 @@ struct Recorder<'a> {
     inner: &'a mut dyn EventSink,
     rec: Recorded,
     pictures: Vec<(String, Vec<u8>)>,
+    /// A training continued a killed run's: the events of its earlier epochs went by in that
+    /// run, so the entry would be incomplete.
+    resumed: bool,
 }
 
 impl EventSink for Recorder<'_> {
@@ -64,6 +67,20 @@ impl EventSink for Recorder<'_> {
 
     fn keep_going(&self) -> bool {
         self.inner.keep_going()
+    }
+
+    fn keeps_state(&self) -> bool {
+        self.inner.keeps_state()
+    }
+
+    fn resume_state(&mut self, key: &str) -> Option<Vec<u8>> {
+        let state = self.inner.resume_state(key);
+        self.resumed |= state.is_some();
+        state
+    }
+
+    fn save_state(&mut self, key: &str, state: Vec<u8>) {
+        self.inner.save_state(key, state)
     }
 }
 
@@ -90,7 +107,8 @@ impl StageCache {
     }
 
     /// The model for `key`: loaded and replayed into `sink` when cached (returns `true`), else
-    /// trained by `train` and stored. Nothing is stored when training was interrupted.
+    /// trained by `train` and stored. Nothing is stored when training was interrupted, or
+    /// when it continued a killed run's.
     pub fn stack<M: Cached>(
         &self,
         key: &str,
@@ -128,9 +146,12 @@ impl StageCache {
                 artifacts: Vec::new(),
             },
             pictures: Vec::new(),
+            resumed: false,
         };
         let model = train(&mut rec)?;
-        if rec.inner.keep_going() {
+        // A stack continued from a killed run's saved state is used but not stored: its
+        // recorded events would lack the epochs before the kill.
+        if rec.inner.keep_going() && !rec.resumed {
             store(&dir, &model, &rec.rec, &rec.pictures)
                 .map_err(|e| format!("stage cache {}: {e}", dir.display()))?;
         }

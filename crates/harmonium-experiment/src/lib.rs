@@ -11,6 +11,7 @@ pub mod autoencoder;
 pub mod cache;
 pub mod config;
 pub mod flatten;
+pub mod journal;
 mod nesting;
 pub mod pipeline;
 mod preflight;

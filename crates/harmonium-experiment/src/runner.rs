@@ -17,6 +17,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cache::StageCache;
 use crate::config::{Experiment, flat_params, to_json};
+use crate::journal::{Entry, Journal};
 use crate::pipeline::{TrialError, run_trial, stack_plan};
 use crate::shared::{DataCache, Shared};
 use crate::stages::autoencoder::autoencoder_stack_key;
@@ -48,6 +49,8 @@ pub struct RunOptions {
     /// Compute on this device instead of the file's `device` (a different device is a
     /// different configuration: its own config hash).
     pub device: Option<String>,
+    /// Start a killed trial from scratch instead of continuing it from its last saved epoch.
+    pub restart: bool,
 }
 
 /// Every trial on `device` (when given), with its hash recomputed.
@@ -96,6 +99,49 @@ struct RunSink {
     write_error: Option<String>,
     /// Latest value of each metric, for the line printed when the trial ends.
     last: std::collections::HashMap<String, f64>,
+    /// What the run recorded and the states its trainings saved ([`crate::journal`]).
+    journal: Journal,
+    /// Added to the clock: a continuing run's wall times follow the killed run's.
+    time_offset: f64,
+}
+
+impl RunSink {
+    /// Records into this run what the killed run recorded up to its last saved state: its
+    /// metric points, and its artifacts copied from `killed_dir`.
+    fn replay(&mut self, entries: Vec<Entry>, killed_dir: &Path) -> Result<(), String> {
+        for e in entries {
+            match &e {
+                Entry::Metric {
+                    key,
+                    step,
+                    value,
+                    wall_time,
+                } => {
+                    self.last.insert(key.clone(), *value);
+                    self.writer
+                        .metric(self.run_id, key, *step as i64, *value, *wall_time)
+                        .map_err(|e| e.to_string())?;
+                }
+                Entry::Artifact { kind, name, step } => {
+                    let to = self.artifacts.join(name);
+                    std::fs::create_dir_all(&self.artifacts)
+                        .and_then(|_| std::fs::copy(killed_dir.join(name), &to))
+                        .map_err(|e| format!("copying artifact {name}: {e}"))?;
+                    self.written.insert(name.clone());
+                    let rel = to
+                        .strip_prefix(&self.artifacts_root)
+                        .unwrap_or(&to)
+                        .to_string_lossy()
+                        .to_string();
+                    self.writer
+                        .artifact(self.run_id, kind, &rel, step.map(|s| s as i64))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+            self.journal.replayed(e);
+        }
+        Ok(())
+    }
 }
 
 /// Writes an artifact file. A file already there is another run's (whose row points at it) and
@@ -128,11 +174,15 @@ fn write_artifact(path: &Path, bytes: &[u8], again: bool) -> std::io::Result<()>
 
 impl EventSink for RunSink {
     fn emit(&mut self, event: Event) {
-        let t = self.started.elapsed().as_secs_f64();
+        let t = self.time_offset + self.started.elapsed().as_secs_f64();
         let r = match event {
             Event::Metric { key, step, value } => {
                 self.last.insert(key.clone(), value);
-                self.writer.metric(self.run_id, &key, step as i64, value, t)
+                if self.journal.metric(&key, step, value, t) {
+                    self.writer.metric(self.run_id, &key, step as i64, value, t)
+                } else {
+                    Ok(())
+                }
             }
             Event::Artifact {
                 kind,
@@ -147,6 +197,7 @@ impl EventSink for RunSink {
                 match written {
                     Ok(()) if again => Ok(()),
                     Ok(()) => {
+                        self.journal.artifact(&kind, &name, step);
                         self.written.insert(name);
                         let rel = path
                             .strip_prefix(&self.artifacts_root)
@@ -177,6 +228,26 @@ impl EventSink for RunSink {
 
     fn keep_going(&self) -> bool {
         !self.stop.load(Ordering::Relaxed)
+    }
+
+    fn keeps_state(&self) -> bool {
+        true
+    }
+
+    fn resume_state(&mut self, key: &str) -> Option<Vec<u8>> {
+        match self.journal.resume_state(key) {
+            Ok(state) => state,
+            Err(e) => {
+                self.write_error = Some(e);
+                None
+            }
+        }
+    }
+
+    fn save_state(&mut self, key: &str, state: Vec<u8>) {
+        if let Err(e) = self.journal.save_state(key, &state) {
+            self.write_error = Some(format!("could not save the training state of {key}: {e}"));
+        }
     }
 }
 
@@ -488,8 +559,12 @@ async fn run_trials(
     for _ in 0..opts.jobs.max(1).min(total) {
         let (queue, data, results, handle) =
             (queue.clone(), data.clone(), results.clone(), handle.clone());
-        let (new_run, claimed_elsewhere, rerun) =
-            (new_run.clone(), claimed_elsewhere.clone(), opts.rerun);
+        let (new_run, claimed_elsewhere, rerun, restart) = (
+            new_run.clone(),
+            claimed_elsewhere.clone(),
+            opts.rerun,
+            opts.restart,
+        );
         let stop = opts.stop.clone();
         let bar = mp.add(ProgressBar::new(1));
         bar.set_style(
@@ -521,8 +596,8 @@ async fn run_trials(
                         let _ = mp.println(line);
                     }
                 };
-                let run_id = match handle.claim_blocking(new_run(&trial), rerun) {
-                    Ok(Some(id)) => id,
+                let (run_id, killed_before) = match handle.claim_blocking(new_run(&trial), rerun) {
+                    Ok(Some(c)) => (c.id, c.killed_before.filter(|_| !restart)),
                     Ok(None) => {
                         claimed_elsewhere.fetch_add(1, Ordering::Relaxed);
                         overall.inc(1);
@@ -549,19 +624,43 @@ async fn run_trials(
                 };
                 bar.reset();
                 bar.set_message(printable(&trial.label()));
+                let run_dir = |id: i64| artifacts_root.join(&folder).join(format!("run-{id}"));
                 let mut sink = RunSink {
                     run_id,
                     writer: handle.clone(),
                     started: Instant::now(),
                     stop: stop.clone(),
-                    artifacts: artifacts_root.join(&folder).join(format!("run-{run_id}")),
+                    artifacts: run_dir(run_id),
                     artifacts_root: artifacts_root.clone(),
                     written: Default::default(),
                     bar: bar.clone(),
                     write_error: None,
                     last: Default::default(),
+                    journal: Journal::new(&run_dir(run_id)),
+                    time_offset: 0.0,
+                };
+                // A killed run of this trial that saved training states is continued.
+                let continued = match killed_before {
+                    Some(old) => match Journal::continuing(&run_dir(run_id), &run_dir(old)) {
+                        Ok(Some((journal, entries))) => {
+                            let points = entries.len();
+                            sink.time_offset = Journal::last_wall_time(&entries);
+                            sink.journal = journal;
+                            say(format!(
+                                "continuing trial {} [{}] from killed run {old}: {points} \
+                                 recorded points and artifacts replayed into run {run_id}",
+                                trial.index,
+                                trial.label()
+                            ));
+                            sink.replay(entries, &run_dir(old))
+                        }
+                        Ok(None) => Ok(()),
+                        Err(e) => Err(e),
+                    },
+                    None => Ok(()),
                 };
                 let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    continued.map_err(TrialError::Failed)?;
                     run_trial(&trial, &data, &mut sink)
                 }))
                 .unwrap_or_else(|p| {
@@ -591,6 +690,9 @@ async fn run_trials(
                 };
                 let _ = handle.finish(run_id, status, error.clone());
                 let _ = handle.flush_blocking();
+                if status == "finished" {
+                    sink.journal.finished();
+                }
                 overall.inc(1);
                 let line = match status {
                     "finished" => {

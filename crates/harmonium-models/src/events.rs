@@ -35,6 +35,19 @@ pub trait EventSink {
             value,
         });
     }
+    /// Whether this sink keeps training states ([`EventSink::save_state`]); a learning
+    /// procedure serializes none for a sink that does not.
+    fn keeps_state(&self) -> bool {
+        false
+    }
+    /// The state the training `key` saved at the end of its last whole epoch in an earlier,
+    /// killed attempt at this run, when this run continues one ([`crate::resume`]). Asked once,
+    /// when that training starts.
+    fn resume_state(&mut self, _key: &str) -> Option<Vec<u8>> {
+        None
+    }
+    /// Keeps the state of the training `key` at the end of an epoch, in place of the one before.
+    fn save_state(&mut self, _key: &str, _state: Vec<u8>) {}
 }
 
 /// Discards every event; for tests and evaluation code.
@@ -114,6 +127,19 @@ impl EventSink for Prefixed<'_> {
 
     fn keep_going(&self) -> bool {
         self.inner.keep_going()
+    }
+
+    fn keeps_state(&self) -> bool {
+        self.inner.keeps_state()
+    }
+
+    fn resume_state(&mut self, key: &str) -> Option<Vec<u8>> {
+        self.inner.resume_state(&format!("{}/{key}", self.prefix))
+    }
+
+    fn save_state(&mut self, key: &str, state: Vec<u8>) {
+        self.inner
+            .save_state(&format!("{}/{key}", self.prefix), state)
     }
 }
 

@@ -22,5 +22,6 @@ pub mod fast_math;
 pub mod mlp;
 pub mod pca;
 pub mod rbm;
+pub mod resume;
 pub mod sbn;
 pub mod updown;

@@ -38,7 +38,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use aggregate::{Contrast, GroupCurve, GroupFinal, GroupQuery, Stat};
 pub use runs::*;
-pub use writer::{NewRun, Writer, WriterHandle};
+pub use writer::{Claimed, NewRun, Writer, WriterHandle};
 
 /// Environment variable naming the database file.
 pub const DB_ENV: &str = "HARMONIUM_DB";

@@ -456,12 +456,13 @@ async fn a_trial_is_claimed_once_and_taken_over_from_a_dead_process() {
     assert!(first.is_some());
     assert_eq!((second, rerun_while_running), (None, None));
     let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
-        .bind(first.unwrap())
+        .bind(first.unwrap().id)
         .fetch_one(&store.pool)
         .await
         .unwrap();
     assert_eq!(status, "running");
-    handle.finish(first.unwrap(), "finished", None).unwrap();
+    assert_eq!(first.unwrap().killed_before, None);
+    handle.finish(first.unwrap().id, "finished", None).unwrap();
     handle.flush().await.unwrap();
     let h = handle.clone();
     let (after, rerun) = tokio::task::spawn_blocking(move || {
@@ -479,7 +480,8 @@ async fn a_trial_is_claimed_once_and_taken_over_from_a_dead_process() {
     let orphan = tokio::task::spawn_blocking(move || h.claim_blocking(run("b"), false).unwrap())
         .await
         .unwrap()
-        .unwrap();
+        .unwrap()
+        .id;
     sqlx::query("UPDATE runs SET pid = 999999999 WHERE id = ?")
         .bind(orphan)
         .execute(&store.pool)
@@ -489,7 +491,9 @@ async fn a_trial_is_claimed_once_and_taken_over_from_a_dead_process() {
     let taken = tokio::task::spawn_blocking(move || h.claim_blocking(run("b"), false).unwrap())
         .await
         .unwrap();
-    assert!(taken.is_some_and(|id| id != orphan));
+    let taken = taken.unwrap();
+    assert_ne!(taken.id, orphan);
+    assert_eq!(taken.killed_before, Some(orphan), "the run it may continue");
     let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
         .bind(orphan)
         .fetch_one(&store.pool)

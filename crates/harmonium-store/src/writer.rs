@@ -36,7 +36,7 @@ enum Msg {
     Claim {
         run: NewRun,
         rerun: bool,
-        reply: oneshot::Sender<Result<Option<i64>>>,
+        reply: oneshot::Sender<Result<Option<Claimed>>>,
     },
     Start {
         run_id: i64,
@@ -138,7 +138,9 @@ impl WriterHandle {
     /// processes sharing a sweep (one database) exactly one gets each trial. Runs of the same
     /// trial left by dead processes on this host are first marked killed, so their trial is
     /// taken over. Blocks the calling (non-async) thread for the answer.
-    pub fn claim_blocking(&self, run: NewRun, rerun: bool) -> Result<Option<i64>> {
+    /// The claim also says which earlier run of the same trial was killed last, if any (the
+    /// one a resumed trial continues).
+    pub fn claim_blocking(&self, run: NewRun, rerun: bool) -> Result<Option<Claimed>> {
         let (reply, rx) = oneshot::channel();
         self.send(Msg::Claim { run, rerun, reply })?;
         blocking(rx)
@@ -260,8 +262,22 @@ where
     }
 }
 
+/// A trial claimed by [`WriterHandle::claim_blocking`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Claimed {
+    /// The new run, already `running`.
+    pub id: i64,
+    /// The latest earlier run of the same trial that was killed (by a stop, a signal, or a
+    /// process that died) after its last finished or failed run, if any.
+    pub killed_before: Option<i64>,
+}
+
 /// The claim of [`WriterHandle::claim_blocking`] inside the writer's transaction.
-async fn claim(tx: &mut Transaction<'_, Sqlite>, run: &NewRun, rerun: bool) -> Result<Option<i64>> {
+async fn claim(
+    tx: &mut Transaction<'_, Sqlite>,
+    run: &NewRun,
+    rerun: bool,
+) -> Result<Option<Claimed>> {
     let open: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT id, pid FROM runs WHERE experiment_id = ? AND config_hash = ? \
          AND status IN ('running', 'queued') AND host = ?",
@@ -305,7 +321,19 @@ async fn claim(tx: &mut Transaction<'_, Sqlite>, run: &NewRun, rerun: bool) -> R
     let params = insert_params(tx, id, &run.params).await?;
     summaries::on_create_run(&mut **tx, run.experiment_id, id, &params).await?;
     summaries::on_status(&mut **tx, id, "running").await?;
-    Ok(Some(id))
+    let killed_before: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(id) FROM runs WHERE experiment_id = ? AND config_hash = ? \
+         AND status = 'killed' AND id < ? AND id > COALESCE((SELECT MAX(id) FROM runs \
+         WHERE experiment_id = ? AND config_hash = ? AND status IN ('finished', 'failed')), 0)",
+    )
+    .bind(run.experiment_id)
+    .bind(&run.config_hash)
+    .bind(id)
+    .bind(run.experiment_id)
+    .bind(&run.config_hash)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Some(Claimed { id, killed_before }))
 }
 
 /// A run's params as rows (text, and a number where the value is one); returns them as the

@@ -16,6 +16,7 @@
 mod config;
 mod halves;
 mod model;
+mod resume;
 mod train;
 mod update;
 

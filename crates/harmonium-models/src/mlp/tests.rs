@@ -151,3 +151,56 @@ fn the_evaluation_logistic_equals_the_training_sigmoid() {
         assert!((p - g).abs() < 1e-5 * g.abs().max(1.0), "{p} vs {g}");
     }
 }
+
+/// Fine-tuning stopped after 3 of 8 epochs and continued from the state it saved then (SGD
+/// velocity, order, learning-rate decay, the best net so far) ends with the nets and figures of
+/// one that never stopped.
+#[test]
+fn fine_tuning_continued_from_its_saved_state_equals_one_that_never_stopped() {
+    use crate::resume::KeepingStates;
+    let device = Device::flex();
+    let (tr, va, te) = (
+        blobs(400, 1, &device),
+        blobs(200, 2, &device),
+        blobs(200, 3, &device),
+    );
+    let splits = Splits {
+        train: &tr,
+        valid: &va,
+        test: &te,
+    };
+    let cfg = MlpConfig {
+        hidden: vec![8],
+        epochs: 8,
+        batch_size: 20,
+        lr: 0.3,
+        lr_decay: 0.8,
+        momentum: 0.9,
+        ..Default::default()
+    };
+    let start = || Mlp::random(&[2, 8, 2], None, 7, &device);
+    let mut whole_sink = KeepingStates::default();
+    let (whole, whole_summary) = train(start(), &splits, &cfg, 4, "mlp", &mut whole_sink).unwrap();
+    let mut first = KeepingStates {
+        stop_after: Some(3),
+        ..Default::default()
+    };
+    let (_, s) = train(start(), &splits, &cfg, 4, "mlp", &mut first).unwrap();
+    assert!(s.interrupted && s.epochs_run == 3, "{s:?}");
+    let state = first
+        .saved
+        .remove("mlp")
+        .expect("a state saved under `mlp`");
+    let mut second = KeepingStates {
+        given: [("mlp".to_string(), state)].into(),
+        ..Default::default()
+    };
+    let (resumed, summary) = train(start(), &splits, &cfg, 4, "mlp", &mut second).unwrap();
+    assert_eq!(second.epochs, 5, "only the five missing epochs ran");
+    assert_eq!(summary, whole_summary);
+    for (a, b) in resumed.layers.iter().zip(&whole.layers) {
+        assert_eq!(a.weight.val().into_data(), b.weight.val().into_data());
+    }
+    let tail = |sink: &KeepingStates| sink.events.series("valid_loss")[3..].to_vec();
+    assert_eq!(second.events.series("valid_loss"), tail(&whole_sink));
+}

@@ -13,10 +13,12 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use super::halves::Halves;
+use super::resume::{self, STATE_KEY, Standing};
 use super::update::FusedSgd;
 use super::{Mlp, MlpConfig, Optimizer, evaluate};
 use crate::data::Labelled;
 use crate::events::{Event, EventSink};
+use crate::resume::SavedState;
 
 /// Data for supervised training, on the plain (non-autodiff) device.
 pub struct Splits<'a> {
@@ -42,6 +44,8 @@ pub enum MlpError {
     Config(String),
     #[error("training diverged at epoch {epoch}: {what} is not finite (try a smaller lr)")]
     Diverged { epoch: usize, what: String },
+    #[error(transparent)]
+    State(#[from] crate::resume::StateError),
 }
 
 /// Trains `model` by backprop. Emits per-epoch `train_loss`, `train_error`, `valid_loss`,
@@ -58,6 +62,26 @@ pub fn train(
     cfg.validate().map_err(MlpError::Config)?;
     let plain = data.train.x.device();
     let ad = plain.clone().autodiff();
+    let n = data.train.len();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7368_7566_666c_6521);
+    // A killed attempt's last whole epoch, when this run continues one.
+    let saved = match sink.resume_state(STATE_KEY) {
+        Some(bytes) => Some(SavedState::from_bytes(&bytes)?),
+        None => None,
+    };
+    let (model, mut standing) = match &saved {
+        Some(s) => resume::restore(s, &model, &mut rng)?,
+        None => (
+            model,
+            Standing {
+                epochs: 0,
+                lr: cfg.lr,
+                since_best: 0,
+                best: None,
+                order: (0..n as i64).collect(),
+            },
+        ),
+    };
     let mut model = model.train().fork(&ad);
     let mut optim = match cfg.optimizer {
         Optimizer::Sgd => SgdConfig::new()
@@ -82,29 +106,37 @@ pub fn train(
     // …and SGD updates the weights in one pass on both cores.
     let mut fused = (halves.is_some() && cfg.optimizer == Optimizer::Sgd)
         .then(|| FusedSgd::new(cfg.momentum, cfg.weight_decay));
+    if let (Some(s), Some(fused)) = (&saved, &mut fused) {
+        resume::restore_velocity(s, &model, fused)?;
+    }
     let train_x = data.train.x.clone().to_device(&ad);
     let train_y = data.train.y.clone().to_device(&ad);
-    let n = data.train.len();
-    let mut order: Vec<i64> = (0..n as i64).collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7368_7566_666c_6521);
-    let mut lr = cfg.lr;
-    let mut best: Option<(usize, f64, f64, Mlp)> = None;
-    let mut since_best = 0;
     let mut summary = MlpSummary {
         best_epoch: 0,
         best_valid_error: f64::NAN,
         best_test_error: f64::NAN,
-        epochs_run: 0,
+        epochs_run: standing.epochs,
         stopped_early: false,
         interrupted: false,
     };
-    for epoch in 1..=cfg.epochs {
+    // A resumed training that had already stopped early is done.
+    let done = cfg
+        .patience
+        .is_some_and(|p| standing.epochs > 0 && standing.since_best >= p);
+    summary.stopped_early = done;
+    let first = if done {
+        cfg.epochs + 1
+    } else {
+        standing.epochs + 1
+    };
+    for epoch in first..=cfg.epochs {
         if !sink.keep_going() {
             summary.interrupted = true;
             break;
         }
-        order.shuffle(&mut rng);
-        let perm = Tensor::<1, Int>::from_data(TensorData::new(order.clone(), [n]), &ad);
+        let lr = standing.lr;
+        standing.order.shuffle(&mut rng);
+        let perm = Tensor::<1, Int>::from_data(TensorData::new(standing.order.clone(), [n]), &ad);
         let mut start = 0;
         while start < n {
             let len = cfg.batch_size.min(n - start);
@@ -163,20 +195,28 @@ pub fn train(
             total: cfg.epochs as u64,
         });
         summary.epochs_run = epoch;
-        if best.as_ref().is_none_or(|b| valid_error < b.1) {
-            best = Some((epoch, valid_error, test_error, valid_model));
-            since_best = 0;
+        standing.epochs = epoch;
+        if standing.best.as_ref().is_none_or(|b| valid_error < b.1) {
+            standing.best = Some((epoch, valid_error, test_error, valid_model.clone()));
+            standing.since_best = 0;
         } else {
-            since_best += 1;
+            standing.since_best += 1;
         }
-        if cfg.patience.is_some_and(|p| since_best >= p) {
+        let stop = cfg.patience.is_some_and(|p| standing.since_best >= p);
+        if !stop {
+            standing.lr *= cfg.lr_decay;
+        }
+        if let Some(fused) = fused.as_ref().filter(|_| sink.keeps_state()) {
+            let state = resume::save(&standing, &valid_model, fused, &rng).to_bytes();
+            sink.save_state(STATE_KEY, state);
+        }
+        if stop {
             summary.stopped_early = true;
             break;
         }
-        lr *= cfg.lr_decay;
     }
     let last = summary.epochs_run as u64;
-    let model = match best {
+    let model = match standing.best {
         Some((epoch, valid_error, test_error, m)) => {
             summary.best_epoch = epoch;
             summary.best_valid_error = valid_error;

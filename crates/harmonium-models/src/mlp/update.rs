@@ -38,6 +38,16 @@ impl FusedSgd {
         }
     }
 
+    /// The velocity of parameter `id` (none before its first step).
+    pub fn velocity(&self, id: ParamId) -> Option<&[f32]> {
+        self.velocity.get(&id).map(Vec::as_slice)
+    }
+
+    /// Sets the velocity of parameter `id` (a resumed training's).
+    pub fn set_velocity(&mut self, id: ParamId, v: Vec<f32>) {
+        self.velocity.insert(id, v);
+    }
+
     /// One step of rate `lr` from the sum of `grads` (one set per half of the mini-batch).
     pub fn step(&mut self, lr: f64, model: Mlp, grads: &mut [GradientsParams]) -> Mlp {
         let lr = lr as f32;

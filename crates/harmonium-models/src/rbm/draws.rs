@@ -52,6 +52,16 @@ impl HostDraws {
         }
     }
 
+    /// The generator's state, for a saved training state ([`crate::resume`]).
+    pub fn state(&self) -> [u64; 4] {
+        self.state
+    }
+
+    /// The generator in `state` (from [`HostDraws::state`]).
+    pub fn from_state(state: [u64; 4]) -> Self {
+        HostDraws { state }
+    }
+
     /// An independent generator seeded from this one's next number (for a second stream that
     /// does not depend on how many numbers the first one consumes).
     pub fn split(&mut self) -> HostDraws {

@@ -22,4 +22,6 @@ pub enum RbmError {
     Diverged { epoch: usize, what: String },
     #[error(transparent)]
     Eval(#[from] EvalError),
+    #[error(transparent)]
+    State(#[from] crate::resume::StateError),
 }

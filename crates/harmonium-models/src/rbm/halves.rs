@@ -32,6 +32,16 @@ pub(crate) struct Halves {
 }
 
 impl Halves {
+    /// The two halves' generators.
+    pub fn draws(&self) -> &[HostDraws; 2] {
+        &self.draws
+    }
+
+    /// The two halves' generators, replaced (a resumed training's).
+    pub fn set_draws(&mut self, draws: [HostDraws; 2]) {
+        self.draws = draws;
+    }
+
     /// Two halves drawing from `draws`, each on a pool of half the machine's threads (at least
     /// one).
     pub fn new(draws: [HostDraws; 2]) -> Halves {

@@ -15,6 +15,7 @@ use super::halves::Halves;
 use super::model::bernoulli;
 use super::update::{Increments, MomentumUpdate};
 use super::{DeviceDraws, Draws, HostDraws, NegativePhase, Rbm, RbmConfig, Sparsity, VisibleUnits};
+use crate::resume::{SavedState, StateError};
 
 /// Learner state carried across mini-batches: momentum increments, persistent chains and the
 /// running hidden activity for the sparsity target.
@@ -78,6 +79,46 @@ impl Learner {
             halves: in_halves.then(|| Halves::new(gibbs_rngs)),
             order_rng,
         }
+    }
+
+    /// Adds what this learner carries to the next epoch to `s`: the increments Δθ, the
+    /// persistent chains, the running hidden activity and the host generators' states.
+    pub fn save(&self, s: &mut SavedState) {
+        s.tensor("increment_W", &self.increments.weights);
+        s.tensor("increment_b_visible", &self.increments.visible_bias);
+        s.tensor("increment_c_hidden", &self.increments.hidden_bias);
+        if let Some(c) = &self.chains {
+            s.tensor("chains", c);
+        }
+        if let Some(q) = &self.hidden_activity {
+            s.tensor("hidden_activity", q);
+        }
+        s.value("order_rng", self.order_rng.state());
+        if let Some(h) = &self.halves {
+            s.value("halves_rng", h.draws().each_ref().map(HostDraws::state));
+        }
+    }
+
+    /// Takes back what [`Learner::save`] wrote, checking every shape against this learner's.
+    pub fn restore(&mut self, s: &SavedState) -> Result<(), StateError> {
+        let inc = &mut self.increments;
+        inc.weights = s.tensor_like("increment_W", &inc.weights)?;
+        inc.visible_bias = s.tensor_like("increment_b_visible", &inc.visible_bias)?;
+        inc.hidden_bias = s.tensor_like("increment_c_hidden", &inc.hidden_bias)?;
+        if let Some(c) = &mut self.chains {
+            *c = s.tensor_like("chains", c)?;
+        }
+        if s.has("hidden_activity") {
+            let h = inc.hidden_bias.dims()[0];
+            let device = inc.hidden_bias.device();
+            self.hidden_activity = Some(s.tensor_of("hidden_activity", [h], &device)?);
+        }
+        self.order_rng = HostDraws::from_state(s.get("order_rng")?);
+        if let Some(h) = &mut self.halves {
+            let [a, b]: [[u64; 4]; 2] = s.get("halves_rng")?;
+            h.set_draws([HostDraws::from_state(a), HostDraws::from_state(b)]);
+        }
+        Ok(())
     }
 
     /// One learning step on the whole mini-batch `v0`: its statistics S (the sparsity penalty

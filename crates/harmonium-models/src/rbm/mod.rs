@@ -61,6 +61,7 @@ pub mod error;
 pub(crate) mod halves;
 pub mod learner;
 pub mod model;
+mod resume;
 pub mod train;
 pub mod update;
 

@@ -12,12 +12,14 @@ use std::time::Instant;
 
 use burn::tensor::Tensor;
 
+use super::resume::STATE_KEY;
 use super::{
     HostDraws, Learner, MomentumUpdate, Rbm, RbmConfig, RbmError, RbmEvalConfig, RbmInit, Step,
 };
 use crate::data::head;
 use crate::eval::{self, EvalError, Interrupted};
 use crate::events::{Event, EventSink};
+use crate::resume::SavedState;
 
 /// What a training run did.
 #[derive(Debug, Clone, PartialEq)]
@@ -188,8 +190,18 @@ impl Rbm {
         let base_rate = eval::ais::BaseRateModel::fit(data);
         let train_eval = head(data, cfg.eval.max_examples);
         let valid_eval = valid.map(|v| head(v, cfg.eval.max_examples));
+        // A killed attempt's last whole epoch, when this run continues one.
+        let start = match rec.sink.resume_state(STATE_KEY) {
+            Some(bytes) => {
+                let state = SavedState::from_bytes(&bytes).map_err(RbmError::from)?;
+                let start = self.restore(&state, &mut learner)?;
+                start.min(cfg.epochs)
+            }
+            None => 0,
+        };
+        *epochs_done = start;
 
-        for epoch in 0..cfg.epochs {
+        for epoch in start..cfg.epochs {
             rec.keep_going()?;
             let epoch_start = Instant::now();
             let step = Step {
@@ -208,6 +220,11 @@ impl Rbm {
             rec.metric("epoch_seconds", e, epoch_start.elapsed().as_secs_f64());
             rec.metric("lr", e, step.update.lr);
             rec.metric("momentum", e, step.update.momentum);
+            // Evaluation draws from the device's generator, seeded here from the epoch, so that
+            // they do not depend on whether earlier epochs ran in this process (a training
+            // continued from a saved state evaluates as one that never stopped).
+            self.device()
+                .seed(seed ^ (e as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
             if last || (cfg.eval.every > 0 && e % cfg.eval.every == 0) {
                 self.evaluate(e, &train_eval, valid_eval.as_ref(), cfg, rec)?;
             }
@@ -221,6 +238,10 @@ impl Rbm {
                 done: e as u64,
                 total: cfg.epochs as u64,
             });
+            if rec.sink.keeps_state() {
+                let state = self.saved_state(e, &learner).to_bytes();
+                rec.sink.save_state(STATE_KEY, state);
+            }
         }
 
         if cfg.epochs == 0 {

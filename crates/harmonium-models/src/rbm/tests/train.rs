@@ -436,3 +436,66 @@ fn mismatched_data_and_bad_settings_are_errors() {
         Err(RbmError::Shape { .. })
     ));
 }
+
+// --- resumption ----------------------------------------------------------------------------
+
+/// PCD training stopped after 2 of 5 epochs and continued from the state it saved then ends
+/// with the weights, chains and metrics of a training that never stopped.
+#[test]
+fn a_training_continued_from_its_saved_state_equals_one_that_never_stopped() {
+    use crate::resume::KeepingStates;
+    let _guard = serial();
+    let device = Device::flex();
+    let data = mnist_binary(300, &device);
+    let cfg = RbmConfig {
+        hidden: 10,
+        epochs: 5,
+        lr: 0.05,
+        batch_size: 20,
+        persistent: true,
+        chains: 20,
+        eval: quiet_eval(),
+        ..Default::default()
+    };
+    let whole = {
+        let mut sink = KeepingStates::default();
+        let (rbm, summary) = Rbm::fit(&data, None, &cfg, &mut sink, 3).unwrap();
+        assert_eq!(summary.epochs, 5);
+        rbm
+    };
+    let mut first = KeepingStates {
+        stop_after: Some(2),
+        ..Default::default()
+    };
+    let (_, summary) = Rbm::fit(&data, None, &cfg, &mut first, 3).unwrap();
+    assert_eq!(summary.epochs, 2, "stopped after two epochs");
+    let state = first
+        .saved
+        .remove("rbm")
+        .expect("a state saved under `rbm`");
+    let mut second = KeepingStates {
+        given: [("rbm".to_string(), state)].into(),
+        ..Default::default()
+    };
+    let (resumed, summary) = Rbm::fit(&data, None, &cfg, &mut second, 3).unwrap();
+    assert_eq!(summary.epochs, 5);
+    assert_eq!(second.epochs, 3, "only the three missing epochs ran");
+    assert_eq!(flat(resumed.weights.clone()), flat(whole.weights.clone()));
+    assert_eq!(
+        flat1(resumed.hidden_bias.clone()),
+        flat1(whole.hidden_bias.clone())
+    );
+    // A state that does not fit the RBM is an error that says so.
+    let other = RbmConfig {
+        hidden: 11,
+        ..cfg.clone()
+    };
+    let mut wrong = KeepingStates {
+        given: [("rbm".to_string(), second.saved["rbm"].clone())].into(),
+        ..Default::default()
+    };
+    let e = Rbm::fit(&data, None, &other, &mut wrong, 3)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("'W'") && e.contains("--restart"), "{e}");
+}
