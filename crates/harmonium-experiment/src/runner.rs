@@ -144,6 +144,45 @@ impl RunSink {
     }
 }
 
+/// A thread recording, every [`harmonium_store::lease::heartbeat_interval`], that this process
+/// still runs the runs in `running`.
+struct Heartbeats {
+    done: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Heartbeats {
+    fn start(writer: WriterHandle, running: Arc<Mutex<std::collections::HashSet<i64>>>) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        let d = done.clone();
+        let thread = std::thread::spawn(move || {
+            let every = harmonium_store::lease::heartbeat_interval();
+            let mut last = Instant::now();
+            while !d.load(Ordering::Relaxed) {
+                std::thread::sleep(every.min(std::time::Duration::from_millis(100)));
+                if last.elapsed() >= every {
+                    last = Instant::now();
+                    let ids: Vec<i64> = running
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .iter()
+                        .copied()
+                        .collect();
+                    if !ids.is_empty() && writer.heartbeat(ids).is_err() {
+                        break;
+                    }
+                }
+            }
+        });
+        Heartbeats { done, thread }
+    }
+
+    fn stop(self) {
+        self.done.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
+}
+
 /// Writes an artifact file. A file already there is another run's (whose row points at it) and
 /// is never replaced: that is an error. `again`: this run wrote the file before and replaces it
 /// whole (written beside it, then renamed over it).
@@ -555,15 +594,19 @@ async fn run_trials(
         .map(|m| m.name)
         .unwrap_or_else(|| "best_test_error".into());
 
+    // The runs this process is running, whose heartbeats it records ([`harmonium_store::lease`]).
+    let running: Arc<Mutex<std::collections::HashSet<i64>>> = Arc::default();
+    let heartbeats = Heartbeats::start(handle.clone(), running.clone());
     let mut workers = Vec::new();
     for _ in 0..opts.jobs.max(1).min(total) {
         let (queue, data, results, handle) =
             (queue.clone(), data.clone(), results.clone(), handle.clone());
-        let (new_run, claimed_elsewhere, rerun, restart) = (
+        let (new_run, claimed_elsewhere, rerun, restart, running) = (
             new_run.clone(),
             claimed_elsewhere.clone(),
             opts.rerun,
             opts.restart,
+            running.clone(),
         );
         let stop = opts.stop.clone();
         let bar = mp.add(ProgressBar::new(1));
@@ -622,6 +665,10 @@ async fn run_trials(
                         continue;
                     }
                 };
+                running
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(run_id);
                 bar.reset();
                 bar.set_message(printable(&trial.label()));
                 let run_dir = |id: i64| artifacts_root.join(&folder).join(format!("run-{id}"));
@@ -688,6 +735,10 @@ async fn run_trials(
                     ),
                     Err(TrialError::Failed(e)) => ("failed", Some(e.clone())),
                 };
+                running
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&run_id);
                 let _ = handle.finish(run_id, status, error.clone());
                 let _ = handle.flush_blocking();
                 if status == "finished" {
@@ -724,6 +775,7 @@ async fn run_trials(
     for w in workers {
         let _ = w.await;
     }
+    heartbeats.stop();
     overall.finish_and_clear();
 
     // Trials never started because of a stop request have no run: the next `run` starts them.

@@ -23,6 +23,7 @@ pub mod aggregate;
 pub mod columns;
 pub mod curves;
 pub mod feed;
+pub mod lease;
 pub mod references;
 pub mod runs;
 pub mod schema;
@@ -224,6 +225,17 @@ impl Store {
             .execute(&self.pool)
             .await;
         self.pool.close().await;
+        // A busy moment can leave the (emptied) log and its index behind; the last connection
+        // to close removes them, so open and close one more.
+        let log = PathBuf::from(format!("{}-wal", self.path.display()));
+        if log.exists() && schema::writable(&self.path) {
+            let opts = SqliteConnectOptions::new()
+                .filename(&self.path)
+                .busy_timeout(std::time::Duration::from_secs(10));
+            if let Ok(c) = <sqlx::SqliteConnection as sqlx::Connection>::connect_with(&opts).await {
+                let _ = sqlx::Connection::close(c).await;
+            }
+        }
     }
 
     /// The folder, below the artifacts folder, that this database's runs write their artifacts
@@ -299,11 +311,25 @@ pub(crate) async fn mark_orphan_killed(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     id: i64,
 ) -> Result<bool> {
-    let marked = sqlx::query(
-        "UPDATE runs SET status = 'killed', finished_at = ?, error = COALESCE(error, \
-         'the process running this trial ended without finishing it (killed or crashed)') \
-         WHERE id = ? AND status IN ('running', 'queued')",
+    mark_killed(
+        tx,
+        id,
+        "'the process running this trial ended without finishing it (killed or crashed)'",
     )
+    .await
+}
+
+/// Marks open run `id` `killed` with the error `reason` (an SQL expression over the run's
+/// columns) unless it has one, and updates its summary; whether it was still open.
+pub(crate) async fn mark_killed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    id: i64,
+    reason: &str,
+) -> Result<bool> {
+    let marked = sqlx::query(&format!(
+        "UPDATE runs SET status = 'killed', finished_at = ?, error = COALESCE(error, {reason}) \
+         WHERE id = ? AND status IN ('running', 'queued')"
+    ))
     .bind(now())
     .bind(id)
     .execute(&mut **tx)

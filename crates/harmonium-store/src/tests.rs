@@ -433,6 +433,70 @@ async fn a_read_only_database_is_read_without_writing_and_an_old_one_says_how_to
     store.close().await;
 }
 
+/// A run on another host is never judged by its pid: while its heartbeat is fresh its trial
+/// stays claimed; once the heartbeat is older than the lease, the next claim marks it killed
+/// (saying why) and takes the trial over, and the heartbeats of live runs move forward.
+#[tokio::test]
+async fn a_trial_on_another_host_is_taken_over_once_its_heartbeat_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("l.db")).await.unwrap();
+    let (writer, handle) = Writer::spawn(store.clone());
+    let exp = handle.experiment("e", "", "", None, None).await.unwrap();
+    let elsewhere = move || NewRun {
+        host: "another-node".into(),
+        ..new_run(exp, "a")
+    };
+    let h = handle.clone();
+    let (theirs, while_alive) = tokio::task::spawn_blocking(move || {
+        let theirs = h.claim_blocking(elsewhere(), false).unwrap().unwrap().id;
+        // A pid that exists nowhere: on another host it proves nothing.
+        (theirs, h.claim_blocking(new_run(exp, "a"), false).unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(while_alive, None, "a fresh heartbeat keeps the claim");
+    let beat = |id: i64| {
+        let pool = store.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT heartbeat_at FROM runs WHERE id = ?")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let first = beat(theirs).await;
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    handle.heartbeat(vec![theirs]).unwrap();
+    handle.flush().await.unwrap();
+    assert!(beat(theirs).await > first, "a heartbeat moves it forward");
+    sqlx::query("UPDATE runs SET heartbeat_at = '2026-01-01T00:00:00.000Z' WHERE id = ?")
+        .bind(theirs)
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let h = handle.clone();
+    let taken = tokio::task::spawn_blocking(move || h.claim_blocking(new_run(exp, "a"), false))
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("taken over");
+    assert_eq!(taken.killed_before, Some(theirs));
+    let (status, error): (String, String) =
+        sqlx::query_as("SELECT status, error FROM runs WHERE id = ?")
+            .bind(theirs)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "killed");
+    assert!(
+        error.contains("no heartbeat from another-node since 2026-01-01"),
+        "{error}"
+    );
+    drop(handle);
+    writer.join().await;
+}
+
 /// A claim creates the run already running; a second claim of the same trial (another process
 /// would make it the same way) gets nothing while the first runs or once it finished, unless
 /// rerunning; a claim left by a dead process on this host is taken over.

@@ -41,6 +41,9 @@ enum Msg {
     Start {
         run_id: i64,
     },
+    Heartbeat {
+        run_ids: Vec<i64>,
+    },
     Metric {
         run_id: i64,
         key: String,
@@ -144,6 +147,11 @@ impl WriterHandle {
         let (reply, rx) = oneshot::channel();
         self.send(Msg::Claim { run, rerun, reply })?;
         blocking(rx)
+    }
+
+    /// Records that this process is still running these runs ([`crate::lease`]).
+    pub fn heartbeat(&self, run_ids: Vec<i64>) -> Result<()> {
+        self.send(Msg::Heartbeat { run_ids })
     }
 
     pub fn start(&self, run_id: i64) -> Result<()> {
@@ -292,11 +300,24 @@ async fn claim(
             crate::mark_orphan_killed(tx, id).await?;
         }
     }
+    // …and runs of it on any host whose process has not been heard from for a lease.
+    let stale: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM runs WHERE experiment_id = ? AND config_hash = ? \
+         AND status IN ('running', 'queued') AND heartbeat_at < ?",
+    )
+    .bind(run.experiment_id)
+    .bind(&run.config_hash)
+    .bind(crate::lease::expired_before())
+    .fetch_all(&mut **tx)
+    .await?;
+    for id in stale {
+        crate::lease::mark_expired(tx, id).await?;
+    }
     let t = now();
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO runs (experiment_id, trial_index, status, config_json, config_hash, seed, \
-         git_commit, host, pid, created_at, started_at) \
-         SELECT ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM runs \
+         git_commit, host, pid, created_at, started_at, heartbeat_at) \
+         SELECT ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM runs \
          WHERE experiment_id = ? AND config_hash = ? \
          AND (status IN ('running', 'queued') OR (status = 'finished' AND NOT ?))) RETURNING id",
     )
@@ -308,6 +329,7 @@ async fn claim(
     .bind(&run.git_commit)
     .bind(&run.host)
     .bind(std::process::id() as i64)
+    .bind(&t)
     .bind(&t)
     .bind(&t)
     .bind(run.experiment_id)
@@ -414,6 +436,17 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
                 return Err(e);
             }
         },
+        Msg::Heartbeat { run_ids } => {
+            for id in run_ids {
+                sqlx::query(
+                    "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status IN ('running', 'queued')",
+                )
+                .bind(now())
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
         Msg::Start { run_id } => {
             sqlx::query("UPDATE runs SET status = 'running', started_at = ?, pid = ? WHERE id = ?")
                 .bind(now())
