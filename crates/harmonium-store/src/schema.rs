@@ -83,6 +83,12 @@ async fn look(conn: &mut SqliteConnection, path: &Path) -> Result<Schema> {
         .fetch_all(&mut *conn)
         .await
         .map_err(|_| foreign())?;
+    // Only the bookkeeping table, with nothing recorded in it: another process is creating this
+    // database at this moment (its first migration not yet committed), as when the tasks of an
+    // array job start together on a new file. A new database, whose migrations wait for it.
+    if tables.len() == 1 && applied.is_empty() {
+        return Ok(Schema::Empty);
+    }
     let first = MIGRATOR.iter().next().expect("a first migration");
     let ours = applied.iter().any(|r| {
         r.try_get::<i64, _>("version").ok() == Some(first.version)

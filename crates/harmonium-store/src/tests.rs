@@ -327,6 +327,31 @@ async fn schema_one_database(dir: &std::path::Path, name: &str) -> std::path::Pa
     path
 }
 
+/// A file holding only an empty `_sqlx_migrations` table is what a second process sees while
+/// the first is creating the database (the tasks of an array job starting together on a new
+/// file): it is a new database, opened and migrated, not another application's.
+#[tokio::test]
+async fn a_database_being_created_by_another_process_is_not_taken_for_a_foreign_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+    sqlx::query(
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+         installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+         checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let store = Store::open(&path).await.expect("a database being created");
+    assert!(store.runs(None).await.unwrap().is_empty());
+    store.close().await;
+}
+
 #[tokio::test]
 async fn another_applications_database_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
