@@ -127,20 +127,31 @@ impl RunSink {
                     std::fs::create_dir_all(&self.artifacts)
                         .and_then(|_| std::fs::copy(killed_dir.join(name), &to))
                         .map_err(|e| format!("copying artifact {name}: {e}"))?;
-                    self.written.insert(name.clone());
-                    let rel = to
-                        .strip_prefix(&self.artifacts_root)
-                        .unwrap_or(&to)
-                        .to_string_lossy()
-                        .to_string();
-                    self.writer
-                        .artifact(self.run_id, kind, &rel, step.map(|s| s as i64))
+                    self.register_artifact(kind, name, *step)
                         .map_err(|e| e.to_string())?;
                 }
             }
             self.journal.replayed(e);
         }
         Ok(())
+    }
+
+    /// Records the artifact file `name`, written into this run's folder, in the database.
+    fn register_artifact(
+        &mut self,
+        kind: &str,
+        name: &str,
+        step: Option<u64>,
+    ) -> harmonium_store::Result<()> {
+        let path = self.artifacts.join(name);
+        self.written.insert(name.to_string());
+        let rel = path
+            .strip_prefix(&self.artifacts_root)
+            .unwrap_or(&path)
+            .to_string_lossy()
+            .to_string();
+        self.writer
+            .artifact(self.run_id, kind, &rel, step.map(|s| s as i64))
     }
 }
 
@@ -237,14 +248,7 @@ impl EventSink for RunSink {
                     Ok(()) if again => Ok(()),
                     Ok(()) => {
                         self.journal.artifact(&kind, &name, step);
-                        self.written.insert(name);
-                        let rel = path
-                            .strip_prefix(&self.artifacts_root)
-                            .unwrap_or(&path)
-                            .to_string_lossy()
-                            .to_string();
-                        self.writer
-                            .artifact(self.run_id, &kind, &rel, step.map(|s| s as i64))
+                        self.register_artifact(&kind, &name, step)
                     }
                     Err(e) => {
                         self.write_error =

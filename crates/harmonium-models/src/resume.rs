@@ -123,19 +123,13 @@ impl SavedState {
         Ok(v)
     }
 
-    /// Tensor `name` on `device`, shaped like `like`.
+    /// Tensor `name` on `like`'s device, shaped like `like`.
     pub fn tensor_like<const D: usize>(
         &self,
         name: &str,
         like: &Tensor<D>,
     ) -> Result<Tensor<D>, StateError> {
-        let shape = like.dims();
-        let v = self.floats_of(name, &shape)?;
-        let device: Device = like.device();
-        Ok(Tensor::from_data(
-            TensorData::new(v.to_vec(), shape),
-            &device,
-        ))
+        self.tensor_of(name, like.dims(), &like.device())
     }
 
     /// Tensor `name` of `shape` on `device`.
