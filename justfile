@@ -25,8 +25,22 @@ run FILE *ARGS: build
 
 # Every test: unit tests and end-to-end runs on MNIST subsets. The tests read MNIST from
 # HARMONIUM_DATA_MIRROR, or from data/ (which `just data` fills).
+# The store's own tests run a second time against a throw-away PostgreSQL server
+# (tests/services/postgres-up.sh), so that every query is checked on both engines.
 test: data
     HARMONIUM_DATA_MIRROR="${HARMONIUM_DATA_MIRROR:-{{justfile_directory()}}/data}" cargo test --release --workspace --lib --bins --tests
+    just test-store-postgres
+
+# The store's tests against PostgreSQL (skipped where it is not installed, except in CI).
+test-store-postgres:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+        if [ -n "${CI:-}" ]; then echo "PostgreSQL is not installed (apt-get install -y postgresql)"; exit 1; fi
+        echo "SKIPPED: the store's PostgreSQL tests (PostgreSQL is not installed)"; exit 0
+    fi
+    bash tests/services/postgres-up.sh
+    HARMONIUM_TEST_POSTGRES=postgres://postgres:harmonium@127.0.0.1:55432/postgres cargo test --release -p harmonium-store --lib
 
 # Speed of the hot loops on MNIST (CD-1, CD-10, PCD-1, backprop, AIS) against the matmul bound;
 # `just bench --only backprop` runs one.

@@ -87,10 +87,19 @@ pub async fn open_db(dir: &Path) -> sqlx::SqlitePool {
         .expect("open database")
 }
 
-/// The single integer an SQL query on the database at `db` returns.
+/// The single integer an SQL query on the database at `db` (a SQLite file, or a
+/// `postgres://` URL) returns.
 pub async fn scalar(db: &Path, sql: &str) -> i64 {
-    let pool = sqlx::sqlite::SqlitePoolOptions::new()
-        .connect(&format!("sqlite://{}", db.display()))
+    sqlx::any::install_default_drivers();
+    let text = db.to_string_lossy();
+    let url = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("sqlite://{text}")
+    };
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
         .await
         .expect("open database");
     let v: i64 = sqlx::query_scalar(sql)
@@ -99,6 +108,59 @@ pub async fn scalar(db: &Path, sql: &str) -> i64 {
         .expect("query");
     pool.close().await;
     v
+}
+
+/// The superuser URL of the throw-away PostgreSQL server the tests use (`services/postgres-up.sh`:
+/// 127.0.0.1:55432, password `harmonium`), started if it is not running; `None` when PostgreSQL
+/// is not installed here, which CI does not accept.
+pub fn postgres_server() -> Option<String> {
+    let installed = std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|mut d| d.next().is_some());
+    if !installed {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PostgreSQL is not installed (apt-get install -y postgresql); CI cannot skip this"
+        );
+        eprintln!("SKIPPED: PostgreSQL is not installed");
+        return None;
+    }
+    let up = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("services/postgres-up.sh"))
+        .output()
+        .expect("run services/postgres-up.sh");
+    assert!(
+        up.status.success(),
+        "starting PostgreSQL failed:\n{}{}",
+        String::from_utf8_lossy(&up.stdout),
+        String::from_utf8_lossy(&up.stderr)
+    );
+    Some("postgres://postgres:harmonium@127.0.0.1:55432/postgres".into())
+}
+
+/// A new, empty database on the test PostgreSQL server (see [`postgres_server`]), its URL.
+pub async fn postgres_db(name: &str) -> Option<PathBuf> {
+    let admin = postgres_server()?;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let db = format!(
+        "e_{name}_{}_{}_{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {db}").as_str())
+        .await
+        .expect("create a database");
+    let _ = sqlx::Connection::close(conn).await;
+    Some(PathBuf::from(format!(
+        "postgres://postgres:harmonium@127.0.0.1:55432/{db}"
+    )))
 }
 
 /// Debian's headless Chromium (or Chrome) on the `PATH`, if there is one.

@@ -1,5 +1,6 @@
-//! `harmonium launch`: a Slurm job array submitted to a real single-node Slurm whose tasks run
-//! their trials into one database, every trial once; a Kubernetes Indexed Job manifest checked
+//! `harmonium launch`: a Slurm job array of 24 trials submitted to a real single-node Slurm
+//! whose tasks run their trials into one PostgreSQL database (a SQLite file where PostgreSQL is
+//! not installed, outside CI), every trial once, and `serve` on that database lists them; a Kubernetes Indexed Job manifest checked
 //! against the documented fields, its per-index task command run here for every index; and no
 //! scheduler installed is a clear error that writes nothing.
 
@@ -7,7 +8,17 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use harmonium_tests::{harmonium_bin, mirror, ok, scalar, stderr, stdout};
+use harmonium_tests::{harmonium_bin, mirror, ok, postgres_db, scalar, stderr, stdout};
+
+/// 24 small trials (3 seeds × 8 rates) for the job array.
+const ARRAY: &str = "name: arrayed
+dataset: {name: mnist, train_size: 200, valid_size: 100, test_size: 100}
+seeds: [1, 2, 3]
+mlp: {hidden: [8], epochs: 1, batch_size: 50}
+sweep:
+  parameters:
+    mlp.lr: [0.05, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0]
+";
 
 const SWEEP: &str = "name: launched
 dataset: {name: mnist, train_size: 200, valid_size: 100, test_size: 100}
@@ -75,7 +86,7 @@ fn slurm_state(dir: &Path, job: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
+async fn a_slurm_job_array_runs_every_trial_once_into_a_shared_postgres_store() {
     if !on_path("sbatch") {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -95,7 +106,12 @@ async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
     );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("launched.yaml"), SWEEP).unwrap();
+    std::fs::write(d.join("arrayed.yaml"), ARRAY).unwrap();
+    let db = match postgres_db("array").await {
+        Some(url) => url,
+        None => d.join("h.db"),
+    };
+    let db_arg = db.to_string_lossy().to_string();
     // The data in place first, so the tasks do not fetch it at once.
     ok(harmonium_in(d, &["data", "fetch", "mnist"], None));
     let data = d.join("data");
@@ -103,7 +119,9 @@ async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
         d,
         &[
             "launch",
-            "launched.yaml",
+            "arrayed.yaml",
+            "--db",
+            &db_arg,
             "--slurm",
             "--array-parallelism",
             "2",
@@ -120,24 +138,23 @@ async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
         "a job id: {job:?} {}",
         stderr(&out)
     );
-    let script = std::fs::read_to_string(d.join("launched.slurm.sh")).unwrap();
-    assert!(script.contains("#SBATCH --array=0-3%2"), "{script}");
+    let script = std::fs::read_to_string(d.join("arrayed.slurm.sh")).unwrap();
+    assert!(script.contains("#SBATCH --array=0-23%2"), "{script}");
     assert!(
         script.contains("--trial \"$SLURM_ARRAY_TASK_ID\""),
         "{script}"
     );
-    let db = d.join("h.db");
     let t0 = Instant::now();
     // The database is the oracle: wait for the four trials, then for the job to leave the queue
     // (so that a task running a trial twice would have shown by then).
     loop {
         assert!(
-            t0.elapsed() < Duration::from_secs(240),
+            t0.elapsed() < Duration::from_secs(360),
             "the job array did not finish\n{}",
             slurm_state(d, &job)
         );
         std::thread::sleep(Duration::from_millis(500));
-        if !db.exists() {
+        if !db_arg.contains("://") && !db.exists() {
             continue;
         }
         assert_eq!(
@@ -150,13 +167,13 @@ async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
             "a task's trial failed\n{}",
             slurm_state(d, &job)
         );
-        if scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await >= 4 {
+        if scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await >= 24 {
             break;
         }
     }
     loop {
         assert!(
-            t0.elapsed() < Duration::from_secs(300),
+            t0.elapsed() < Duration::from_secs(420),
             "the job stayed in the queue\n{}",
             slurm_state(d, &job)
         );
@@ -171,17 +188,34 @@ async fn a_slurm_job_array_runs_every_trial_once_into_the_shared_store() {
     }
     assert_eq!(
         scalar(&db, "SELECT COUNT(*) FROM runs WHERE status = 'finished'").await,
-        4
+        24
     );
     assert_eq!(
         scalar(&db, "SELECT COUNT(*) FROM runs").await,
-        4,
+        24,
         "none twice"
     );
     assert_eq!(
         scalar(&db, "SELECT COUNT(DISTINCT trial_index) FROM runs").await,
-        4
+        24
     );
+    // The dashboard's server reads the same store: its API lists the 24 runs.
+    let listed = ok(harmonium_in(
+        d,
+        &["ls", "arrayed", "--db", &db_arg, "--limit", "100"],
+        None,
+    ));
+    assert_eq!(
+        stdout(&listed)
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some("finished"))
+            .count(),
+        24,
+        "{}",
+        stdout(&listed)
+    );
+    let runs = serve_api(d, &db_arg, "/api/experiments/1/runs?limit=100");
+    assert_eq!(runs["total"], 24, "{runs}");
 }
 
 #[tokio::test]
@@ -314,4 +348,31 @@ fn no_slurm_or_kubectl_installed_is_a_clear_error_that_writes_nothing() {
     let out = harmonium_in(d, &["launch", "tuned.yaml", "--slurm", "--dry-run"], None);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("tuned sweep"), "{}", stderr(&out));
+}
+
+/// Starts `harmonium serve --db DB` on a free port, GETs `path` of its API, stops it; the JSON.
+fn serve_api(dir: &Path, db: &str, path: &str) -> serde_json::Value {
+    use std::io::BufRead;
+    let mut child = Command::new(harmonium_bin())
+        .args(["serve", "--port", "0", "--db", db])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("harmonium serve printed no address: {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    let body = ureq::get(&format!("{url}{path}"))
+        .call()
+        .map(|r| r.into_body().read_to_string().unwrap());
+    let _ = child.kill();
+    let _ = child.wait();
+    serde_json::from_str(&body.unwrap()).unwrap()
 }

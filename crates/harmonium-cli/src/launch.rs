@@ -102,6 +102,29 @@ fn trials(file: &Path) -> Result<(String, usize, String)> {
     Ok((exp.name, n, yaml))
 }
 
+/// The store as the tasks name it: a database file as an absolute path, a server URL as it is.
+fn store_location(db: &Path) -> Result<PathBuf> {
+    if harmonium_store::is_server_url(db) {
+        Ok(db.into())
+    } else {
+        absolute(db)
+    }
+}
+
+/// Where the tasks' output goes: `slurm-logs/` beside the database file, or in the current
+/// folder for a server.
+fn logs_dir(db: &Path) -> Result<PathBuf> {
+    let base = if harmonium_store::is_server_url(db) {
+        std::env::current_dir().context("reading the current folder")?
+    } else {
+        absolute(db)?
+            .parent()
+            .unwrap_or(Path::new("/"))
+            .to_path_buf()
+    };
+    Ok(base.join("slurm-logs"))
+}
+
 fn absolute(p: &Path) -> Result<PathBuf> {
     std::path::absolute(p).with_context(|| format!("resolving {}", p.display()))
 }
@@ -118,8 +141,8 @@ pub fn slurm_script(launch: &Launch, slurm: &SlurmArgs, name: &str, n: usize) ->
         None => std::env::current_exe().context("finding the harmonium binary")?,
     };
     let file = absolute(&launch.file)?;
-    let db = absolute(&launch.db)?;
-    let logs = db.parent().unwrap_or(Path::new("/")).join("slurm-logs");
+    let db = store_location(&launch.db)?;
+    let logs = logs_dir(&launch.db)?;
     let mut s = String::from("#!/bin/bash\n");
     s += &format!("#SBATCH --job-name={}\n", job_name(name));
     let limit = launch
@@ -148,6 +171,12 @@ pub fn slurm_script(launch: &Launch, slurm: &SlurmArgs, name: &str, n: usize) ->
     // A preempted task is put back in the queue; its trial, marked killed when the task was
     // stopped, is claimed again when it restarts.
     s += "#SBATCH --requeue\n";
+    if harmonium_store::is_server_url(&launch.db) {
+        // Artifacts and the stage cache go to the folder `launch` ran in, as they would for a
+        // `run` there (point --artifacts-dir at a filesystem every node sees).
+        let here = std::env::current_dir().context("reading the current folder")?;
+        s += &format!("#SBATCH --chdir={}\n", here.display());
+    }
     s += &format!(
         "# {n} trials of {name}; task i runs trial i against the shared store.\nset -eu\n"
     );
@@ -274,14 +303,29 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
+/// Opens the store (creating it, or bringing its schema up to date) before anything is
+/// submitted: a wrong path, URL or password fails here rather than in every task, and the tasks
+/// starting together do not race to create it.
+async fn open_store(db: &Path) -> Result<()> {
+    harmonium_store::Store::open(db)
+        .await
+        .with_context(|| format!("opening {}", crate::redacted(db)))?
+        .close()
+        .await;
+    Ok(())
+}
+
 /// `launch --slurm`: writes the script and (unless `--dry-run`) submits it.
-pub fn slurm(launch: &Launch, slurm: &SlurmArgs) -> Result<i32> {
+pub async fn slurm(launch: &Launch, slurm: &SlurmArgs) -> Result<i32> {
     let (name, n, _) = trials(&launch.file)?;
     if !launch.args.dry_run && !on_path("sbatch") {
         bail!(
             "sbatch not found: Slurm is not installed here (or not on PATH); nothing was written. \
              `--dry-run` writes the script without submitting it"
         );
+    }
+    if !launch.args.dry_run {
+        open_store(&launch.db).await?;
     }
     let script = slurm_script(launch, slurm, &name, n)?;
     let path = default_output(launch, "slurm.sh", &name);
@@ -291,9 +335,7 @@ pub fn slurm(launch: &Launch, slurm: &SlurmArgs) -> Result<i32> {
         print!("{script}");
         return Ok(0);
     }
-    if let Some(logs) = absolute(&launch.db)?.parent() {
-        std::fs::create_dir_all(logs.join("slurm-logs"))?;
-    }
+    std::fs::create_dir_all(logs_dir(&launch.db)?)?;
     let out = Command::new("sbatch")
         .arg("--parsable")
         .arg(&path)
@@ -313,13 +355,16 @@ pub fn slurm(launch: &Launch, slurm: &SlurmArgs) -> Result<i32> {
 }
 
 /// `launch --k8s`: writes the manifest and (unless `--dry-run`) applies it.
-pub fn k8s(launch: &Launch, kube: &KubeArgs) -> Result<i32> {
+pub async fn k8s(launch: &Launch, kube: &KubeArgs) -> Result<i32> {
     let (name, n, yaml) = trials(&launch.file)?;
     if !launch.args.dry_run && !on_path("kubectl") {
         bail!(
             "kubectl not found: nothing was written. `--dry-run` writes the manifest without \
              applying it"
         );
+    }
+    if !launch.args.dry_run {
+        open_store(&launch.db).await?;
     }
     let manifest = k8s_manifest(launch, kube, &name, n, &yaml);
     let path = default_output(launch, "k8s.yaml", &name);

@@ -31,11 +31,12 @@ use harmonium_experiment::{RunOptions, load_experiment, run_experiment};
 use harmonium_store::{DB_ENV, DEFAULT_DB, Store};
 
 /// A research workbench for RBMs, deep belief nets and Boltzmann machines: YAML experiments and
-/// sweeps, training on burn tensors, results in SQLite.
+/// sweeps, training on burn tensors, results in SQLite or PostgreSQL.
 #[derive(Parser)]
 #[command(name = "harmonium", version, about, long_about = None)]
 struct Cli {
-    /// The results database (SQLite file).
+    /// The results database: a SQLite file, or a PostgreSQL server
+    /// (`postgres://user:password@host:port/database`) that many processes and hosts share.
     #[arg(long, global = true, env = DB_ENV, default_value = DEFAULT_DB)]
     db: PathBuf,
     #[command(subcommand)]
@@ -338,20 +339,20 @@ async fn dispatch(cli: Cli) -> Result<i32> {
                 resources,
             };
             if slurm {
-                launch::slurm(&what, &slurm_args)
+                launch::slurm(&what, &slurm_args).await
             } else {
-                launch::k8s(&what, &kube)
+                launch::k8s(&what, &kube).await
             }
         }
         Command::Migrate => {
-            let existed = cli.db.exists();
+            let existed = harmonium_store::is_server_url(&cli.db) || cli.db.exists();
             let store = Store::open(&cli.db)
                 .await
-                .with_context(|| format!("upgrading {}", cli.db.display()))?;
+                .with_context(|| format!("upgrading {}", redacted(&cli.db)))?;
             store.close().await;
             eprintln!(
                 "{}: schema up to date (version {}){}",
-                cli.db.display(),
+                store.path.display(),
                 harmonium_store::schema::latest_version(),
                 if existed { "" } else { ", a new database" }
             );
@@ -551,7 +552,7 @@ async fn run(
         artifacts_dir,
         progress: progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
         stop: stop.clone(),
-        cache_dir: db.parent().unwrap_or(Path::new(".")).join("cache"),
+        cache_dir: beside_store(db).join("cache"),
         only,
         device,
         restart,
@@ -594,9 +595,17 @@ async fn run(
     })
 }
 
-/// `artifacts/` in the folder of the database file.
+/// `artifacts/` in the folder of the database file (in the current folder for a server).
 fn default_artifacts_dir(db: &Path) -> PathBuf {
-    db.parent().unwrap_or(Path::new(".")).join("artifacts")
+    beside_store(db).join("artifacts")
+}
+
+/// The folder of the database file, or the current folder for a database server.
+fn beside_store(db: &Path) -> &Path {
+    if harmonium_store::is_server_url(db) {
+        return Path::new(".");
+    }
+    db.parent().unwrap_or(Path::new("."))
 }
 
 /// The loops `harmonium bench` times.
@@ -750,7 +759,7 @@ impl StopSignals {
 }
 
 /// A database path for messages, a URL's user and password left out.
-fn redacted(db: &Path) -> String {
+pub(crate) fn redacted(db: &Path) -> String {
     let text = db.display().to_string();
     match (text.split_once("://"), text.rfind('@')) {
         (Some((scheme, _)), Some(at)) => format!("{scheme}://…{}", &text[at..]),

@@ -384,7 +384,7 @@ impl Store {
     /// Each run's seed, by run id.
     async fn run_seeds(&self, experiment_id: i64) -> Result<HashMap<i64, i64>> {
         let rows: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT id, seed FROM runs WHERE experiment_id = ?")
+            sqlx::query_as("SELECT id, seed FROM runs WHERE experiment_id = $1")
                 .bind(experiment_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -425,8 +425,8 @@ impl Store {
                     }
                 };
                 let mut chunks = sqlx::query(
-                    "SELECT data FROM curve_chunks WHERE experiment_id = ? AND key = ? \
-                     AND chunk >= ? AND chunk < ?",
+                    "SELECT data FROM curve_chunks WHERE experiment_id = $1 AND key = $2 \
+                     AND chunk >= $3 AND chunk < $4",
                 )
                 .bind(exp)
                 .bind(&metric)
@@ -441,7 +441,7 @@ impl Store {
                 drop(chunks);
                 if live {
                     let mut rows = sqlx::query(
-                        "SELECT run_id, points FROM metric_curves WHERE experiment_id = ? AND key = ?",
+                        "SELECT run_id, points FROM metric_curves WHERE experiment_id = $1 AND key = $2",
                     )
                     .bind(exp)
                     .bind(&metric)

@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use futures_util::TryStreamExt;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use crate::runs::RunFilter;
 use crate::{Result, Store};
@@ -67,7 +67,7 @@ pub fn status_name(code: u8) -> Option<&'static str> {
 
 /// Writes one run's entry of a column (creating its chunk, zero-filled, when new).
 pub(crate) async fn set(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     experiment_id: i64,
     name: &str,
     run_id: i64,
@@ -77,7 +77,7 @@ pub(crate) async fn set(
     debug_assert_eq!(entry.len(), w);
     let (chunk, slot) = (run_id.div_euclid(CHUNK), run_id.rem_euclid(CHUNK) as usize);
     let old: Option<Vec<u8>> = sqlx::query_scalar(
-        "SELECT data FROM run_columns WHERE experiment_id = ? AND name = ? AND chunk = ?",
+        "SELECT data FROM run_columns WHERE experiment_id = $1 AND name = $2 AND chunk = $3",
     )
     .bind(experiment_id)
     .bind(name)
@@ -89,9 +89,9 @@ pub(crate) async fn set(
     data.resize(CHUNK as usize * w, 0);
     data[slot * w..(slot + 1) * w].copy_from_slice(entry);
     let sql = if exists {
-        "UPDATE run_columns SET data = ?4 WHERE experiment_id = ?1 AND name = ?2 AND chunk = ?3"
+        "UPDATE run_columns SET data = $4 WHERE experiment_id = $1 AND name = $2 AND chunk = $3"
     } else {
-        "INSERT INTO run_columns (experiment_id, name, chunk, data) VALUES (?1, ?2, ?3, ?4)"
+        "INSERT INTO run_columns (experiment_id, name, chunk, data) VALUES ($1, $2, $3, $4)"
     };
     sqlx::query(sql)
         .bind(experiment_id)
@@ -172,11 +172,12 @@ pub type Dictionary = HashMap<u32, (String, Option<f64>)>;
 impl Store {
     /// One column of an experiment's runs.
     pub(crate) async fn column(&self, experiment_id: i64, name: &str) -> Result<Column> {
-        let mut rows =
-            sqlx::query("SELECT chunk, data FROM run_columns WHERE experiment_id = ? AND name = ?")
-                .bind(experiment_id)
-                .bind(name)
-                .fetch(&self.pool);
+        let mut rows = sqlx::query(
+            "SELECT chunk, data FROM run_columns WHERE experiment_id = $1 AND name = $2",
+        )
+        .bind(experiment_id)
+        .bind(name)
+        .fetch(&self.pool);
         let mut chunks = HashMap::new();
         while let Some(r) = rows.try_next().await? {
             chunks.insert(r.get::<i64, _>(0), r.get::<Vec<u8>, _>(1));
@@ -202,11 +203,12 @@ impl Store {
 
     /// Every value of the experiment's params, by id.
     pub(crate) async fn dictionary(&self, experiment_id: i64) -> Result<Dictionary> {
-        let rows: Vec<(i64, String, Option<f64>)> =
-            sqlx::query_as("SELECT id, value, value_num FROM param_values WHERE experiment_id = ?")
-                .bind(experiment_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<(i64, String, Option<f64>)> = sqlx::query_as(
+            "SELECT id, value, value_num FROM param_values WHERE experiment_id = $1",
+        )
+        .bind(experiment_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows
             .into_iter()
             .map(|(id, v, n)| (id as u32, (v, n)))

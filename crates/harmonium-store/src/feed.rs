@@ -11,7 +11,7 @@ use crate::{Result, Store};
 /// Adds one to the store's revision; called in every transaction that writes results.
 pub(crate) async fn bump_revision<'e, E>(conn: E) -> Result<()>
 where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query("UPDATE store_meta SET value = value + 1 WHERE key = 'revision'")
         .execute(conn)
@@ -90,8 +90,8 @@ impl Store {
         let (exp, run) = scope.ids();
         let rows: Vec<(i64, i64, String, i64, Option<f64>)> = sqlx::query_as(
             "SELECT m.id, m.run_id, m.key, m.step, m.value FROM metrics m \
-             WHERE m.id > ?1 AND m.run_id IN (SELECT id FROM runs WHERE (?2 IS NULL OR experiment_id = ?2) \
-             AND (?3 IS NULL OR id = ?3)) ORDER BY m.id LIMIT ?4",
+             WHERE m.id > $1 AND m.run_id IN (SELECT id FROM runs WHERE ($2 IS NULL OR experiment_id = $2) \
+             AND ($3 IS NULL OR id = $3)) ORDER BY m.id LIMIT $4",
         )
         .bind(after)
         .bind(exp)
@@ -116,7 +116,8 @@ impl Store {
         let (exp, run) = scope.ids();
         let rows: Vec<(i64, String, Option<String>, Option<String>, Option<String>, String)> = sqlx::query_as(
             "SELECT id, status, started_at, finished_at, error, COALESCE(finished_at, started_at, created_at) AS t \
-             FROM runs WHERE (?1 IS NULL OR experiment_id = ?1) AND (?2 IS NULL OR id = ?2) AND t >= ?3 ORDER BY t",
+             FROM runs WHERE ($1 IS NULL OR experiment_id = $1) AND ($2 IS NULL OR id = $2) \
+             AND COALESCE(finished_at, started_at, created_at) >= $3 ORDER BY t",
         )
         .bind(exp)
         .bind(run)

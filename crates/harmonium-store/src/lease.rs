@@ -33,7 +33,7 @@ pub(crate) fn expired_before() -> String {
 
 /// Marks run `id`, whose heartbeat expired, killed (with its summary).
 pub(crate) async fn mark_expired(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: i64,
 ) -> Result<bool> {
     crate::mark_killed(

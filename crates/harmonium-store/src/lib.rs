@@ -1,7 +1,10 @@
 //! The tracking store: one interface over the database, so the runner and the dashboard never
 //! write SQL of their own.
 //!
-//! SQLite by default (WAL mode, busy timeout), schema from the sqlx migrations in `migrations/`.
+//! SQLite by default (WAL mode, busy timeout), schema from the sqlx migrations in `migrations/`;
+//! or a PostgreSQL server (`postgres://…`, [`postgres`]) with the same versions of the schema in
+//! `migrations/postgres/`. Both go through sqlx's `Any` driver, so every query below is one text
+//! for both engines (numbered `$N` placeholders, which SQLite reads too).
 //! Writes from training go through one [`writer::Writer`] task; reads are plain async methods
 //! of [`Store`] returning typed rows, so no other crate holds a connection or writes SQL:
 //!
@@ -16,14 +19,14 @@
 //!   runs touch a few rows per run or fewer.
 //!
 //! Queries are written to be portable (bound values, `IN` lists built from binds, explicit id
-//! columns for positions, statistics computed here rather than by the engine), so that another
-//! engine is a new connection type and a migration folder.
+//! columns for positions, statistics computed here rather than by the engine).
 
 pub mod aggregate;
 pub mod columns;
 pub mod curves;
 pub mod feed;
 pub mod lease;
+pub mod postgres;
 pub mod references;
 pub mod runs;
 pub mod schema;
@@ -31,11 +34,11 @@ mod summaries;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::SqliteConnectOptions;
 
 pub use aggregate::{Contrast, GroupCurve, GroupFinal, GroupQuery, Stat};
 pub use runs::*;
@@ -96,14 +99,51 @@ pub fn now() -> String {
 /// An open database.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    /// The database file, or for a server the URL with its password left out.
     pub path: PathBuf,
+    engine: Engine,
+}
+
+/// The database engine behind a [`Store`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// A file, the embedded default.
+    Sqlite,
+    /// A PostgreSQL server (`postgres://…`), which many hosts can share.
+    Postgres,
+}
+
+/// Whether `--db` names a PostgreSQL server rather than a file.
+pub fn is_server_url(db: &Path) -> bool {
+    let s = db.to_string_lossy();
+    s.starts_with("postgres://") || s.starts_with("postgresql://")
+}
+
+/// A server URL with its password replaced by `***`, for messages and [`Store::path`].
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.into();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some(x) => x,
+        None => return url.into(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.into(),
+    }
 }
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date. A
     /// file that holds another application's tables is refused before anything is written.
+    /// A `postgres://` URL opens that server's database instead (see [`postgres`]).
     pub async fn open(path: &Path) -> Result<Store> {
+        if is_server_url(path) {
+            return postgres::open(&path.to_string_lossy(), false).await;
+        }
+        refuse_server_urls(path)?;
         if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
             schema::inspect(path, false).await?;
         }
@@ -115,27 +155,14 @@ impl Store {
         Self::open_read_only(path).await
     }
 
+    /// The engine behind this store.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
     async fn connect(path: &Path, create: bool) -> Result<Store> {
-        refuse_server_urls(path)?;
-        let url = format!("sqlite://{}", path.display());
-        let opts = SqliteConnectOptions::from_str(&url)
-            .map_err(|source| StoreError::Open {
-                path: path.into(),
-                source,
-            })?
-            .create_if_missing(create)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .map_err(|source| StoreError::Open {
-                path: path.into(),
-                source,
-            })?;
+        let mode = if create { "rwc" } else { "rw" };
+        let pool = sqlite_pool(path, mode, false).await?;
         // Processes started together on a new file race to create its tables: the loser's
         // migration fails on a table the winner just made, and is tried again after the
         // winner's commit, when there is nothing left to do.
@@ -158,6 +185,7 @@ impl Store {
         let store = Store {
             pool,
             path: path.into(),
+            engine: Engine::Sqlite,
         };
         summaries::build_pending(&store).await?;
         Ok(store)
@@ -168,8 +196,11 @@ impl Store {
     /// or mount) is read as it is, without a lock, journal or `-shm` file, when its schema is
     /// current, and is an [`StoreError::Outdated`] error when it is not. A writable database
     /// with an older schema is first brought up to date (new tables and indexes; recorded
-    /// results are never changed).
+    /// results are never changed). A `postgres://` URL is read from that server.
     pub async fn open_read_only(path: &Path) -> Result<Store> {
+        if is_server_url(path) {
+            return postgres::open(&path.to_string_lossy(), true).await;
+        }
         refuse_server_urls(path)?;
         if !path.exists() {
             return Err(StoreError::NotFound { path: path.into() });
@@ -195,25 +226,11 @@ impl Store {
             }
             schema::Schema::Harmonium { .. } => Self::connect(path, false).await?.close().await,
         }
-        let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
-            .map_err(|source| StoreError::Open {
-                path: path.into(),
-                source,
-            })?
-            .read_only(true)
-            .immutable(immutable)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(opts)
-            .await
-            .map_err(|source| StoreError::Open {
-                path: path.into(),
-                source,
-            })?;
+        let pool = sqlite_pool(path, "ro", immutable).await?;
         Ok(Store {
             pool,
             path: path.into(),
+            engine: Engine::Sqlite,
         })
     }
 
@@ -221,6 +238,10 @@ impl Store {
     /// write-ahead log holds into the database file, so that the file alone holds every result
     /// (to copy, archive or read from a read-only place).
     pub async fn close(&self) {
+        if self.engine == Engine::Postgres {
+            self.pool.close().await;
+            return;
+        }
         let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&self.pool)
             .await;
@@ -260,7 +281,7 @@ impl Store {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         std::hash::Hash::hash(&(now(), std::process::id(), &self.path), &mut h);
         let drawn = format!("{stem}-{:08x}", std::hash::Hasher::finish(&h) as u32);
-        sqlx::query("INSERT INTO store_info (key, value) VALUES ('artifact_folder', ?) ON CONFLICT (key) DO NOTHING")
+        sqlx::query("INSERT INTO store_info (key, value) VALUES ('artifact_folder', $1) ON CONFLICT (key) DO NOTHING")
             .bind(&drawn)
             .execute(&self.pool)
             .await?;
@@ -284,7 +305,7 @@ impl Store {
     /// as `killed`. Returns how many were marked. Finished runs are never touched.
     pub async fn reap_dead_runs(&self, host: &str) -> Result<u64> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, pid FROM runs WHERE status IN ('running', 'queued') AND host = ?",
+            "SELECT id, pid FROM runs WHERE status IN ('running', 'queued') AND host = $1",
         )
         .bind(host)
         .fetch_all(&self.pool)
@@ -308,7 +329,7 @@ impl Store {
 /// Marks run `id`, left `running` or `queued` by a process that no longer exists, `killed`
 /// (with its summary); whether it was still open.
 pub(crate) async fn mark_orphan_killed(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: i64,
 ) -> Result<bool> {
     mark_killed(
@@ -322,13 +343,13 @@ pub(crate) async fn mark_orphan_killed(
 /// Marks open run `id` `killed` with the error `reason` (an SQL expression over the run's
 /// columns) unless it has one, and updates its summary; whether it was still open.
 pub(crate) async fn mark_killed(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     id: i64,
     reason: &str,
 ) -> Result<bool> {
     let marked = sqlx::query(&format!(
-        "UPDATE runs SET status = 'killed', finished_at = ?, error = COALESCE(error, {reason}) \
-         WHERE id = ? AND status IN ('running', 'queued')"
+        "UPDATE runs SET status = 'killed', finished_at = $1, error = COALESCE(error, {reason}) \
+         WHERE id = $2 AND status IN ('running', 'queued')"
     ))
     .bind(now())
     .bind(id)
@@ -342,17 +363,59 @@ pub(crate) async fn mark_killed(
     Ok(marked)
 }
 
-/// A database server's URL where a file is expected: the store is SQLite only, so say so
-/// instead of failing to open a file named like a URL.
+/// The URL of a server other than PostgreSQL where a file is expected: say so instead of
+/// failing to open a file named like a URL.
 fn refuse_server_urls(path: &Path) -> Result<()> {
     let p = path.to_string_lossy();
     if let Some((scheme, _)) = p.split_once("://") {
         return Err(StoreError::Message(format!(
-            "--db {scheme}://…: this build stores results in SQLite only (a file path); a {scheme} \
-             store is not supported yet"
+            "--db {scheme}://…: results are stored in SQLite (a file path) or PostgreSQL \
+             (postgres://user:password@host:port/database); {scheme} is not supported"
         )));
     }
     Ok(())
+}
+
+/// A pool of SQLite connections to `path` (`mode`: `rwc` creates the file, `rw` does not, `ro`
+/// reads only; `immutable` for a file that cannot change). Writers use the write-ahead log and
+/// wait up to 30 s for another process's write lock.
+async fn sqlite_pool(path: &Path, mode: &'static str, immutable: bool) -> Result<AnyPool> {
+    sqlx::any::install_default_drivers();
+    let encoded: String = path
+        .to_string_lossy()
+        .chars()
+        .map(|c| match c {
+            '%' => "%25".to_string(),
+            '?' => "%3F".to_string(),
+            '#' => "%23".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    let mut url = format!("sqlite://{encoded}?mode={mode}");
+    if immutable {
+        url.push_str("&immutable=true");
+    }
+    let write = mode != "ro";
+    AnyPoolOptions::new()
+        .max_connections(4)
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                let pragmas = if write {
+                    "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON"
+                } else {
+                    "PRAGMA busy_timeout = 10000"
+                };
+                sqlx::Executor::execute(&mut *conn, pragmas).await?;
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .map_err(|source| StoreError::Open {
+            path: path.into(),
+            source,
+        })
 }
 
 /// Whether a process with this id exists. Only Linux can tell (through /proc); elsewhere every

@@ -8,7 +8,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::any::AnyArguments;
+use sqlx::{Any, Arguments, Row};
 
 use crate::{Result, Store, StoreError};
 
@@ -110,7 +111,7 @@ impl Store {
     async fn experiment_rows(&self, only: Option<i64>) -> Result<Vec<ExperimentRow>> {
         let rows = sqlx::query(
             "SELECT id, name, description, metric, goal, created_at, updated_at FROM experiments \
-             WHERE ?1 IS NULL OR id = ?1 ORDER BY updated_at DESC",
+             WHERE $1 IS NULL OR id = $1 ORDER BY updated_at DESC",
         )
         .bind(only)
         .fetch_all(&self.pool)
@@ -121,7 +122,7 @@ impl Store {
             let metric: Option<String> = r.get("metric");
             let goal: Option<String> = r.get("goal");
             let counts: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT status, COUNT(*) FROM runs WHERE experiment_id = ? GROUP BY status",
+                "SELECT status, COUNT(*) FROM runs WHERE experiment_id = $1 GROUP BY status",
             )
             .bind(id)
             .fetch_all(&self.pool)
@@ -134,7 +135,7 @@ impl Store {
                 None => None,
             };
             let last_activity: Option<String> = sqlx::query_scalar(
-                "SELECT MAX(COALESCE(finished_at, started_at, created_at)) FROM runs WHERE experiment_id = ?",
+                "SELECT MAX(COALESCE(finished_at, started_at, created_at)) FROM runs WHERE experiment_id = $1",
             )
             .bind(id)
             .fetch_one(&self.pool)
@@ -158,7 +159,7 @@ impl Store {
     /// An experiment's name, metric and goal by numeric id, without reading its runs.
     pub async fn experiment_info(&self, id: i64) -> Result<Option<ExperimentInfo>> {
         let row: Option<(i64, String, Option<String>, Option<String>)> =
-            sqlx::query_as("SELECT id, name, metric, goal FROM experiments WHERE id = ?")
+            sqlx::query_as("SELECT id, name, metric, goal FROM experiments WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -174,7 +175,7 @@ impl Store {
     /// a number is still a name).
     pub async fn experiment_named(&self, name: &str) -> Result<Option<i64>> {
         Ok(
-            sqlx::query_scalar("SELECT id FROM experiments WHERE name = ?")
+            sqlx::query_scalar("SELECT id FROM experiments WHERE name = $1")
                 .bind(name)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -183,12 +184,13 @@ impl Store {
 
     /// The experiment with this name or numeric id.
     pub async fn experiment_id(&self, name_or_id: &str) -> Result<i64> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM experiments WHERE name = ? OR CAST(id AS TEXT) = ?")
-                .bind(name_or_id)
-                .bind(name_or_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM experiments WHERE name = $1 OR CAST(id AS TEXT) = $2",
+        )
+        .bind(name_or_id)
+        .bind(name_or_id)
+        .fetch_optional(&self.pool)
+        .await?;
         id.ok_or_else(|| StoreError::Message(format!("no experiment named '{name_or_id}'")))
     }
 
@@ -198,7 +200,7 @@ impl Store {
             "SELECT r.id, r.experiment_id, e.name AS experiment, r.trial_index, r.status, r.seed, r.config_hash, \
              r.created_at, r.started_at, r.finished_at, r.error \
              FROM runs r JOIN experiments e ON e.id = r.experiment_id \
-             WHERE (?1 IS NULL OR r.experiment_id = ?1) ORDER BY r.id",
+             WHERE ($1 IS NULL OR r.experiment_id = $1) ORDER BY r.id",
         )
         .bind(experiment_id)
         .fetch_all(&self.pool)
@@ -207,14 +209,14 @@ impl Store {
         let mut params: BTreeMap<i64, BTreeMap<String, String>> = by_run(
             of_experiment(
                 "SELECT p.run_id, p.key, p.value FROM params p JOIN runs r ON r.id = p.run_id \
-                 WHERE (?1 IS NULL OR r.experiment_id = ?1)",
+                 WHERE ($1 IS NULL OR r.experiment_id = $1)",
             )
             .await?,
         );
         let mut metrics: BTreeMap<i64, BTreeMap<String, Option<f64>>> = by_run(
             of_experiment(
                 "SELECT l.run_id, l.key, l.value FROM latest_metrics l JOIN runs r ON r.id = l.run_id \
-                 WHERE (?1 IS NULL OR r.experiment_id = ?1)",
+                 WHERE ($1 IS NULL OR r.experiment_id = $1)",
             )
             .await?,
         );
@@ -238,7 +240,7 @@ impl Store {
     /// Every point of one metric of one run, in step order.
     pub async fn metric_series(&self, run_id: i64, key: &str) -> Result<Vec<MetricPoint>> {
         let rows: Vec<(i64, Option<f64>, f64)> = sqlx::query_as(
-            "SELECT step, value, wall_time FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, id",
+            "SELECT step, value, wall_time FROM metrics WHERE run_id = $1 AND key = $2 ORDER BY step, id",
         )
         .bind(run_id)
         .bind(key)
@@ -258,7 +260,7 @@ impl Store {
     /// without one); `None` when there is no such experiment.
     pub async fn experiment_yaml(&self, experiment_id: i64) -> Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT yaml FROM experiments WHERE id = ?")
+            sqlx::query_scalar("SELECT yaml FROM experiments WHERE id = $1")
                 .bind(experiment_id)
                 .fetch_optional(&self.pool)
                 .await?,
@@ -268,7 +270,7 @@ impl Store {
     /// Config hashes of the finished runs of an experiment (for resuming).
     pub async fn finished_hashes(&self, experiment_id: i64) -> Result<HashSet<String>> {
         let rows: Vec<String> = sqlx::query_scalar(
-            "SELECT config_hash FROM runs WHERE experiment_id = ? AND status = 'finished'",
+            "SELECT config_hash FROM runs WHERE experiment_id = $1 AND status = 'finished'",
         )
         .bind(experiment_id)
         .fetch_all(&self.pool)
@@ -286,8 +288,8 @@ impl Store {
     ) -> Result<HashMap<String, Option<f64>>> {
         let rows: Vec<(String, Option<f64>)> = sqlx::query_as(
             "SELECT r.config_hash, l.value FROM runs r \
-             LEFT JOIN latest_metrics l ON l.run_id = r.id AND l.key = ? \
-             WHERE r.experiment_id = ? AND r.status = 'finished' ORDER BY r.id",
+             LEFT JOIN latest_metrics l ON l.run_id = r.id AND l.key = $1 \
+             WHERE r.experiment_id = $2 AND r.status = 'finished' ORDER BY r.id",
         )
         .bind(metric)
         .bind(experiment_id)
@@ -312,7 +314,7 @@ impl Store {
     pub async fn experiment_curves(&self, experiment_id: i64) -> Result<Vec<CurvePoint>> {
         let rows: Vec<(i64, String, i64, Option<f64>, f64)> = sqlx::query_as(
             "SELECT m.run_id, m.key, m.step, m.value, m.wall_time FROM metrics m JOIN runs r ON r.id = m.run_id \
-             WHERE r.experiment_id = ? ORDER BY m.run_id, m.key, m.step, m.id",
+             WHERE r.experiment_id = $1 ORDER BY m.run_id, m.key, m.step, m.id",
         )
         .bind(experiment_id)
         .fetch_all(&self.pool)
@@ -331,9 +333,9 @@ impl Store {
 }
 
 /// Rows of (run id, key, value) as run → key → value.
-fn by_run<V>(rows: Vec<sqlx::sqlite::SqliteRow>) -> BTreeMap<i64, BTreeMap<String, V>>
+fn by_run<V>(rows: Vec<sqlx::any::AnyRow>) -> BTreeMap<i64, BTreeMap<String, V>>
 where
-    V: for<'r> sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+    V: for<'r> sqlx::Decode<'r, Any> + sqlx::Type<Any>,
 {
     let mut m: BTreeMap<i64, BTreeMap<String, V>> = BTreeMap::new();
     for r in rows {
@@ -345,7 +347,7 @@ where
 /// A [`RunRow`] from a row of `runs` joined with the experiment's name, taking its params and
 /// latest metrics out of the maps gathered for a set of runs.
 pub(crate) fn run_row(
-    r: &sqlx::sqlite::SqliteRow,
+    r: &sqlx::any::AnyRow,
     params: &mut BTreeMap<i64, BTreeMap<String, String>>,
     metrics: &mut BTreeMap<i64, BTreeMap<String, Option<f64>>>,
 ) -> RunRow {
@@ -499,21 +501,49 @@ impl SweptParam {
     }
 }
 
-/// Pushes ` AND col IN (?, ?, …)` binding each value (` AND 1 = 0` for none).
-pub(crate) fn push_in<T>(qb: &mut QueryBuilder<'_, Sqlite>, col: &str, values: &[T])
-where
-    T: Clone + Send + for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + 'static,
-{
-    if values.is_empty() {
-        qb.push(" AND 1 = 0");
-        return;
+/// A query text built in pieces, with numbered placeholders (`$1`, `$2`, …, which both engines
+/// read) and the values bound to them.
+pub(crate) struct Built {
+    pub sql: String,
+    pub args: AnyArguments<'static>,
+    n: usize,
+}
+
+impl Built {
+    pub fn new(sql: &str) -> Built {
+        Built {
+            sql: sql.into(),
+            args: AnyArguments::default(),
+            n: 0,
+        }
     }
-    qb.push(format!(" AND {col} IN ("));
-    let mut list = qb.separated(", ");
-    for v in values {
-        list.push_bind(v.clone());
+
+    pub fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
     }
-    qb.push(")");
+
+    /// Pushes ` AND col IN ($n, $n+1, …)` binding each value (` AND 1 = 0` for none).
+    pub fn push_in<T>(&mut self, col: &str, values: &[T])
+    where
+        T: Clone + Send + for<'q> sqlx::Encode<'q, Any> + sqlx::Type<Any> + 'static,
+    {
+        if values.is_empty() {
+            self.sql.push_str(" AND 1 = 0");
+            return;
+        }
+        self.sql.push_str(&format!(" AND {col} IN ("));
+        for (i, v) in values.iter().enumerate() {
+            self.n += 1;
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.sql.push_str(&format!("${}", self.n));
+            self.args
+                .add(v.clone())
+                .expect("a value of a supported type");
+        }
+        self.sql.push(')');
+    }
 }
 
 impl Store {
@@ -596,7 +626,7 @@ impl Store {
                 // A column of `runs` itself: ordered by the engine, then kept to the selection.
                 let col = plain.column().unwrap_or("r.id");
                 let order: Vec<i64> = sqlx::query_scalar(&format!(
-                    "SELECT r.id FROM runs r WHERE r.experiment_id = ? ORDER BY {col} IS NULL, {col}, r.id"
+                    "SELECT r.id FROM runs r WHERE r.experiment_id = $1 ORDER BY {col} IS NULL, {col}, r.id"
                 ))
                 .bind(experiment_id)
                 .fetch_all(&self.pool)
@@ -638,7 +668,7 @@ impl Store {
             SortKey::StartedAt | SortKey::FinishedAt => {
                 let col = sort.column().expect("plain");
                 let null: Vec<i64> = sqlx::query_scalar(&format!(
-                    "SELECT r.id FROM runs r WHERE r.experiment_id = ? AND {col} IS NULL"
+                    "SELECT r.id FROM runs r WHERE r.experiment_id = $1 AND {col} IS NULL"
                 ))
                 .bind(experiment_id)
                 .fetch_all(&self.pool)
@@ -668,7 +698,7 @@ impl Store {
                         .collect(),
                 })
             },
-            sqlx::query_scalar::<_, String>("SELECT key FROM metric_keys WHERE experiment_id = ?")
+            sqlx::query_scalar::<_, String>("SELECT key FROM metric_keys WHERE experiment_id = $1")
                 .bind(experiment_id)
                 .fetch_all(&self.pool),
             self.dictionary(experiment_id),
@@ -729,21 +759,18 @@ impl Store {
         ids: &[i64],
         param_keys: Option<&[String]>,
     ) -> Result<Vec<RunRow>> {
-        let mut params =
-            QueryBuilder::<Sqlite>::new("SELECT run_id, key, value FROM params WHERE 1 = 1");
-        push_in(&mut params, "run_id", ids);
+        let mut params = Built::new("SELECT run_id, key, value FROM params WHERE 1 = 1");
+        params.push_in("run_id", ids);
         if let Some(keys) = param_keys {
-            push_in(&mut params, "key", keys);
+            params.push_in("key", keys);
         }
-        let mut latest = QueryBuilder::<Sqlite>::new(
-            "SELECT run_id, key, value FROM latest_metrics WHERE 1 = 1",
-        );
-        push_in(&mut latest, "run_id", ids);
+        let mut latest = Built::new("SELECT run_id, key, value FROM latest_metrics WHERE 1 = 1");
+        latest.push_in("run_id", ids);
         // The three reads at once, on three connections.
         let (rows, param_rows, metric_rows) = tokio::join!(
             self.bare_runs(ids),
-            params.build().fetch_all(&self.pool),
-            latest.build().fetch_all(&self.pool),
+            sqlx::query_with(&params.sql, params.args).fetch_all(&self.pool),
+            sqlx::query_with(&latest.sql, latest.args).fetch_all(&self.pool),
         );
         let (mut rows, param_rows, metric_rows) = (rows?, param_rows?, metric_rows?);
         let at: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
@@ -762,13 +789,15 @@ impl Store {
 
     /// These runs in the order given (unknown ids are left out), without params and metrics.
     async fn bare_runs(&self, ids: &[i64]) -> Result<Vec<RunRow>> {
-        let mut runs = QueryBuilder::<Sqlite>::new(
+        let mut runs = Built::new(
             "SELECT r.id, r.experiment_id, e.name AS experiment, r.trial_index, r.status, r.seed, \
              r.config_hash, r.created_at, r.started_at, r.finished_at, r.error \
              FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE 1 = 1",
         );
-        push_in(&mut runs, "r.id", ids);
-        let rows = runs.build().fetch_all(&self.pool).await?;
+        runs.push_in("r.id", ids);
+        let rows = sqlx::query_with(&runs.sql, runs.args)
+            .fetch_all(&self.pool)
+            .await?;
         let (mut params, mut metrics) = (BTreeMap::new(), BTreeMap::new());
         let mut by_id: HashMap<i64, RunRow> = rows
             .iter()
@@ -786,7 +815,7 @@ impl Store {
         let Some(run) = self.runs_by_ids(&[run_id], None).await?.pop() else {
             return Ok(None);
         };
-        let r = sqlx::query("SELECT config_json, git_commit, host FROM runs WHERE id = ?")
+        let r = sqlx::query("SELECT config_json, git_commit, host FROM runs WHERE id = $1")
             .bind(run_id)
             .fetch_one(&self.pool)
             .await?;
@@ -804,7 +833,7 @@ impl Store {
     /// The artifacts of a run, oldest first.
     pub async fn artifacts(&self, run_id: i64) -> Result<Vec<ArtifactRow>> {
         let rows: Vec<(i64, i64, String, String, Option<i64>)> = sqlx::query_as(
-            "SELECT id, run_id, kind, path, step FROM artifacts WHERE run_id = ? ORDER BY step, id",
+            "SELECT id, run_id, kind, path, step FROM artifacts WHERE run_id = $1 ORDER BY step, id",
         )
         .bind(run_id)
         .fetch_all(&self.pool)
@@ -825,7 +854,7 @@ impl Store {
     /// One artifact by id.
     pub async fn artifact(&self, id: i64) -> Result<Option<ArtifactRow>> {
         let row: Option<(i64, i64, String, String, Option<i64>)> =
-            sqlx::query_as("SELECT id, run_id, kind, path, step FROM artifacts WHERE id = ?")
+            sqlx::query_as("SELECT id, run_id, kind, path, step FROM artifacts WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
@@ -857,7 +886,7 @@ impl Store {
         experiment_id: i64,
     ) -> Result<BTreeMap<String, Vec<(String, Option<f64>)>>> {
         let rows: Vec<(String, String, Option<f64>)> = sqlx::query_as(
-            "SELECT key, value, value_num FROM param_values WHERE experiment_id = ? ORDER BY key, value",
+            "SELECT key, value, value_num FROM param_values WHERE experiment_id = $1 ORDER BY key, value",
         )
         .bind(experiment_id)
         .fetch_all(&self.pool)
@@ -873,8 +902,8 @@ impl Store {
     pub async fn metric_keys(&self, experiment_id: i64) -> Result<Vec<MetricKey>> {
         // The latest finished run, else the latest run (both by the experiment-status index).
         let sample: Option<i64> = sqlx::query_scalar(
-            "SELECT COALESCE((SELECT MAX(id) FROM runs WHERE experiment_id = ?1 AND status = 'finished'), \
-             (SELECT MAX(id) FROM runs WHERE experiment_id = ?1))",
+            "SELECT COALESCE((SELECT MAX(id) FROM runs WHERE experiment_id = $1 AND status = 'finished'), \
+             (SELECT MAX(id) FROM runs WHERE experiment_id = $1))",
         )
         .bind(experiment_id)
         .fetch_one(&self.pool)
@@ -882,17 +911,17 @@ impl Store {
         let sample = sample.unwrap_or(-1);
         let (keys, live, sealed) = tokio::join!(
             sqlx::query_as::<_, (String, i64)>(
-                "SELECT key, max_step FROM metric_keys WHERE experiment_id = ? ORDER BY key",
+                "SELECT key, max_step FROM metric_keys WHERE experiment_id = $1 ORDER BY key",
             )
             .bind(experiment_id)
             .fetch_all(&self.pool),
             sqlx::query_as::<_, (String, Vec<u8>)>(
-                "SELECT key, points FROM metric_curves WHERE run_id = ?"
+                "SELECT key, points FROM metric_curves WHERE run_id = $1"
             )
             .bind(sample)
             .fetch_all(&self.pool),
             sqlx::query_as::<_, (String, Vec<u8>)>(
-                "SELECT key, data FROM curve_chunks WHERE experiment_id = ? AND chunk = ?"
+                "SELECT key, data FROM curve_chunks WHERE experiment_id = $1 AND chunk = $2"
             )
             .bind(experiment_id)
             .bind(sample.div_euclid(crate::curves::CHUNK_RUNS))
@@ -922,14 +951,14 @@ impl Store {
     /// Every point of each of `keys` for each of `run_ids` (pairs without points are left out),
     /// ordered by run, key and step.
     pub async fn series(&self, run_ids: &[i64], keys: &[String]) -> Result<Vec<Series>> {
-        let mut qb = QueryBuilder::<Sqlite>::new(
-            "SELECT run_id, key, step, value, wall_time FROM metrics WHERE 1 = 1",
-        );
-        push_in(&mut qb, "run_id", run_ids);
-        push_in(&mut qb, "key", keys);
+        let mut qb =
+            Built::new("SELECT run_id, key, step, value, wall_time FROM metrics WHERE 1 = 1");
+        qb.push_in("run_id", run_ids);
+        qb.push_in("key", keys);
         qb.push(" ORDER BY run_id, key, step, id");
-        let rows: Vec<(i64, String, i64, Option<f64>, f64)> =
-            qb.build_query_as().fetch_all(&self.pool).await?;
+        let rows: Vec<(i64, String, i64, Option<f64>, f64)> = sqlx::query_as_with(&qb.sql, qb.args)
+            .fetch_all(&self.pool)
+            .await?;
         let mut out: Vec<Series> = Vec::new();
         for (run_id, key, step, value, wall_time) in rows {
             let point = MetricPoint {

@@ -11,15 +11,15 @@
 use std::collections::HashMap;
 
 use futures_util::TryStreamExt;
-use sqlx::{Row, SqliteConnection};
+use sqlx::{AnyConnection, Row};
 
 use crate::columns::{self, STATUS, status_code, value_entry};
 use crate::{Result, Store, curves};
 
 /// The experiment a run belongs to.
-async fn experiment_of(conn: &mut SqliteConnection, run_id: i64) -> Result<i64> {
+async fn experiment_of(conn: &mut AnyConnection, run_id: i64) -> Result<i64> {
     Ok(
-        sqlx::query_scalar("SELECT experiment_id FROM runs WHERE id = ?")
+        sqlx::query_scalar("SELECT experiment_id FROM runs WHERE id = $1")
             .bind(run_id)
             .fetch_one(&mut *conn)
             .await?,
@@ -28,7 +28,7 @@ async fn experiment_of(conn: &mut SqliteConnection, run_id: i64) -> Result<i64> 
 
 /// A new run: `queued`, with these params (key, value as text, value as a number).
 pub(crate) async fn on_create_run(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     experiment_id: i64,
     run_id: i64,
     params: &[(String, String, Option<f64>)],
@@ -44,7 +44,7 @@ pub(crate) async fn on_create_run(
     for (key, text, num) in params {
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO param_values (experiment_id, key, value, value_num, runs) \
-             VALUES (?, ?, ?, ?, 1) ON CONFLICT (experiment_id, key, value) DO UPDATE SET \
+             VALUES ($1, $2, $3, $4, 1) ON CONFLICT (experiment_id, key, value) DO UPDATE SET \
              runs = param_values.runs + 1, value_num = CASE WHEN param_values.value_num IS NULL \
              OR excluded.value_num < param_values.value_num THEN excluded.value_num \
              ELSE param_values.value_num END RETURNING id",
@@ -62,11 +62,7 @@ pub(crate) async fn on_create_run(
 }
 
 /// A run's new status; a run that ended has its curves moved into `curve_chunks`.
-pub(crate) async fn on_status(
-    conn: &mut SqliteConnection,
-    run_id: i64,
-    status: &str,
-) -> Result<()> {
+pub(crate) async fn on_status(conn: &mut AnyConnection, run_id: i64, status: &str) -> Result<()> {
     let exp = experiment_of(conn, run_id).await?;
     columns::set(conn, exp, STATUS, run_id, &[status_code(status)]).await?;
     if ended(status) {
@@ -81,16 +77,16 @@ fn ended(status: &str) -> bool {
 }
 
 /// Moves a run's live curves into its chunk of each metric.
-async fn seal_curves(conn: &mut SqliteConnection, exp: i64, run_id: i64) -> Result<()> {
+async fn seal_curves(conn: &mut AnyConnection, exp: i64, run_id: i64) -> Result<()> {
     let live: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT key, points FROM metric_curves WHERE run_id = ?")
+        sqlx::query_as("SELECT key, points FROM metric_curves WHERE run_id = $1")
             .bind(run_id)
             .fetch_all(&mut *conn)
             .await?;
     let chunk = run_id.div_euclid(curves::CHUNK_RUNS);
     for (key, points) in live {
         let old: Option<Vec<u8>> = sqlx::query_scalar(
-            "SELECT data FROM curve_chunks WHERE experiment_id = ? AND key = ? AND chunk = ?",
+            "SELECT data FROM curve_chunks WHERE experiment_id = $1 AND key = $2 AND chunk = $3",
         )
         .bind(exp)
         .bind(&key)
@@ -101,9 +97,9 @@ async fn seal_curves(conn: &mut SqliteConnection, exp: i64, run_id: i64) -> Resu
         let mut data = old.unwrap_or_default();
         curves::put_segment(&mut data, run_id, &points);
         let sql = if exists {
-            "UPDATE curve_chunks SET data = ?4 WHERE experiment_id = ?1 AND key = ?2 AND chunk = ?3"
+            "UPDATE curve_chunks SET data = $4 WHERE experiment_id = $1 AND key = $2 AND chunk = $3"
         } else {
-            "INSERT INTO curve_chunks (experiment_id, key, chunk, data) VALUES (?1, ?2, ?3, ?4)"
+            "INSERT INTO curve_chunks (experiment_id, key, chunk, data) VALUES ($1, $2, $3, $4)"
         };
         sqlx::query(sql)
             .bind(exp)
@@ -113,7 +109,7 @@ async fn seal_curves(conn: &mut SqliteConnection, exp: i64, run_id: i64) -> Resu
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query("DELETE FROM metric_curves WHERE run_id = ?")
+    sqlx::query("DELETE FROM metric_curves WHERE run_id = $1")
         .bind(run_id)
         .execute(&mut *conn)
         .await?;
@@ -122,7 +118,7 @@ async fn seal_curves(conn: &mut SqliteConnection, exp: i64, run_id: i64) -> Resu
 
 /// A new metric point (`value` `None` when it is not a number).
 pub(crate) async fn on_metric(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     run_id: i64,
     key: &str,
     step: i64,
@@ -130,7 +126,7 @@ pub(crate) async fn on_metric(
 ) -> Result<()> {
     let exp = experiment_of(conn, run_id).await?;
     sqlx::query(
-        "INSERT INTO metric_keys (experiment_id, key, max_step) VALUES (?, ?, ?) \
+        "INSERT INTO metric_keys (experiment_id, key, max_step) VALUES ($1, $2, $3) \
          ON CONFLICT (experiment_id, key) DO UPDATE SET max_step = CASE \
          WHEN excluded.max_step > metric_keys.max_step THEN excluded.max_step \
          ELSE metric_keys.max_step END",
@@ -141,7 +137,7 @@ pub(crate) async fn on_metric(
     .execute(&mut *conn)
     .await?;
     let old: Option<Vec<u8>> =
-        sqlx::query_scalar("SELECT points FROM metric_curves WHERE run_id = ? AND key = ?")
+        sqlx::query_scalar("SELECT points FROM metric_curves WHERE run_id = $1 AND key = $2")
             .bind(run_id)
             .bind(key)
             .fetch_optional(&mut *conn)
@@ -150,9 +146,9 @@ pub(crate) async fn on_metric(
     let mut points = old.unwrap_or_default();
     curves::push(&mut points, step, value);
     let sql = if exists {
-        "UPDATE metric_curves SET points = ?4 WHERE run_id = ?1 AND key = ?2"
+        "UPDATE metric_curves SET points = $4 WHERE run_id = $1 AND key = $2"
     } else {
-        "INSERT INTO metric_curves (run_id, key, experiment_id, points) VALUES (?1, ?2, ?3, ?4)"
+        "INSERT INTO metric_curves (run_id, key, experiment_id, points) VALUES ($1, $2, $3, $4)"
     };
     sqlx::query(sql)
         .bind(run_id)
@@ -280,7 +276,7 @@ pub(crate) async fn build_pending(store: &Store) -> Result<()> {
     }
     for ((exp, name, chunk), data) in chunks {
         sqlx::query(
-            "INSERT INTO run_columns (experiment_id, name, chunk, data) VALUES (?, ?, ?, ?)",
+            "INSERT INTO run_columns (experiment_id, name, chunk, data) VALUES ($1, $2, $3, $4)",
         )
         .bind(exp)
         .bind(name)
@@ -315,7 +311,7 @@ pub(crate) async fn build_pending(store: &Store) -> Result<()> {
                 curves::put_segment(open.entry((exp, key, chunk)).or_default(), run, &points);
             } else {
                 sqlx::query(
-                    "INSERT INTO metric_curves (run_id, key, experiment_id, points) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO metric_curves (run_id, key, experiment_id, points) VALUES ($1, $2, $3, $4)",
                 )
                 .bind(run)
                 .bind(key)
@@ -335,7 +331,7 @@ pub(crate) async fn build_pending(store: &Store) -> Result<()> {
         for k in complete {
             let data = open.remove(&k).expect("listed");
             sqlx::query(
-                "INSERT INTO curve_chunks (experiment_id, key, chunk, data) VALUES (?, ?, ?, ?)",
+                "INSERT INTO curve_chunks (experiment_id, key, chunk, data) VALUES ($1, $2, $3, $4)",
             )
             .bind(k.0)
             .bind(k.1)

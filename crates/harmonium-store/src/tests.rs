@@ -2,6 +2,38 @@
 
 use crate::{NewRun, Store, StoreError, Writer};
 
+/// Where a test's database goes: `name` in `dir`, or, when `HARMONIUM_TEST_POSTGRES` names a
+/// PostgreSQL server's maintenance database (as `just test` does), a new database created on that
+/// server for this test, so that the tests of the store's queries run against both engines.
+pub(crate) async fn test_db(dir: &std::path::Path, name: &str) -> std::path::PathBuf {
+    let Ok(admin) = std::env::var("HARMONIUM_TEST_POSTGRES") else {
+        return dir.join(name);
+    };
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let db = format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        name.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+    );
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("the test PostgreSQL server");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {db}").as_str())
+        .await
+        .expect("a new database");
+    let _ = sqlx::Connection::close(conn).await;
+    let base = admin.rsplit_once('/').expect("a URL with a database").0;
+    std::path::PathBuf::from(format!("{base}/{db}"))
+}
+
+/// Whether the tests run against PostgreSQL (see [`test_db`]); tests of SQLite files skip then.
+pub(crate) fn on_postgres() -> bool {
+    std::env::var_os("HARMONIUM_TEST_POSTGRES").is_some()
+}
+
 fn new_run(experiment_id: i64, hash: &str) -> NewRun {
     NewRun {
         experiment_id,
@@ -66,7 +98,9 @@ async fn corrupt_database_file_is_a_clear_error() {
 #[tokio::test]
 async fn writes_round_trip_through_the_writer() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("h.db")).await.unwrap();
+    let store = Store::open(&test_db(dir.path(), "h.db").await)
+        .await
+        .unwrap();
     let (writer, w) = Writer::spawn(store.clone());
     let exp = w
         .experiment(
@@ -139,7 +173,9 @@ async fn writes_round_trip_through_the_writer() {
 #[tokio::test]
 async fn runs_of_a_dead_process_are_marked_killed_and_finished_runs_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("h.db")).await.unwrap();
+    let store = Store::open(&test_db(dir.path(), "h.db").await)
+        .await
+        .unwrap();
     let (writer, w) = Writer::spawn(store.clone());
     let exp = w.experiment("e", "", "", None, None).await.unwrap();
     let done = w.create_run(new_run(exp, "a")).await.unwrap();
@@ -150,7 +186,7 @@ async fn runs_of_a_dead_process_are_marked_killed_and_finished_runs_kept() {
     drop(w);
     writer.join().await;
     // Pretend the run belonged to a process that no longer exists.
-    sqlx::query("UPDATE runs SET pid = 999999999 WHERE id = ?")
+    sqlx::query("UPDATE runs SET pid = 999999999 WHERE id = $1")
         .bind(crashed)
         .execute(&store.pool)
         .await
@@ -262,7 +298,9 @@ async fn an_old_database_is_migrated_and_its_summaries_filled() {
 #[tokio::test]
 async fn the_change_stamp_grows_with_every_write() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("h.db")).await.unwrap();
+    let store = Store::open(&test_db(dir.path(), "h.db").await)
+        .await
+        .unwrap();
     let s0 = store.change_stamp().await.unwrap();
     let (writer, w) = Writer::spawn(store.clone());
     let exp = w.experiment("e", "", "", None, None).await.unwrap();
@@ -464,7 +502,9 @@ async fn a_read_only_database_is_read_without_writing_and_an_old_one_says_how_to
 #[tokio::test]
 async fn a_trial_on_another_host_is_taken_over_once_its_heartbeat_expires() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("l.db")).await.unwrap();
+    let store = Store::open(&test_db(dir.path(), "l.db").await)
+        .await
+        .unwrap();
     let (writer, handle) = Writer::spawn(store.clone());
     let exp = handle.experiment("e", "", "", None, None).await.unwrap();
     let elsewhere = move || NewRun {
@@ -483,7 +523,7 @@ async fn a_trial_on_another_host_is_taken_over_once_its_heartbeat_expires() {
     let beat = |id: i64| {
         let pool = store.pool.clone();
         async move {
-            sqlx::query_scalar::<_, String>("SELECT heartbeat_at FROM runs WHERE id = ?")
+            sqlx::query_scalar::<_, String>("SELECT heartbeat_at FROM runs WHERE id = $1")
                 .bind(id)
                 .fetch_one(&pool)
                 .await
@@ -495,7 +535,7 @@ async fn a_trial_on_another_host_is_taken_over_once_its_heartbeat_expires() {
     handle.heartbeat(vec![theirs]).unwrap();
     handle.flush().await.unwrap();
     assert!(beat(theirs).await > first, "a heartbeat moves it forward");
-    sqlx::query("UPDATE runs SET heartbeat_at = '2026-01-01T00:00:00.000Z' WHERE id = ?")
+    sqlx::query("UPDATE runs SET heartbeat_at = '2026-01-01T00:00:00.000Z' WHERE id = $1")
         .bind(theirs)
         .execute(&store.pool)
         .await
@@ -508,7 +548,7 @@ async fn a_trial_on_another_host_is_taken_over_once_its_heartbeat_expires() {
         .expect("taken over");
     assert_eq!(taken.killed_before, Some(theirs));
     let (status, error): (String, String) =
-        sqlx::query_as("SELECT status, error FROM runs WHERE id = ?")
+        sqlx::query_as("SELECT status, error FROM runs WHERE id = $1")
             .bind(theirs)
             .fetch_one(&store.pool)
             .await
@@ -528,7 +568,9 @@ async fn a_trial_on_another_host_is_taken_over_once_its_heartbeat_expires() {
 #[tokio::test]
 async fn a_trial_is_claimed_once_and_taken_over_from_a_dead_process() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("c.db")).await.unwrap();
+    let store = Store::open(&test_db(dir.path(), "c.db").await)
+        .await
+        .unwrap();
     let (writer, handle) = Writer::spawn(store.clone());
     let exp = handle.experiment("e", "", "", None, None).await.unwrap();
     let run = move |hash: &str| new_run(exp, hash);
@@ -544,7 +586,7 @@ async fn a_trial_is_claimed_once_and_taken_over_from_a_dead_process() {
     .unwrap();
     assert!(first.is_some());
     assert_eq!((second, rerun_while_running), (None, None));
-    let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
+    let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = $1")
         .bind(first.unwrap().id)
         .fetch_one(&store.pool)
         .await
@@ -571,7 +613,7 @@ async fn a_trial_is_claimed_once_and_taken_over_from_a_dead_process() {
         .unwrap()
         .unwrap()
         .id;
-    sqlx::query("UPDATE runs SET pid = 999999999 WHERE id = ?")
+    sqlx::query("UPDATE runs SET pid = 999999999 WHERE id = $1")
         .bind(orphan)
         .execute(&store.pool)
         .await
@@ -583,7 +625,7 @@ async fn a_trial_is_claimed_once_and_taken_over_from_a_dead_process() {
     let taken = taken.unwrap();
     assert_ne!(taken.id, orphan);
     assert_eq!(taken.killed_before, Some(orphan), "the run it may continue");
-    let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = ?")
+    let status: String = sqlx::query_scalar("SELECT status FROM runs WHERE id = $1")
         .bind(orphan)
         .fetch_one(&store.pool)
         .await
@@ -594,10 +636,94 @@ async fn a_trial_is_claimed_once_and_taken_over_from_a_dead_process() {
 }
 
 #[tokio::test]
-async fn a_server_url_is_refused_as_not_supported() {
-    for url in ["postgres://u:p@127.0.0.1/h", "postgresql://db/x"] {
+async fn an_unsupported_server_url_is_refused_and_an_unreachable_postgres_is_named() {
+    for url in ["mysql://u:p@127.0.0.1/h", "redis://db/x"] {
         let e = Store::open(std::path::Path::new(url)).await.err().unwrap();
-        assert!(e.to_string().contains("SQLite only"), "{e}");
+        assert!(e.to_string().contains("is not supported"), "{e}");
         assert!(!e.to_string().contains("u:p"), "no password echoed: {e}");
+    }
+    // Nothing listens on port 1: refused at once, with the URL (its password masked) named.
+    let t = std::time::Instant::now();
+    let url = "postgres://u:secret@127.0.0.1:1/h";
+    let e = Store::open(std::path::Path::new(url)).await.err().unwrap();
+    let msg = e.to_string();
+    assert!(msg.contains("postgres://u:***@127.0.0.1:1/h"), "{msg}");
+    assert!(!msg.contains("secret"), "no password echoed: {msg}");
+    assert!(msg.contains("is the server running"), "{msg}");
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn passwords_are_masked_in_server_urls() {
+    assert_eq!(
+        crate::mask_password("postgres://me:pw@h:5432/db"),
+        "postgres://me:***@h:5432/db"
+    );
+    assert_eq!(
+        crate::mask_password("postgres://me@h/db"),
+        "postgres://me@h/db"
+    );
+    assert_eq!(crate::mask_password("postgres://h/db"), "postgres://h/db");
+}
+
+/// PostgreSQL only (see [`test_db`]): a wrong password and another application's database are
+/// clear errors that write nothing, and processes opening a new database together all succeed.
+#[tokio::test]
+async fn on_postgres_bad_urls_are_clear_errors_and_concurrent_first_opens_succeed() {
+    if !on_postgres() {
+        eprintln!("SKIPPED: HARMONIUM_TEST_POSTGRES is not set");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let url = test_db(dir.path(), "bad")
+        .await
+        .to_string_lossy()
+        .to_string();
+    // The test server's password is `harmonium` (tests/services/postgres-up.sh).
+    let wrong = url.replacen(":harmonium@", ":not-the-password@", 1);
+    assert_ne!(wrong, url);
+    let e = Store::open(std::path::Path::new(&wrong))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("password authentication failed"), "{e}");
+    assert!(!e.contains("not-the-password"), "{e}");
+
+    // Another application's tables: refused, and no table of ours appears.
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::Executor::execute(&mut conn, "CREATE TABLE users (id BIGINT)")
+        .await
+        .unwrap();
+    let e = Store::open(std::path::Path::new(&url)).await.unwrap_err();
+    assert!(matches!(e, StoreError::Foreign { .. }), "{e}");
+    assert!(!e.to_string().contains("harmonium@"), "{e}");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = current_schema()",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(tables, ["users"]);
+    let _ = sqlx::Connection::close(conn).await;
+
+    // Eight processes' first opens of one new database at once.
+    let fresh = test_db(dir.path(), "together").await;
+    let opens = (0..8).map(|_| {
+        let fresh = fresh.clone();
+        tokio::spawn(async move { Store::open(&fresh).await.map(|s| s.path.clone()) })
+    });
+    for o in futures_util::future::join_all(opens).await {
+        let shown = o.unwrap().expect("every open succeeds");
+        assert!(
+            !shown.to_string_lossy().contains(":harmonium@"),
+            "password masked"
+        );
     }
 }

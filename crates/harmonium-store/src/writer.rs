@@ -1,7 +1,7 @@
 //! The single writer: every row produced by training goes through one task, which batches
 //! pending writes into one transaction. Training threads hold a cheap [`WriterHandle`].
 
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Any, Transaction};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{Result, Store, StoreError, now, summaries};
@@ -218,7 +218,16 @@ async fn run(store: Store, mut rx: mpsc::UnboundedReceiver<Msg>) {
         let result = async {
             // IMMEDIATE: the write lock is taken (waiting for other processes' writers) before
             // anything is read, so a claim's check and insert see the latest runs.
-            let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let mut tx = match store.engine {
+                crate::Engine::Sqlite => store.pool.begin_with("BEGIN IMMEDIATE").await?,
+                crate::Engine::Postgres => {
+                    let mut tx = store.pool.begin().await?;
+                    sqlx::query(crate::postgres::WRITE_LOCK)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx
+                }
+            };
             for m in batch.drain(..) {
                 let mut sp = sqlx::Acquire::begin(&mut *tx).await?;
                 match apply(&mut sp, m, &mut replies).await {
@@ -282,13 +291,13 @@ pub struct Claimed {
 
 /// The claim of [`WriterHandle::claim_blocking`] inside the writer's transaction.
 async fn claim(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     run: &NewRun,
     rerun: bool,
 ) -> Result<Option<Claimed>> {
     let open: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT id, pid FROM runs WHERE experiment_id = ? AND config_hash = ? \
-         AND status IN ('running', 'queued') AND host = ?",
+        "SELECT id, pid FROM runs WHERE experiment_id = $1 AND config_hash = $2 \
+         AND status IN ('running', 'queued') AND host = $3",
     )
     .bind(run.experiment_id)
     .bind(&run.config_hash)
@@ -302,8 +311,8 @@ async fn claim(
     }
     // …and runs of it on any host whose process has not been heard from for a lease.
     let stale: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM runs WHERE experiment_id = ? AND config_hash = ? \
-         AND status IN ('running', 'queued') AND heartbeat_at < ?",
+        "SELECT id FROM runs WHERE experiment_id = $1 AND config_hash = $2 \
+         AND status IN ('running', 'queued') AND heartbeat_at < $3",
     )
     .bind(run.experiment_id)
     .bind(&run.config_hash)
@@ -317,9 +326,9 @@ async fn claim(
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO runs (experiment_id, trial_index, status, config_json, config_hash, seed, \
          git_commit, host, pid, created_at, started_at, heartbeat_at) \
-         SELECT ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM runs \
-         WHERE experiment_id = ? AND config_hash = ? \
-         AND (status IN ('running', 'queued') OR (status = 'finished' AND NOT ?))) RETURNING id",
+         SELECT $1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11 WHERE NOT EXISTS (SELECT 1 FROM runs \
+         WHERE experiment_id = $12 AND config_hash = $13 \
+         AND (status IN ('running', 'queued') OR (status = 'finished' AND NOT $14))) RETURNING id",
     )
     .bind(run.experiment_id)
     .bind(run.trial_index)
@@ -344,9 +353,9 @@ async fn claim(
     summaries::on_create_run(&mut **tx, run.experiment_id, id, &params).await?;
     summaries::on_status(&mut **tx, id, "running").await?;
     let killed_before: Option<i64> = sqlx::query_scalar(
-        "SELECT MAX(id) FROM runs WHERE experiment_id = ? AND config_hash = ? \
-         AND status = 'killed' AND id < ? AND id > COALESCE((SELECT MAX(id) FROM runs \
-         WHERE experiment_id = ? AND config_hash = ? AND status IN ('finished', 'failed')), 0)",
+        "SELECT MAX(id) FROM runs WHERE experiment_id = $1 AND config_hash = $2 \
+         AND status = 'killed' AND id < $3 AND id > COALESCE((SELECT MAX(id) FROM runs \
+         WHERE experiment_id = $4 AND config_hash = $5 AND status IN ('finished', 'failed')), 0)",
     )
     .bind(run.experiment_id)
     .bind(&run.config_hash)
@@ -361,7 +370,7 @@ async fn claim(
 /// A run's params as rows (text, and a number where the value is one); returns them as the
 /// summaries take them.
 async fn insert_params(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     id: i64,
     values: &[(String, serde_json::Value)],
 ) -> Result<Vec<(String, String, Option<f64>)>> {
@@ -376,7 +385,7 @@ async fn insert_params(
             serde_json::Value::Bool(b) => Some(*b as i64 as f64),
             _ => None,
         };
-        sqlx::query("INSERT INTO params (run_id, key, value, value_num) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO params (run_id, key, value, value_num) VALUES ($1, $2, $3, $4)")
             .bind(id)
             .bind(k)
             .bind(&text)
@@ -388,7 +397,7 @@ async fn insert_params(
     Ok(params)
 }
 
-async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply>) -> Result<()> {
+async fn apply(tx: &mut Transaction<'_, Any>, m: Msg, replies: &mut Vec<Reply>) -> Result<()> {
     match m {
         Msg::Experiment {
             name,
@@ -401,7 +410,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
             let t = now();
             let (id, reply): (i64, _) = or_answer(sqlx::query_scalar(
                 "INSERT INTO experiments (name, description, yaml, metric, goal, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
                  ON CONFLICT(name) DO UPDATE SET description = excluded.description, yaml = excluded.yaml, \
                  metric = excluded.metric, goal = excluded.goal, updated_at = excluded.updated_at RETURNING id",
             )
@@ -415,7 +424,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
         Msg::CreateRun { run, reply } => {
             let (id, reply): (i64, _) = or_answer(sqlx::query_scalar(
                 "INSERT INTO runs (experiment_id, trial_index, status, config_json, config_hash, seed, \
-                 git_commit, host, pid, created_at) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                 git_commit, host, pid, created_at) VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(run.experiment_id).bind(run.trial_index).bind(&run.config_json).bind(&run.config_hash)
             .bind(run.seed).bind(&run.git_commit).bind(&run.host).bind(std::process::id() as i64).bind(now())
@@ -439,7 +448,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
         Msg::Heartbeat { run_ids } => {
             for id in run_ids {
                 sqlx::query(
-                    "UPDATE runs SET heartbeat_at = ? WHERE id = ? AND status IN ('running', 'queued')",
+                    "UPDATE runs SET heartbeat_at = $1 WHERE id = $2 AND status IN ('running', 'queued')",
                 )
                 .bind(now())
                 .bind(id)
@@ -448,12 +457,14 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
             }
         }
         Msg::Start { run_id } => {
-            sqlx::query("UPDATE runs SET status = 'running', started_at = ?, pid = ? WHERE id = ?")
-                .bind(now())
-                .bind(std::process::id() as i64)
-                .bind(run_id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE runs SET status = 'running', started_at = $1, pid = $2 WHERE id = $3",
+            )
+            .bind(now())
+            .bind(std::process::id() as i64)
+            .bind(run_id)
+            .execute(&mut **tx)
+            .await?;
             summaries::on_status(&mut **tx, run_id, "running").await?;
         }
         Msg::Metric {
@@ -465,7 +476,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
         } => {
             let v = value.is_finite().then_some(value);
             sqlx::query(
-                "INSERT INTO metrics (run_id, key, step, value, wall_time) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO metrics (run_id, key, step, value, wall_time) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(run_id)
             .bind(&key)
@@ -475,7 +486,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
             .execute(&mut **tx)
             .await?;
             sqlx::query(
-                "INSERT INTO latest_metrics (run_id, key, step, value, wall_time) VALUES (?, ?, ?, ?, ?) \
+                "INSERT INTO latest_metrics (run_id, key, step, value, wall_time) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT(run_id, key) DO UPDATE SET step = excluded.step, value = excluded.value, \
                  wall_time = excluded.wall_time",
             )
@@ -490,7 +501,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
             path,
             step,
         } => {
-            sqlx::query("INSERT INTO artifacts (run_id, kind, path, step, created_at) VALUES (?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO artifacts (run_id, kind, path, step, created_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(run_id).bind(kind).bind(path).bind(step).bind(now())
                 .execute(&mut **tx)
                 .await?;
@@ -500,7 +511,7 @@ async fn apply(tx: &mut Transaction<'_, Sqlite>, m: Msg, replies: &mut Vec<Reply
             status,
             error,
         } => {
-            sqlx::query("UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?")
+            sqlx::query("UPDATE runs SET status = $1, finished_at = $2, error = $3 WHERE id = $4")
                 .bind(status)
                 .bind(now())
                 .bind(error)

@@ -160,7 +160,9 @@ fn run(exp: i64, i: i64, params: &[(&str, serde_json::Value)]) -> NewRun {
 async fn filled() -> (tempfile::TempDir, Store, i64) {
     use serde_json::json;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("agg.db")).await.unwrap();
+    let db = crate::tests::test_db(dir.path(), "agg.db").await;
+    std::fs::write(dir.path().join("location"), db.to_string_lossy().as_bytes()).unwrap();
+    let store = Store::open(&db).await.unwrap();
     let (writer, w) = Writer::spawn(store.clone());
     let exp = w.experiment("agg", "", "", None, None).await.unwrap();
     // (init, train_size, status, curve of test_error by epoch 1..)
@@ -349,7 +351,8 @@ async fn rebuilt_summaries_equal_the_ones_the_writer_kept() {
     let kept = snapshot(store.clone()).await;
     store.invalidate_summaries().await.unwrap();
     store.close().await;
-    let rebuilt = snapshot(Store::open(&dir.path().join("agg.db")).await.unwrap()).await;
+    let db = std::fs::read_to_string(dir.path().join("location")).unwrap();
+    let rebuilt = snapshot(Store::open(std::path::Path::new(&db)).await.unwrap()).await;
     assert_eq!(kept.0, rebuilt.0);
     assert_eq!(kept.1, rebuilt.1);
     assert_eq!(
@@ -536,7 +539,9 @@ fn runs_pair_by_seed_or_fall_back_to_welch_with_the_reason() {
 async fn seeded() -> (tempfile::TempDir, Store, i64) {
     use serde_json::json;
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("paired.db")).await.unwrap();
+    let store = Store::open(&crate::tests::test_db(dir.path(), "paired.db").await)
+        .await
+        .unwrap();
     let (writer, w) = Writer::spawn(store.clone());
     let exp = w.experiment("paired", "", "", None, None).await.unwrap();
     let nan = f64::NAN;
