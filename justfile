@@ -30,6 +30,21 @@ run FILE *ARGS: build
 test: data
     HARMONIUM_DATA_MIRROR="${HARMONIUM_DATA_MIRROR:-{{justfile_directory()}}/data}" cargo test --release --workspace --lib --bins --tests
     just test-store-postgres
+    just test-wgpu
+
+# The GPU path: harmonium-models built with `--features wgpu` and its wgpu tests (the same
+# statistics and training as on flex, within float tolerance) on a Vulkan device; in CI Mesa's
+# lavapipe, a software driver (mesa-vulkan-drivers). Skipped where there is no Vulkan driver,
+# except in CI.
+test-wgpu:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! ls /usr/share/vulkan/icd.d/*.json >/dev/null 2>&1; then
+        if [ -n "${CI:-}" ]; then echo "no Vulkan driver (apt-get install -y mesa-vulkan-drivers)"; exit 1; fi
+        echo "SKIPPED: the wgpu tests (no Vulkan driver)"; exit 0
+    fi
+    export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
+    HARMONIUM_DATA_MIRROR="${HARMONIUM_DATA_MIRROR:-{{justfile_directory()}}/data}" cargo test --release -p harmonium-models --features wgpu --lib wgpu_tests
 
 # The store's tests against PostgreSQL (skipped where it is not installed, except in CI).
 test-store-postgres:

@@ -28,6 +28,21 @@ pub fn stage_key<T: Serialize>(what: &T) -> String {
     hex::encode(&digest[..8])
 }
 
+/// `key` for a stage trained on `device`: unchanged on `flex` (the keys of earlier builds), and
+/// marked with the device elsewhere, so that a stack trained on a GPU (whose draws come from the
+/// device's generator) is never reused by a CPU trial, nor the other way round.
+pub fn on_device(key: String, device: &str) -> String {
+    let device = device.trim().to_ascii_lowercase();
+    if device == "flex" || device == "cpu" {
+        return key;
+    }
+    let mark: String = device
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    format!("{key}-{mark}")
+}
+
 #[derive(Serialize, Deserialize)]
 struct Recorded {
     metrics: Vec<(String, u64, f64)>,
@@ -301,4 +316,25 @@ fn load<M: Cached>(dir: &Path, device: &Device, sink: &mut dyn EventSink) -> Res
         }
     }
     Ok(model)
+}
+
+#[cfg(test)]
+mod device_keys {
+    use super::on_device;
+
+    #[test]
+    fn a_stack_key_is_kept_on_flex_and_marked_with_any_other_device() {
+        assert_eq!(
+            on_device("ab12".into(), "flex"),
+            "ab12",
+            "earlier builds' keys"
+        );
+        assert_eq!(on_device("ab12".into(), " CPU "), "ab12");
+        assert_eq!(on_device("ab12".into(), "wgpu"), "ab12-wgpu");
+        assert_eq!(on_device("ab12".into(), "cuda:1"), "ab12-cuda_1");
+        assert_ne!(
+            on_device("ab12".into(), "cuda:0"),
+            on_device("ab12".into(), "cuda:1")
+        );
+    }
 }

@@ -27,6 +27,20 @@ pub fn run_trial(
         .data
         .get(&cfg.dataset)
         .map_err(|e| fail(format!("dataset: {e}")))?;
+    // Each split goes onto the device whole: one that cannot is refused before any stage runs.
+    for (name, split) in [
+        ("training", &loaded.dataset.train),
+        ("validation", &loaded.dataset.valid),
+        ("test", &loaded.dataset.test),
+    ] {
+        harmonium_models::device::check_fits(
+            &device,
+            split.x.rows,
+            split.x.cols,
+            &format!("the {name} examples"),
+        )
+        .map_err(|e| fail(format!("device {}: {e}", cfg.device)))?;
+    }
     device.seed(trial.seed);
     let ctx = StageContext {
         trial,

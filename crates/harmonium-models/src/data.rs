@@ -36,7 +36,12 @@ impl Labelled {
     }
 }
 
+/// `m` on `device`. A matrix larger than the device's largest buffer is refused here with a
+/// clear message (the stages check their data with [`crate::device::check_fits`] first).
 pub fn matrix_to_tensor(m: &Matrix, device: &Device) -> Tensor<2> {
+    if let Err(e) = crate::device::check_fits(device, m.rows, m.cols, "the data") {
+        panic!("{e}");
+    }
     Tensor::from_data(TensorData::new(m.data.clone(), [m.rows, m.cols]), device)
 }
 

@@ -12,6 +12,87 @@ pub enum DeviceError {
     NotCompiled(String, &'static str),
     #[error("device '{0}' is not usable on this machine: {1}")]
     Unavailable(String, String),
+    #[error(
+        "{what} ({rows} × {cols} floats, {mb:.1} MB) do not fit in one buffer of this device \
+         (at most {limit_mb:.1} MB: the adapter's max_storage_buffer_binding_size); use fewer \
+         examples (dataset.train_size, or pretrain.data: labelled) or device: flex"
+    )]
+    TooLarge {
+        what: String,
+        rows: usize,
+        cols: usize,
+        mb: f64,
+        limit_mb: f64,
+    },
+}
+
+/// The largest tensor, in bytes, that `device` holds in one buffer, where there is such a
+/// limit to state: on `wgpu` the adapter's `max_storage_buffer_binding_size` (128 MiB on
+/// Mesa's lavapipe, and WebGPU's default); `None` on `flex` and `cuda`.
+pub fn largest_buffer(device: &Device) -> Option<u64> {
+    if !format!("{device:?}").to_ascii_lowercase().contains("wgpu") {
+        return None;
+    }
+    adapter_largest_buffer()
+}
+
+#[cfg(feature = "wgpu")]
+fn adapter_largest_buffer() -> Option<u64> {
+    use burn::tensor::wgpu::wgpu;
+    static LIMIT: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = block_on(instance.request_adapter(&wgpu::RequestAdapterOptions {
+            power_preference: wgpu::PowerPreference::HighPerformance,
+            ..Default::default()
+        }))
+        .ok()?;
+        let limits = adapter.limits();
+        Some((limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size as u64))
+    })
+}
+
+#[cfg(not(feature = "wgpu"))]
+fn adapter_largest_buffer() -> Option<u64> {
+    None
+}
+
+/// Polls a future that completes without waiting on anything else (an adapter request).
+#[cfg(feature = "wgpu")]
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// Whether a `rows` × `cols` matrix of floats (`what`, for the message) fits in one buffer of
+/// `device`: an error that says what to do instead of a failed allocation deep in training.
+pub fn check_fits(
+    device: &Device,
+    rows: usize,
+    cols: usize,
+    what: &str,
+) -> Result<(), DeviceError> {
+    let Some(limit) = largest_buffer(device) else {
+        return Ok(());
+    };
+    let bytes = rows as u64 * cols as u64 * 4;
+    if bytes <= limit {
+        return Ok(());
+    }
+    Err(DeviceError::TooLarge {
+        what: what.into(),
+        rows,
+        cols,
+        mb: bytes as f64 / 1e6,
+        limit_mb: limit as f64 / 1e6,
+    })
 }
 
 /// Parses a device name and checks that the device can run a small computation.

@@ -25,3 +25,6 @@ pub mod rbm;
 pub mod resume;
 pub mod sbn;
 pub mod updown;
+
+#[cfg(all(test, feature = "wgpu"))]
+mod wgpu_tests;

@@ -113,10 +113,11 @@ pub fn autoencoder_stack_key(trial: &Trial, data_dir: &Path) -> Option<String> {
         .map(|c| without_eval(serde_json::to_value(c).expect("json")))
         .collect();
     let code = without_eval(serde_json::to_value(section.code_config().ok()?).expect("json"));
-    Some(stage_key(&serde_json::json!({
+    let key = stage_key(&serde_json::json!({
         "stage": "deep_autoencoder", "data": data, "files": files, "rbm": rbms, "code": code,
         "seed": trial.seed,
-    })))
+    }));
+    Some(crate::cache::on_device(key, &trial.config.device))
 }
 
 fn deep(

@@ -49,7 +49,10 @@ pub fn stack_plan(
     let image = (data.name == "mnist").then_some((28, 28));
     let layers = p.layer_plans(hidden, image).ok()?;
     let files = fingerprint(&data, data_dir).unwrap_or_else(|e| format!("unlisted: {e}"));
-    let key = stack_key(&data, &files, &layers, p.pass_up, trial.seed);
+    let key = crate::cache::on_device(
+        stack_key(&data, &files, &layers, p.pass_up, trial.seed),
+        &cfg.device,
+    );
     Some((data, layers, p.pass_up, key))
 }
 
@@ -99,6 +102,14 @@ pub fn run(
         .stages
         .stack(&key, device, sink, |sink| {
             let loaded = shared.data.get(&data_cfg)?;
+            let rows = loaded.dataset.train.x.rows;
+            harmonium_models::device::check_fits(
+                device,
+                rows,
+                loaded.dataset.train.x.cols,
+                "the pretraining images",
+            )
+            .map_err(|e| e.to_string())?;
             let x = matrix_to_tensor(&loaded.dataset.train.x, device);
             let valid = matrix_to_tensor(&loaded.dataset.valid.x, device);
             Dbn::pretrain_modules(&x, Some(&valid), &layers, pass_up, sink, ctx.seed())

@@ -44,7 +44,10 @@ pub fn run(
     let files =
         fingerprint(data, &ctx.shared.data.data_dir).unwrap_or_else(|e| format!("unlisted: {e}"));
     let layers: Vec<StackLayer> = lower.iter().cloned().map(StackLayer::Rbm).collect();
-    let key = stack_key(data, &files, &layers, PassUp::Probabilities, seed);
+    let key = crate::cache::on_device(
+        stack_key(data, &files, &layers, PassUp::Probabilities, seed),
+        &ctx.trial.config.device,
+    );
     let (stack, cached) = ctx
         .shared
         .stages

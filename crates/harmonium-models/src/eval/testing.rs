@@ -23,6 +23,15 @@ fn mnist_images() -> &'static IdxImages {
     })
 }
 
+/// The labels of the first `n` MNIST training images.
+pub fn mnist_labels(n: usize) -> Vec<u32> {
+    let dir = harmonium_data::mirror_dir().expect("HARMONIUM_DATA_MIRROR holding mnist/");
+    let path = dir.join("mnist/train-labels-idx1-ubyte.gz");
+    let bytes = harmonium_data::idx::read_maybe_gz(&path).expect("MNIST training labels");
+    let labels = harmonium_data::idx::parse_labels(&bytes, &path).expect("MNIST training labels");
+    labels.iter().take(n).map(|&l| l as u32).collect()
+}
+
 /// The first `n` MNIST training images, pixels /255 and thresholded at 0.5, as [n, 784].
 pub fn mnist_binary(n: usize, device: &Device) -> Tensor<2> {
     let img = mnist_images();
