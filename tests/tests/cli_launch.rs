@@ -339,15 +339,119 @@ fn no_slurm_or_kubectl_installed_is_a_clear_error_that_writes_nothing() {
         assert!(!d.join(file).exists(), "{file} written");
         assert!(!d.join("h.db").exists(), "database written");
     }
-    // A tuned sweep cannot be split by index.
-    let tuned = SWEEP.replace(
-        "    mlp.lr: [0.1, 0.3]\n",
-        "    mlp.hidden: [[8], [16]]\n  tune:\n    parameters: {mlp.lr: [0.1, 0.3]}\n  metric: {name: best_valid_error}\n",
+    // A tuned sweep is two arrays for Slurm (its final trials wait for its tuning), and no
+    // Indexed Job (which cannot wait for another).
+    std::fs::write(d.join("tuned.yaml"), TUNED).unwrap();
+    let out = ok(harmonium_in(
+        d,
+        &["launch", "tuned.yaml", "--slurm", "--dry-run"],
+        None,
+    ));
+    let tuning = std::fs::read_to_string(d.join("tuned.slurm.sh")).unwrap();
+    let finals = std::fs::read_to_string(d.join("tuned.final.slurm.sh")).unwrap();
+    assert!(tuning.contains("#SBATCH --array=0-3\n"), "{tuning}");
+    assert!(finals.contains("#SBATCH --array=4-7\n"), "{finals}");
+    assert!(
+        stderr(&out).contains("the final trials, after the tuning"),
+        "{}",
+        stderr(&out)
     );
-    std::fs::write(d.join("tuned.yaml"), tuned).unwrap();
-    let out = harmonium_in(d, &["launch", "tuned.yaml", "--slurm", "--dry-run"], None);
+    let out = harmonium_in(d, &["launch", "tuned.yaml", "--k8s", "--dry-run"], None);
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("tuned sweep"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot wait for another"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!d.join("tuned.k8s.yaml").exists());
+}
+
+/// 2 cells × 2 tuning trials, then 2 cells × 2 seeds of final trials: indices 0-3 and 4-7.
+const TUNED: &str = "name: tuned
+dataset: {name: mnist, train_size: 200, valid_size: 100, test_size: 100}
+seeds: [1, 2]
+mlp: {hidden: [8], epochs: 1, batch_size: 50}
+sweep:
+  parameters:
+    mlp.hidden: [[8], [16]]
+  tune:
+    parameters: {mlp.lr: [0.1, 0.3]}
+  metric: {name: best_valid_error}
+";
+
+#[tokio::test]
+async fn a_tuned_sweep_runs_as_two_slurm_arrays_the_final_one_after_the_tuning() {
+    if !on_path("sbatch") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI cannot skip the Slurm tests"
+        );
+        eprintln!("SKIPPED: Slurm is not installed");
+        return;
+    }
+    let up = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("services/slurm-up.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stdout)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("tuned.yaml"), TUNED).unwrap();
+    ok(harmonium_in(d, &["data", "fetch", "mnist"], None));
+    let data = d.join("data");
+    let out = ok(harmonium_in(
+        d,
+        &[
+            "launch",
+            "tuned.yaml",
+            "--slurm",
+            "--cpus",
+            "1",
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        None,
+    ));
+    let jobs: Vec<String> = stdout(&out).lines().map(str::to_string).collect();
+    assert_eq!(jobs.len(), 2, "two job ids: {jobs:?} {}", stderr(&out));
+    let db = d.join("h.db");
+    let count = |name: &'static str| {
+        let db = db.clone();
+        async move {
+            scalar(
+                &db,
+                &format!(
+                    "SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id \
+                     WHERE e.name = '{name}' AND r.status = 'finished'"
+                ),
+            )
+            .await
+        }
+    };
+    let t0 = Instant::now();
+    loop {
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "the arrays did not finish\n{}\n{}",
+            slurm_state(d, &jobs[0]),
+            slurm_state(d, &jobs[1])
+        );
+        std::thread::sleep(Duration::from_millis(500));
+        if db.exists() && count("tuned").await >= 4 {
+            break;
+        }
+    }
+    assert_eq!(count("tuned/tune").await, 4);
+    assert_eq!(count("tuned").await, 4);
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM runs").await,
+        8,
+        "none twice, none failed"
+    );
 }
 
 /// Starts `harmonium serve --db DB` on a free port, GETs `path` of its API, stops it; the JSON.
@@ -359,10 +463,19 @@ fn serve_api(dir: &Path, db: &str, path: &str) -> serde_json::Value {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    // The output is kept open (and read up to "ready") while the request runs: a closed pipe
+    // would end the server at its next line.
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    out.read_line(&mut line).unwrap();
+    let mut ready = String::new();
+    while !ready.contains("ready") {
+        ready.clear();
+        assert!(
+            out.read_line(&mut ready).unwrap() > 0,
+            "serve stopped: {line}"
+        );
+    }
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://127.0.0.1:"))
@@ -374,5 +487,6 @@ fn serve_api(dir: &Path, db: &str, path: &str) -> serde_json::Value {
         .map(|r| r.into_body().read_to_string().unwrap());
     let _ = child.kill();
     let _ = child.wait();
+    drop(out);
     serde_json::from_str(&body.unwrap()).unwrap()
 }

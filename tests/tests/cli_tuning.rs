@@ -145,3 +145,92 @@ async fn each_cell_is_tuned_on_the_same_budget_and_its_choice_runs_over_the_seed
         "{plan}"
     );
 }
+
+/// 2 cells × 2 tuning trials (indices 0-3), then 2 cells × 2 seeds of final trials (4-7).
+const INDEXED: &str = "name: indexed
+dataset: {name: mnist, train_size: 200, valid_size: 100, test_size: 100}
+seeds: [1, 2]
+mlp: {hidden: [8], epochs: 1, batch_size: 50}
+sweep:
+  parameters:
+    mlp.hidden: [[8], [16]]
+  tune:
+    parameters: {mlp.lr: [0.05, 0.4]}
+  metric: {name: best_valid_error}
+";
+
+#[tokio::test]
+async fn a_tuned_sweep_runs_by_index_its_tuning_trials_then_each_cells_final_trials() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("indexed.yaml"), INDEXED).unwrap();
+    let trial = |spec: &str| {
+        harmonium(
+            d,
+            &["run", "indexed.yaml", "--no-progress", "--trial", spec],
+        )
+    };
+    let plan = stdout(&ok(harmonium(d, &["plan", "indexed.yaml"])));
+    assert!(plan.contains("numbered 4-7"), "{plan}");
+    // A final trial before its cell's tuning: refused, naming the tuning trials to run first.
+    let out = trial("4");
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("tuning trial(s) 0, 1 of that cell"),
+        "{}",
+        stderr(&out)
+    );
+    let out = trial("8");
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("numbered 0-7"), "{}", stderr(&out));
+    ok(trial("0-1"));
+    ok(trial("4-5"));
+    let out = trial("6");
+    assert!(
+        stderr(&out).contains("tuning trial(s) 2, 3 of that cell"),
+        "{}",
+        stderr(&out)
+    );
+    // The whole file then runs what is left, and nothing twice.
+    let rest = stderr(&ok(harmonium(d, &["run", "indexed.yaml", "--no-progress"])));
+    assert!(rest.contains("2 already finished, 2 to run"), "{rest}");
+    let pool = open_db(d).await;
+    let finals: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT h.value, r.seed, lr.value FROM runs r JOIN experiments e ON e.id = r.experiment_id \
+         JOIN params h ON h.run_id = r.id AND h.key = 'mlp.hidden' \
+         JOIN params lr ON lr.run_id = r.id AND lr.key = 'mlp.lr' \
+         WHERE e.name = 'indexed' AND r.status = 'finished' ORDER BY h.value, r.seed",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(finals.len(), 4, "{finals:?}");
+    let runs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(runs, 8, "each trial once");
+    // Each cell's final runs have the rate its tuning chose (the lower validation error).
+    for hidden in ["[8]", "[16]"] {
+        let tuning: Vec<(String, f64)> = sqlx::query_as(
+            "SELECT lr.value, l.value FROM runs r JOIN experiments e ON e.id = r.experiment_id \
+             JOIN params h ON h.run_id = r.id AND h.key = 'mlp.hidden' \
+             JOIN params lr ON lr.run_id = r.id AND lr.key = 'mlp.lr' \
+             JOIN latest_metrics l ON l.run_id = r.id AND l.key = 'best_valid_error' \
+             WHERE e.name = 'indexed/tune' AND h.value = ? ORDER BY r.trial_index",
+        )
+        .bind(hidden)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(tuning.len(), 2);
+        let best = if tuning[1].1 < tuning[0].1 {
+            &tuning[1].0
+        } else {
+            &tuning[0].0
+        };
+        for (h, _, lr) in finals.iter().filter(|f| f.0 == hidden) {
+            assert_eq!(lr, best, "cell {h}");
+        }
+    }
+}

@@ -83,23 +83,39 @@ pub struct KubeArgs {
     pub volume_claim: Option<String>,
 }
 
-/// The experiment's name and number of trials; a tuned sweep is refused (its final trials are
-/// known only after its tuning).
-fn trials(file: &Path) -> Result<(String, usize, String)> {
-    let (exp, yaml) = load_experiment(file)?;
-    if expand_tuning(&exp, &yaml)
-        .map_err(anyhow::Error::msg)?
-        .is_some()
-    {
-        bail!(
-            "{}: a tuned sweep (sweep.tune) cannot be split into array tasks by index: its final \
-             trials depend on its tuning; run it with `harmonium run` (several processes may share \
-             its database)",
-            file.display()
-        );
+/// The trials of a file as the index ranges of its array jobs.
+struct Plan {
+    name: String,
+    /// A plain sweep: one range. A tuned sweep: its tuning trials, then its final trials, which
+    /// need the tuning finished (the second array waits for the first).
+    ranges: Vec<(usize, usize)>,
+    yaml: String,
+}
+
+impl Plan {
+    fn trials(&self) -> usize {
+        self.ranges.iter().map(|(a, b)| b - a + 1).sum()
     }
-    let n = expand(&exp, &yaml).map_err(anyhow::Error::msg)?.len();
-    Ok((exp.name, n, yaml))
+}
+
+fn trials(file: &Path) -> Result<Plan> {
+    let (exp, yaml) = load_experiment(file)?;
+    let ranges = match expand_tuning(&exp, &yaml).map_err(anyhow::Error::msg)? {
+        Some(cells) => {
+            let t: usize = cells.iter().map(|c| c.trials.len()).sum();
+            let f = cells.len() * exp.seeds.len();
+            vec![(0, t - 1), (t, t + f - 1)]
+        }
+        None => {
+            let n = expand(&exp, &yaml).map_err(anyhow::Error::msg)?.len();
+            vec![(0, n - 1)]
+        }
+    };
+    Ok(Plan {
+        name: exp.name,
+        ranges,
+        yaml,
+    })
 }
 
 /// The store as the tasks name it: a database file as an absolute path, a server URL as it is.
@@ -135,7 +151,13 @@ fn quote(s: &str) -> String {
 }
 
 /// The sbatch script of `launch`.
-pub fn slurm_script(launch: &Launch, slurm: &SlurmArgs, name: &str, n: usize) -> Result<String> {
+pub fn slurm_script(
+    launch: &Launch,
+    slurm: &SlurmArgs,
+    name: &str,
+    (first, last): (usize, usize),
+) -> Result<String> {
+    let n = last - first + 1;
     let binary = match &slurm.binary {
         Some(b) => absolute(b)?,
         None => std::env::current_exe().context("finding the harmonium binary")?,
@@ -151,7 +173,7 @@ pub fn slurm_script(launch: &Launch, slurm: &SlurmArgs, name: &str, n: usize) ->
         .map(|k| format!("%{k}"))
         .unwrap_or_default();
     let res = &launch.resources;
-    s += &format!("#SBATCH --array=0-{}{limit}\n", n - 1);
+    s += &format!("#SBATCH --array={first}-{last}{limit}\n");
     if let Some(p) = &slurm.partition {
         s += &format!("#SBATCH --partition={p}\n");
     }
@@ -178,7 +200,7 @@ pub fn slurm_script(launch: &Launch, slurm: &SlurmArgs, name: &str, n: usize) ->
         s += &format!("#SBATCH --chdir={}\n", here.display());
     }
     s += &format!(
-        "# {n} trials of {name}; task i runs trial i against the shared store.\nset -eu\n"
+        "# {n} trials of {name} ({first}-{last}); task i runs trial i against the shared store.\nset -eu\n"
     );
     let mut cmd = format!(
         "exec {} run {} --db {} --trial \"$SLURM_ARRAY_TASK_ID\" --no-progress",
@@ -317,7 +339,8 @@ async fn open_store(db: &Path) -> Result<()> {
 
 /// `launch --slurm`: writes the script and (unless `--dry-run`) submits it.
 pub async fn slurm(launch: &Launch, slurm: &SlurmArgs) -> Result<i32> {
-    let (name, n, _) = trials(&launch.file)?;
+    let plan = trials(&launch.file)?;
+    let name = &plan.name;
     if !launch.args.dry_run && !on_path("sbatch") {
         bail!(
             "sbatch not found: Slurm is not installed here (or not on PATH); nothing was written. \
@@ -327,36 +350,89 @@ pub async fn slurm(launch: &Launch, slurm: &SlurmArgs) -> Result<i32> {
     if !launch.args.dry_run {
         open_store(&launch.db).await?;
     }
-    let script = slurm_script(launch, slurm, &name, n)?;
-    let path = default_output(launch, "slurm.sh", &name);
-    std::fs::write(&path, &script).with_context(|| format!("writing {}", path.display()))?;
-    eprintln!("wrote {} ({n} array tasks)", path.display());
+    // A tuned sweep: the tuning array, then the final trials' array, which waits for it.
+    let mut written = Vec::new();
+    for (i, &range) in plan.ranges.iter().enumerate() {
+        let script = slurm_script(launch, slurm, name, range)?;
+        let path = if i == 0 {
+            default_output(launch, "slurm.sh", name)
+        } else {
+            default_output(launch, "final.slurm.sh", name)
+        };
+        std::fs::write(&path, &script).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "wrote {} ({} array tasks{})",
+            path.display(),
+            range.1 - range.0 + 1,
+            if i == 0 && plan.ranges.len() > 1 {
+                ": the tuning trials"
+            } else if i > 0 {
+                ": the final trials, after the tuning"
+            } else {
+                ""
+            }
+        );
+        if launch.args.dry_run {
+            print!("{script}");
+        }
+        written.push(path);
+    }
     if launch.args.dry_run {
-        print!("{script}");
         return Ok(0);
     }
     std::fs::create_dir_all(logs_dir(&launch.db)?)?;
-    let out = Command::new("sbatch")
-        .arg("--parsable")
-        .arg(&path)
-        .output()
-        .context("running sbatch")?;
-    if !out.status.success() {
-        bail!(
-            "sbatch {} failed: {}",
-            path.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+    let mut ids: Vec<String> = Vec::new();
+    for path in &written {
+        let mut cmd = Command::new("sbatch");
+        cmd.arg("--parsable");
+        if let Some(previous) = ids.last() {
+            // `afterany`: a failed tuning trial leaves its cell's final runs to say so.
+            cmd.arg(format!("--dependency=afterany:{previous}"));
+        }
+        let out = cmd.arg(path).output().context("running sbatch")?;
+        if !out.status.success() {
+            bail!(
+                "sbatch {} failed: {}{}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr).trim(),
+                if ids.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (job {} was submitted: `scancel {}`)",
+                        ids.join(", "),
+                        ids.join(" ")
+                    )
+                }
+            );
+        }
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        println!("{id}");
+        ids.push(id);
     }
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    println!("{id}");
-    eprintln!("submitted job {id}: `squeue -j {id}` follows it, `harmonium ls {name}` its runs");
+    eprintln!(
+        "submitted job{} {}: `squeue -j {}` follows {}, `harmonium ls {name}` the runs",
+        if ids.len() > 1 { "s" } else { "" },
+        ids.join(" and "),
+        ids.join(","),
+        if ids.len() > 1 { "them" } else { "it" }
+    );
     Ok(0)
 }
 
 /// `launch --k8s`: writes the manifest and (unless `--dry-run`) applies it.
 pub async fn k8s(launch: &Launch, kube: &KubeArgs) -> Result<i32> {
-    let (name, n, yaml) = trials(&launch.file)?;
+    let plan = trials(&launch.file)?;
+    if plan.ranges.len() > 1 {
+        bail!(
+            "{}: a tuned sweep (sweep.tune) runs its final trials only after its tuning, and an \
+             Indexed Job cannot wait for another; nothing was written. Use --slurm (two arrays, \
+             the second waiting for the first), or `harmonium run` (processes may share the \
+             store)",
+            launch.file.display()
+        );
+    }
+    let (name, n, yaml) = (plan.name.clone(), plan.trials(), plan.yaml.clone());
     if !launch.args.dry_run && !on_path("kubectl") {
         bail!(
             "kubectl not found: nothing was written. `--dry-run` writes the manifest without \

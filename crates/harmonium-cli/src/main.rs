@@ -506,23 +506,20 @@ async fn run(
     }
     let (exp, yaml) = load_experiment(file)?;
     if let Some(range) = only {
-        // Checked before the database is opened, so a bad index writes nothing.
-        if harmonium_experiment::sweep::expand_tuning(&exp, &yaml)
+        // Checked before the database is opened, so a bad index writes nothing. A tuned sweep
+        // numbers its tuning trials, then its final trials (`harmonium plan` lists both).
+        let n = match harmonium_experiment::sweep::expand_tuning(&exp, &yaml)
             .map_err(anyhow::Error::msg)?
-            .is_none()
         {
-            let n = harmonium_experiment::expand(&exp, &yaml)
+            Some(cells) => {
+                cells.iter().map(|c| c.trials.len()).sum::<usize>() + cells.len() * exp.seeds.len()
+            }
+            None => harmonium_experiment::expand(&exp, &yaml)
                 .map_err(anyhow::Error::msg)?
-                .len();
-            harmonium_experiment::runner::check_range(range, n)
-                .map_err(|m| anyhow::anyhow!("{}: {m}", file.display()))?;
-        } else {
-            bail!(
-                "{}: --trial: the trials of a tuned sweep depend on its tuning results; run the \
-                 file whole",
-                file.display()
-            );
-        }
+                .len(),
+        };
+        harmonium_experiment::runner::check_range(range, n)
+            .map_err(|m| anyhow::anyhow!("{}: {m}", file.display()))?;
     }
     let store = Store::open(db)
         .await
@@ -818,9 +815,23 @@ fn plan(file: &Path, format: PlanFormat) -> Result<i32> {
                     })
                 })
                 .collect();
-            let out = serde_json::json!({
+            let mut out = serde_json::json!({
                 "experiment": name, "trials": rows, "tuned": tuned.is_some(),
             });
+            if let Some(cells) = &tuned {
+                // The final trials follow the tuning trials' indices, cell by cell.
+                let (t, seeds) = (trials.len(), &exp.seeds);
+                let mut finals: Vec<serde_json::Value> = Vec::new();
+                for (c, cell) in cells.iter().enumerate() {
+                    for (s, seed) in seeds.iter().enumerate() {
+                        finals.push(serde_json::json!({
+                            "index": t + c * seeds.len() + s, "seed": seed, "cell": cell.point,
+                        }));
+                    }
+                }
+                out["final_experiment"] = serde_json::json!(exp.name);
+                out["final_trials"] = serde_json::json!(finals);
+            }
             println!("{}", serde_json::to_string_pretty(&out)?);
         }
         PlanFormat::Text => {
@@ -866,14 +877,17 @@ fn dry_tuned(
     for t in cells.iter().flat_map(|c| &c.trials) {
         println!("{:>4}  {}  {}", t.index, t.hash, t.label());
     }
+    let t = cells.len() * per_cell;
+    let f = cells.len() * exp.seeds.len();
     println!(
-        "experiment '{}': then {} final trials ({} cells × {} seeds), each cell's configuration \
-         chosen after its tuning (`compare {} --tuning` shows the choices)",
+        "experiment '{}': then {f} final trials ({} cells × {} seeds), each cell's configuration \
+         chosen after its tuning (`compare {} --tuning` shows the choices); for `--trial` they \
+         are numbered {t}-{}, cell by cell, each runnable once its cell's tuning has finished",
         exp.name,
-        cells.len() * exp.seeds.len(),
         cells.len(),
         exp.seeds.len(),
-        exp.name
+        exp.name,
+        t + f - 1
     );
     0
 }

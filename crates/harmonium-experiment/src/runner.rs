@@ -22,7 +22,8 @@ use crate::pipeline::{TrialError, run_trial, stack_plan};
 use crate::shared::{DataCache, Shared};
 use crate::stages::autoencoder::autoencoder_stack_key;
 use crate::sweep::{
-    Goal, Trial, TuneCell, expand, expand_tuning, final_trials, tuning_metric, tuning_name,
+    Goal, MetricSpec, Trial, TuneCell, expand, expand_tuning, final_trials, tuning_metric,
+    tuning_name,
 };
 use crate::terminal::printable;
 
@@ -325,14 +326,6 @@ pub async fn run_experiment(
         }
         return run_trials(&exp.name, exp, yaml, trials, metric, store, opts).await;
     };
-    if opts.only.is_some() {
-        return Err(RunError::Invalid(
-            "--trial: the trials of a tuned sweep depend on its tuning results; run the file \
-             whole (its tuning trials can be split across processes once tuning is resumable \
-             per trial)"
-                .into(),
-        ));
-    }
     for cell in &mut cells {
         on_device(&mut cell.trials, opts.device.as_deref());
     }
@@ -340,6 +333,10 @@ pub async fn run_experiment(
     let by = tuning_metric(sweep).expect("expand_tuning checked the metric");
     let tuning: Vec<Trial> = cells.iter().flat_map(|c| c.trials.clone()).collect();
     let name = tuning_name(&exp.name);
+    if let Some(range) = opts.only {
+        return run_tuned_by_index(exp, yaml, &cells, tuning, range, &by, metric, store, opts)
+            .await;
+    }
     eprintln!(
         "{}",
         printable(&format!(
@@ -399,6 +396,92 @@ pub async fn run_experiment(
         failed: first.failed + second.failed,
         killed: first.killed + second.killed,
         reaped: first.reaped + second.reaped,
+    })
+}
+
+/// `--trial FIRST-LAST` of a tuned sweep. Its trials are numbered as `harmonium plan` lists
+/// them: the tuning trials first (0 to T−1), then the final trials (T to T+F−1, cell by cell,
+/// each cell's seeds in order). A final trial runs the configuration its cell's tuning chose, so
+/// it needs that tuning finished (as the tasks of a job array that waits for the tuning array).
+#[allow(clippy::too_many_arguments)]
+async fn run_tuned_by_index(
+    exp: &Experiment,
+    yaml: &str,
+    cells: &[TuneCell],
+    tuning: Vec<Trial>,
+    (first, last): (usize, usize),
+    by: &MetricSpec,
+    metric: Option<MetricSpec>,
+    store: &Store,
+    opts: &RunOptions,
+) -> Result<RunOutcome, RunError> {
+    let seeds = exp.seeds.len();
+    let (t, f) = (tuning.len(), cells.len() * seeds);
+    check_range((first, last), t + f).map_err(RunError::Invalid)?;
+    let name = tuning_name(&exp.name);
+    let mut out = RunOutcome::default();
+    let picked: Vec<Trial> = tuning
+        .into_iter()
+        .filter(|tr| (first..=last).contains(&tr.index))
+        .collect();
+    if !picked.is_empty() {
+        out = run_trials(&name, exp, yaml, picked, Some(by.clone()), store, opts).await?;
+    }
+    if last < t || opts.stop.load(Ordering::Relaxed) {
+        return Ok(out);
+    }
+    let values = match store.experiment_named(&name).await? {
+        Some(id) => store.finished_values(id, &by.name).await?,
+        None => Default::default(),
+    };
+    let mut finals = Vec::new();
+    for i in first.max(t)..=last {
+        let (c, s) = ((i - t) / seeds, (i - t) % seeds);
+        let cell = &cells[c];
+        let pending: Vec<String> = cell
+            .trials
+            .iter()
+            .filter(|tr| !values.contains_key(&tr.hash))
+            .map(|tr| tr.index.to_string())
+            .collect();
+        if !pending.is_empty() {
+            return Err(RunError::Invalid(format!(
+                "--trial {i}: the final run of cell {} with seed {} runs the configuration its \
+                 tuning chooses, and tuning trial(s) {} of that cell have not finished: run them \
+                 first (`--trial {}`)",
+                cell.label(),
+                exp.seeds[s],
+                pending.join(", "),
+                pending.join(" … ")
+            )));
+        }
+        let Some(pick) = choose(std::slice::from_ref(cell), &values, by.goal)[0] else {
+            return Err(RunError::Invalid(format!(
+                "--trial {i}: no tuning trial of cell {} finished with a value of {}, so it has \
+                 no configuration to run",
+                cell.label(),
+                by.name
+            )));
+        };
+        let tuned = &cell.trials[pick];
+        let seed = exp.seeds[s];
+        finals.push(Trial {
+            index: c * seeds + s,
+            point: tuned.point.clone(),
+            seed,
+            hash: crate::sweep::config_hash(&tuned.config, seed),
+            config: tuned.config.clone(),
+        });
+    }
+    let second = run_trials(&exp.name, exp, yaml, finals, metric, store, opts).await?;
+    Ok(RunOutcome {
+        experiment_id: second.experiment_id,
+        planned: out.planned + second.planned,
+        skipped: out.skipped + second.skipped,
+        finished: out.finished + second.finished,
+        failed: out.failed + second.failed,
+        killed: out.killed + second.killed,
+        reaped: out.reaped + second.reaped,
     })
 }
 

@@ -69,7 +69,7 @@ pub async fn serve(opts: ServeOptions) -> Result<(), WebError> {
     let local = listener.local_addr().map_err(WebError::Serve)?;
     println!(
         "harmonium dashboard on http://{local}/ (database {}, read-only); Ctrl-C stops it",
-        opts.db.display()
+        store.path.display()
     );
     println!(
         "dashboard ready after {:.2} s",
