@@ -7,6 +7,8 @@
 //! - the deterministic CD-1 training of an RBM (host draws), epoch by epoch;
 //! - backprop fine-tuning: the same net, data order and SGD with momentum give the same curves
 //!   (on `flex` through its fused two-core update, on `wgpu` through burn's optimizer);
+//! - fine-tuning stopped after an epoch and continued from its saved state (burn's optimizer
+//!   record) ends as one that never stopped;
 //! - a dataset larger than the device's largest buffer is refused with a clear error.
 //!
 //! Where no Vulkan device is found the tests are skipped, except in CI (`CI` set).
@@ -228,4 +230,43 @@ fn data_larger_than_the_devices_largest_buffer_is_a_clear_error() {
     assert!(msg.contains("flex"), "says what to do: {msg}");
     assert!(crate::device::check_fits(&gpu, rows - 2, 784, "x").is_ok());
     assert!(crate::device::check_fits(&Device::flex(), rows * 10, 784, "x").is_ok());
+}
+
+#[test]
+fn fine_tuning_on_wgpu_continues_from_its_saved_state_as_if_never_stopped() {
+    use crate::resume::KeepingStates;
+    let Some(gpu) = wgpu() else { return };
+    let (tr, va) = (zeros_and_ones(200, &gpu), zeros_and_ones(100, &gpu));
+    let splits = Splits {
+        train: &tr,
+        valid: &va,
+        test: &va,
+    };
+    let cfg = MlpConfig {
+        hidden: vec![16],
+        epochs: 4,
+        batch_size: 25,
+        lr: 0.1,
+        momentum: 0.9,
+        ..Default::default()
+    };
+    let start = || Mlp::random(&[784, 16, 10], None, 3, &gpu);
+    let mut whole_sink = KeepingStates::default();
+    let (whole, _) = mlp::train(start(), &splits, &cfg, 2, "mlp", &mut whole_sink).unwrap();
+    let mut first = KeepingStates {
+        stop_after: Some(2),
+        ..Default::default()
+    };
+    mlp::train(start(), &splits, &cfg, 2, "mlp", &mut first).unwrap();
+    let state = first.saved.remove("mlp").expect("a state saved on wgpu");
+    let mut second = KeepingStates {
+        given: [("mlp".to_string(), state)].into(),
+        ..Default::default()
+    };
+    let (resumed, _) = mlp::train(start(), &splits, &cfg, 2, "mlp", &mut second).unwrap();
+    assert_eq!(second.epochs, 2, "only the two missing epochs ran");
+    for (a, b) in resumed.layers.iter().zip(&whole.layers) {
+        let d = max_diff(a.weight.val(), b.weight.val());
+        assert!(d < 1e-5, "weights differ by {d}");
+    }
 }

@@ -24,6 +24,7 @@ fn mnist_images() -> &'static IdxImages {
 }
 
 /// The labels of the first `n` MNIST training images.
+#[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
 pub fn mnist_labels(n: usize) -> Vec<u32> {
     let dir = harmonium_data::mirror_dir().expect("HARMONIUM_DATA_MIRROR holding mnist/");
     let path = dir.join("mnist/train-labels-idx1-ubyte.gz");

@@ -157,6 +157,17 @@ fn the_evaluation_logistic_equals_the_training_sigmoid() {
 /// one that never stopped.
 #[test]
 fn fine_tuning_continued_from_its_saved_state_equals_one_that_never_stopped() {
+    continued_equals_uninterrupted(Optimizer::Sgd, 0.3);
+}
+
+/// The same with Adam, whose state (burn's optimizer record, moments and step count) is saved
+/// with the parameter ids it is keyed by.
+#[test]
+fn fine_tuning_with_adam_continued_from_its_saved_state_equals_one_that_never_stopped() {
+    continued_equals_uninterrupted(Optimizer::Adam, 0.01);
+}
+
+fn continued_equals_uninterrupted(optimizer: Optimizer, lr: f64) {
     use crate::resume::KeepingStates;
     let device = Device::flex();
     let (tr, va, te) = (
@@ -173,9 +184,10 @@ fn fine_tuning_continued_from_its_saved_state_equals_one_that_never_stopped() {
         hidden: vec![8],
         epochs: 8,
         batch_size: 20,
-        lr: 0.3,
+        lr,
         lr_decay: 0.8,
         momentum: 0.9,
+        optimizer,
         ..Default::default()
     };
     let start = || Mlp::random(&[2, 8, 2], None, 7, &device);

@@ -18,7 +18,6 @@ use super::update::FusedSgd;
 use super::{Mlp, MlpConfig, Optimizer, evaluate};
 use crate::data::Labelled;
 use crate::events::{Event, EventSink};
-use crate::resume::SavedState;
 
 /// Data for supervised training, on the plain (non-autodiff) device.
 pub struct Splits<'a> {
@@ -65,11 +64,18 @@ pub fn train(
     let n = data.train.len();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7368_7566_666c_6521);
     // A killed attempt's last whole epoch, when this run continues one.
-    let saved = match sink.resume_state(STATE_KEY) {
-        Some(bytes) => Some(SavedState::from_bytes(&bytes)?),
-        None => None,
+    let (saved, record) = match sink.resume_state(STATE_KEY) {
+        Some(bytes) => {
+            let (s, r) = resume::read(&bytes)?;
+            (Some(s), r)
+        }
+        None => (None, None),
     };
     let (model, mut standing) = match &saved {
+        Some(s) if record.is_some() => {
+            let (net, standing) = resume::restore(s, &model, &mut rng)?;
+            (resume::restore_ids(s, net)?, standing)
+        }
         Some(s) => resume::restore(s, &model, &mut rng)?,
         None => (
             model,
@@ -106,8 +112,18 @@ pub fn train(
     // …and SGD updates the weights in one pass on both cores.
     let mut fused = (halves.is_some() && cfg.optimizer == Optimizer::Sgd)
         .then(|| FusedSgd::new(cfg.momentum, cfg.weight_decay));
-    if let (Some(s), Some(fused)) = (&saved, &mut fused) {
-        resume::restore_velocity(s, &model, fused)?;
+    match (&saved, &mut fused, record) {
+        (Some(s), Some(fused), None) => resume::restore_velocity(s, &model, fused)?,
+        (Some(_), None, Some(record)) => optim = optim.load_record(record),
+        (Some(_), Some(_), Some(_)) | (Some(_), None, None) => {
+            return Err(crate::resume::StateError::new(
+                "the saved fine-tuning state was written by the other update path (the CPU's \
+                 fused SGD, or burn's optimizer on another device or with Adam): continue it \
+                 with the same optimizer and device, or start over with --restart",
+            )
+            .into());
+        }
+        (None, _, _) => {}
     }
     let train_x = data.train.x.clone().to_device(&ad);
     let train_y = data.train.y.clone().to_device(&ad);
@@ -206,8 +222,13 @@ pub fn train(
         if !stop {
             standing.lr *= cfg.lr_decay;
         }
-        if let Some(fused) = fused.as_ref().filter(|_| sink.keeps_state()) {
-            let state = resume::save(&standing, &valid_model, fused, &rng).to_bytes();
+        if sink.keeps_state() {
+            let state = match fused.as_ref() {
+                Some(fused) => resume::save(&standing, &valid_model, fused, &rng).to_bytes(),
+                None => {
+                    resume::save_with_optimizer(&standing, &valid_model, optim.to_record(), &rng)?
+                }
+            };
             sink.save_state(STATE_KEY, state);
         }
         if stop {
