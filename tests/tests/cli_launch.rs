@@ -490,3 +490,46 @@ fn serve_api(dir: &Path, db: &str, path: &str) -> serde_json::Value {
     drop(out);
     serde_json::from_str(&body.unwrap()).unwrap()
 }
+
+#[test]
+fn a_server_store_reaches_the_indexed_job_through_a_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("launched.yaml"), SWEEP).unwrap();
+    let url = "postgres://me:s3cret@db.lab:5432/results";
+    ok(harmonium_in(
+        d,
+        &[
+            "launch",
+            "launched.yaml",
+            "--db",
+            url,
+            "--k8s",
+            "--dry-run",
+            "--image",
+            "h:1",
+        ],
+        None,
+    ));
+    let text = std::fs::read_to_string(d.join("launched.k8s.yaml")).unwrap();
+    let docs: Vec<serde_yaml::Value> = serde_yaml::Deserializer::from_str(&text)
+        .map(|doc| serde::Deserialize::deserialize(doc).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 3, "{text}");
+    let (secret, job) = (&docs[0], &docs[2]);
+    assert_eq!(secret["kind"], "Secret");
+    assert_eq!(secret["stringData"]["HARMONIUM_DB"], url);
+    assert_eq!(job["kind"], "Job");
+    let env = job["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_sequence()
+        .unwrap();
+    let db = env.iter().find(|e| e["name"] == "HARMONIUM_DB").unwrap();
+    assert_eq!(
+        db["valueFrom"]["secretKeyRef"]["name"],
+        secret["metadata"]["name"]
+    );
+    assert!(
+        !serde_yaml::to_string(job).unwrap().contains("s3cret"),
+        "no password in the Job"
+    );
+}

@@ -248,9 +248,26 @@ pub fn k8s_manifest(launch: &Launch, kube: &KubeArgs, name: &str, n: usize, yaml
         "apiVersion": "v1", "kind": "ConfigMap", "metadata": config_meta,
         "data": {file_name.clone(): yaml},
     });
+    // A server URL (which may hold a password) goes into a Secret the pods read it from.
+    let server = harmonium_store::is_server_url(&launch.db);
+    let store_env = if server {
+        json!({"name": "HARMONIUM_DB", "valueFrom": {"secretKeyRef": {
+            "name": format!("{job}-store"), "key": "HARMONIUM_DB",
+        }}})
+    } else {
+        json!({"name": "HARMONIUM_DB", "value": launch.db.display().to_string()})
+    };
+    let secret = server.then(|| {
+        let mut secret_meta = meta.clone();
+        secret_meta["name"] = format!("{job}-store").into();
+        json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": secret_meta, "type": "Opaque",
+            "stringData": {"HARMONIUM_DB": launch.db.display().to_string()},
+        })
+    });
     let mut env = vec![
         json!({"name": "HARMONIUM_EXPERIMENT", "value": format!("/experiment/{file_name}")}),
-        json!({"name": "HARMONIUM_DB", "value": launch.db.display().to_string()}),
+        store_env,
     ];
     if let Some(d) = &launch.args.data_dir {
         env.push(json!({"name": "HARMONIUM_DATA_DIR", "value": d.display().to_string()}));
@@ -298,7 +315,7 @@ pub fn k8s_manifest(launch: &Launch, kube: &KubeArgs, name: &str, n: usize, yaml
         },
     });
     let mut out = String::new();
-    for doc in [config_map, job] {
+    for doc in secret.into_iter().chain([config_map, job]) {
         out += "---\n";
         out += &serde_yaml::to_string(&doc).expect("yaml");
     }
