@@ -47,6 +47,29 @@ fn on_path(program: &str) -> bool {
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
+/// Starts the single-node Slurm (`services/slurm-up.sh`); false, and the test is skipped, where
+/// Slurm is not installed, which CI does not accept.
+fn slurm_up() -> bool {
+    if !on_path("sbatch") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "sbatch is not installed (apt-get install -y slurm-wlm munge); CI cannot skip this"
+        );
+        eprintln!("SKIPPED: Slurm is not installed");
+        return false;
+    }
+    let up = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("services/slurm-up.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stdout)
+    );
+    true
+}
+
 /// What a failed wait shows: the queue, the node, each task's output and the daemons' logs.
 fn slurm_state(dir: &Path, job: &str) -> String {
     let run = |program: &str, args: &[&str]| match Command::new(program).args(args).output() {
@@ -87,23 +110,9 @@ fn slurm_state(dir: &Path, job: &str) -> String {
 
 #[tokio::test]
 async fn a_slurm_job_array_runs_every_trial_once_into_a_shared_postgres_store() {
-    if !on_path("sbatch") {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "sbatch is not installed (apt-get install -y slurm-wlm munge); CI cannot skip this"
-        );
-        eprintln!("SKIPPED: Slurm is not installed");
+    if !slurm_up() {
         return;
     }
-    let up = Command::new("bash")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("services/slurm-up.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stdout)
-    );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("arrayed.yaml"), ARRAY).unwrap();
@@ -381,23 +390,9 @@ sweep:
 
 #[tokio::test]
 async fn a_tuned_sweep_runs_as_two_slurm_arrays_the_final_one_after_the_tuning() {
-    if !on_path("sbatch") {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI cannot skip the Slurm tests"
-        );
-        eprintln!("SKIPPED: Slurm is not installed");
+    if !slurm_up() {
         return;
     }
-    let up = Command::new("bash")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("services/slurm-up.sh"))
-        .output()
-        .unwrap();
-    assert!(
-        up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stdout)
-    );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("tuned.yaml"), TUNED).unwrap();

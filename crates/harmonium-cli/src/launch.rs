@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use harmonium_experiment::{expand, load_experiment, sweep::expand_tuning};
+use harmonium_experiment::load_experiment;
 use serde_json::json;
 
 /// What both launchers need to know: the file, the shared store, and the options below.
@@ -100,17 +100,8 @@ impl Plan {
 
 fn trials(file: &Path) -> Result<Plan> {
     let (exp, yaml) = load_experiment(file)?;
-    let ranges = match expand_tuning(&exp, &yaml).map_err(anyhow::Error::msg)? {
-        Some(cells) => {
-            let t: usize = cells.iter().map(|c| c.trials.len()).sum();
-            let f = cells.len() * exp.seeds.len();
-            vec![(0, t - 1), (t, t + f - 1)]
-        }
-        None => {
-            let n = expand(&exp, &yaml).map_err(anyhow::Error::msg)?.len();
-            vec![(0, n - 1)]
-        }
-    };
+    let ranges =
+        harmonium_experiment::sweep::trial_ranges(&exp, &yaml).map_err(anyhow::Error::msg)?;
     Ok(Plan {
         name: exp.name,
         ranges,

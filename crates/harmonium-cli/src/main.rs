@@ -508,16 +508,10 @@ async fn run(
     if let Some(range) = only {
         // Checked before the database is opened, so a bad index writes nothing. A tuned sweep
         // numbers its tuning trials, then its final trials (`harmonium plan` lists both).
-        let n = match harmonium_experiment::sweep::expand_tuning(&exp, &yaml)
+        let n = harmonium_experiment::sweep::trial_ranges(&exp, &yaml)
             .map_err(anyhow::Error::msg)?
-        {
-            Some(cells) => {
-                cells.iter().map(|c| c.trials.len()).sum::<usize>() + cells.len() * exp.seeds.len()
-            }
-            None => harmonium_experiment::expand(&exp, &yaml)
-                .map_err(anyhow::Error::msg)?
-                .len(),
-        };
+            .last()
+            .map_or(0, |r| r.1 + 1);
         harmonium_experiment::runner::check_range(range, n)
             .map_err(|m| anyhow::anyhow!("{}: {m}", file.display()))?;
     }
@@ -755,13 +749,9 @@ impl StopSignals {
     }
 }
 
-/// A database path for messages, a URL's user and password left out.
+/// A database path for messages, a URL's password shown as `***`.
 pub(crate) fn redacted(db: &Path) -> String {
-    let text = db.display().to_string();
-    match (text.split_once("://"), text.rfind('@')) {
-        (Some((scheme, _)), Some(at)) => format!("{scheme}://…{}", &text[at..]),
-        _ => text,
-    }
+    harmonium_store::mask_password(&db.display().to_string())
 }
 
 /// `--trial 3` → (3, 3); `--trial 2-5` → (2, 5).
@@ -877,8 +867,7 @@ fn dry_tuned(
     for t in cells.iter().flat_map(|c| &c.trials) {
         println!("{:>4}  {}  {}", t.index, t.hash, t.label());
     }
-    let t = cells.len() * per_cell;
-    let f = cells.len() * exp.seeds.len();
+    let (t, f) = harmonium_experiment::sweep::tuned_counts(exp, cells);
     println!(
         "experiment '{}': then {f} final trials ({} cells × {} seeds), each cell's configuration \
          chosen after its tuning (`compare {} --tuning` shows the choices); for `--trial` they \

@@ -75,6 +75,22 @@ pub struct RunOutcome {
     pub reaped: u64,
 }
 
+impl RunOutcome {
+    /// The counts of this run of trials and a `later` one together, under the later one's
+    /// experiment (a tuned sweep's tuning, then its final trials).
+    fn then(self, later: RunOutcome) -> RunOutcome {
+        RunOutcome {
+            experiment_id: later.experiment_id,
+            planned: self.planned + later.planned,
+            skipped: self.skipped + later.skipped,
+            finished: self.finished + later.finished,
+            failed: self.failed + later.failed,
+            killed: self.killed + later.killed,
+            reaped: self.reaped + later.reaped,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error("{0}")]
@@ -388,15 +404,7 @@ pub async fn run_experiment(
     }
     let finals = final_trials(exp, &cells, &chosen);
     let second = run_trials(&exp.name, exp, yaml, finals, metric, store, opts).await?;
-    Ok(RunOutcome {
-        experiment_id: second.experiment_id,
-        planned: first.planned + second.planned,
-        skipped: first.skipped + second.skipped,
-        finished: first.finished + second.finished,
-        failed: first.failed + second.failed,
-        killed: first.killed + second.killed,
-        reaped: first.reaped + second.reaped,
-    })
+    Ok(first.then(second))
 }
 
 /// `--trial FIRST-LAST` of a tuned sweep. Its trials are numbered as `harmonium plan` lists
@@ -416,7 +424,7 @@ async fn run_tuned_by_index(
     opts: &RunOptions,
 ) -> Result<RunOutcome, RunError> {
     let seeds = exp.seeds.len();
-    let (t, f) = (tuning.len(), cells.len() * seeds);
+    let (t, f) = crate::sweep::tuned_counts(exp, cells);
     check_range((first, last), t + f).map_err(RunError::Invalid)?;
     let name = tuning_name(&exp.name);
     let mut out = RunOutcome::default();
@@ -474,15 +482,7 @@ async fn run_tuned_by_index(
         });
     }
     let second = run_trials(&exp.name, exp, yaml, finals, metric, store, opts).await?;
-    Ok(RunOutcome {
-        experiment_id: second.experiment_id,
-        planned: out.planned + second.planned,
-        skipped: out.skipped + second.skipped,
-        finished: out.finished + second.finished,
-        failed: out.failed + second.failed,
-        killed: out.killed + second.killed,
-        reaped: out.reaped + second.reaped,
-    })
+    Ok(out.then(second))
 }
 
 /// Checks `--trial FIRST-LAST` against the number of trials a file expands to.

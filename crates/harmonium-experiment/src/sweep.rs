@@ -530,6 +530,32 @@ pub fn expand_tuning(exp: &Experiment, text: &str) -> Result<Option<Vec<TuneCell
 /// The final trials of a tuned sweep: cell `i`'s chosen tuning trial's configuration (its
 /// outer and tuned values), once per seed of the experiment. `chosen` holds, per cell, the
 /// index of its chosen trial within [`TuneCell::trials`], or `None` to leave the cell out.
+/// How a tuned sweep numbers its trials for `--trial`: the tuning trials (0 to T−1), then the
+/// final trials (T to T+F−1, cell by cell, each cell's seeds in order). Returns (T, F).
+pub fn tuned_counts(exp: &Experiment, cells: &[TuneCell]) -> (usize, usize) {
+    let tuning = cells.iter().map(|c| c.trials.len()).sum();
+    (tuning, cells.len() * exp.seeds.len())
+}
+
+/// The index ranges a file's trials are numbered in: one for a plain sweep; for a tuned sweep
+/// the tuning trials', then the final trials' ([`tuned_counts`]).
+pub fn trial_ranges(exp: &Experiment, text: &str) -> Result<Vec<(usize, usize)>, String> {
+    let none = || "the file expands to no trials".to_string();
+    Ok(match expand_tuning(exp, text)? {
+        Some(cells) => {
+            let (t, f) = tuned_counts(exp, &cells);
+            if t == 0 || f == 0 {
+                return Err(none());
+            }
+            vec![(0, t - 1), (t, t + f - 1)]
+        }
+        None => match expand(exp, text)?.len() {
+            0 => return Err(none()),
+            n => vec![(0, n - 1)],
+        },
+    })
+}
+
 pub fn final_trials(exp: &Experiment, cells: &[TuneCell], chosen: &[Option<usize>]) -> Vec<Trial> {
     let mut trials = Vec::new();
     for (cell, pick) in cells.iter().zip(chosen) {

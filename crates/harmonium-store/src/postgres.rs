@@ -14,8 +14,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Row};
 
 use crate::{Engine, Result, Store, StoreError, mask_password, summaries};
 
@@ -60,16 +60,13 @@ pub(crate) async fn open(url: &str, read_only: bool) -> Result<Store> {
         .connect(url)
         .await
         .map_err(cannot)?;
-    match look(&pool, &shown).await? {
-        Look::Empty if read_only => {
-            pool.close().await;
-            return Err(StoreError::Message(format!(
-                "the PostgreSQL database {} holds no harmonium results yet (no tables): run an \
-                 experiment against it first",
-                shown.display()
-            )));
-        }
-        Look::Empty | Look::Harmonium => {}
+    if look(&pool, &shown).await?.is_none() && read_only {
+        pool.close().await;
+        return Err(StoreError::Message(format!(
+            "the PostgreSQL database {} holds no harmonium results yet (no tables): run an \
+             experiment against it first",
+            shown.display()
+        )));
     }
     if let Err(source) = MIGRATOR.run(&pool).await {
         pool.close().await;
@@ -103,64 +100,23 @@ fn connect_reason(e: &sqlx::Error) -> String {
     }
 }
 
-enum Look {
-    Empty,
-    Harmonium,
-}
-
-/// What the connection's schema holds: nothing, harmonium's tables, or (an error) another
-/// application's, or a newer harmonium's.
-async fn look(pool: &AnyPool, shown: &std::path::Path) -> Result<Look> {
+/// What the connection's schema holds: `None` for nothing (a new database), else the version of
+/// harmonium's schema ([`crate::schema::judge`]: another application's tables, or a newer
+/// harmonium's, are an error).
+async fn look(pool: &AnyPool, shown: &std::path::Path) -> Result<Option<i64>> {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = current_schema() \
          ORDER BY tablename",
     )
     .fetch_all(pool)
     .await?;
-    if tables.is_empty() {
-        return Ok(Look::Empty);
-    }
-    let foreign = || {
-        let mut listed: Vec<&str> = tables.iter().map(String::as_str).take(8).collect();
-        if tables.len() > 8 {
-            listed.push("…");
-        }
-        StoreError::Foreign {
-            path: shown.into(),
-            tables: listed.join(", "),
-        }
+    let applied = if tables.iter().any(|t| t == "_sqlx_migrations") {
+        sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations")
+            .fetch_all(pool)
+            .await
+            .ok()
+    } else {
+        None
     };
-    if !tables.iter().any(|t| t == "_sqlx_migrations") {
-        return Err(foreign());
-    }
-    let applied = sqlx::query("SELECT version, checksum, success FROM _sqlx_migrations")
-        .fetch_all(pool)
-        .await
-        .map_err(|_| foreign())?;
-    if tables.len() == 1 && applied.is_empty() {
-        return Ok(Look::Empty);
-    }
-    let first = MIGRATOR.iter().next().expect("a first migration");
-    let ours = applied.iter().any(|r| {
-        r.try_get::<i64, _>("version").ok() == Some(first.version)
-            && r.try_get::<Vec<u8>, _>("checksum").ok().as_deref() == Some(&*first.checksum)
-    });
-    if !ours {
-        return Err(foreign());
-    }
-    let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
-    let version = applied
-        .iter()
-        .filter(|r| r.try_get::<bool, _>("success").unwrap_or(false))
-        .filter_map(|r| r.try_get::<i64, _>("version").ok())
-        .max()
-        .unwrap_or(0);
-    if version > latest {
-        return Err(StoreError::Message(format!(
-            "database {}: written by a newer harmonium (schema version {version}; this one knows \
-             up to {latest}): use that version to read it",
-            shown.display()
-        )));
-    }
-    Ok(Look::Harmonium)
+    crate::schema::judge(shown, &tables, applied, &MIGRATOR)
 }

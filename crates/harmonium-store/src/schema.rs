@@ -8,13 +8,14 @@
 use std::path::Path;
 use std::str::FromStr;
 
+use sqlx::Connection;
+use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{Connection, Row};
 
 use crate::{Result, StoreError};
 
 /// The migrations this build knows (`migrations/` at the root of the workspace).
-pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 
 /// What a file holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +64,45 @@ async fn look(conn: &mut SqliteConnection, path: &Path) -> Result<Schema> {
     .fetch_all(&mut *conn)
     .await
     .map_err(|e| unreadable(e.to_string()))?;
-    if tables.is_empty() {
+    let applied = if tables.iter().any(|t| t == "_sqlx_migrations") {
+        sqlx::query_as("SELECT version, checksum, success FROM _sqlx_migrations")
+            .fetch_all(&mut *conn)
+            .await
+            .ok()
+    } else {
+        None
+    };
+    let Some(version) = judge(path, &tables, applied, &MIGRATOR)? else {
         return Ok(Schema::Empty);
+    };
+    let built: Option<i64> = if tables.iter().any(|t| t == "store_meta") {
+        sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'summaries_built'")
+            .fetch_optional(&mut *conn)
+            .await?
+    } else {
+        None
+    };
+    Ok(Schema::Harmonium {
+        version,
+        current: version == latest_version() && built == Some(1),
+    })
+}
+
+/// A row of `_sqlx_migrations`: version, checksum, success.
+pub(crate) type Applied = (i64, Vec<u8>, bool);
+
+/// What a database's tables and its applied migrations (`None` when they could not be read) say,
+/// on either engine: `None` for a new database, else the schema version harmonium's migrations
+/// (`migrator`) reached. Another application's tables are [`StoreError::Foreign`], a newer
+/// harmonium's schema an error.
+pub(crate) fn judge(
+    path: &Path,
+    tables: &[String],
+    applied: Option<Vec<Applied>>,
+    migrator: &Migrator,
+) -> Result<Option<i64>> {
+    if tables.is_empty() {
+        return Ok(None);
     }
     let foreign = || {
         let mut listed: Vec<&str> = tables.iter().map(String::as_str).take(8).collect();
@@ -79,49 +117,35 @@ async fn look(conn: &mut SqliteConnection, path: &Path) -> Result<Schema> {
     if !tables.iter().any(|t| t == "_sqlx_migrations") {
         return Err(foreign());
     }
-    let applied = sqlx::query("SELECT version, checksum, success FROM _sqlx_migrations")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|_| foreign())?;
+    let applied = applied.ok_or_else(foreign)?;
     // Only the bookkeeping table, with nothing recorded in it: another process is creating this
     // database at this moment (its first migration not yet committed), as when the tasks of an
     // array job start together on a new file. A new database, whose migrations wait for it.
     if tables.len() == 1 && applied.is_empty() {
-        return Ok(Schema::Empty);
+        return Ok(None);
     }
-    let first = MIGRATOR.iter().next().expect("a first migration");
-    let ours = applied.iter().any(|r| {
-        r.try_get::<i64, _>("version").ok() == Some(first.version)
-            && r.try_get::<Vec<u8>, _>("checksum").ok().as_deref() == Some(&*first.checksum)
-    });
+    let first = migrator.iter().next().expect("a first migration");
+    let ours = applied
+        .iter()
+        .any(|(version, checksum, _)| *version == first.version && **checksum == *first.checksum);
     if !ours {
         return Err(foreign());
     }
     let version = applied
         .iter()
-        .filter(|r| r.try_get::<bool, _>("success").unwrap_or(false))
-        .filter_map(|r| r.try_get::<i64, _>("version").ok())
+        .filter(|(_, _, success)| *success)
+        .map(|(version, _, _)| *version)
         .max()
         .unwrap_or(0);
-    if version > latest_version() {
+    let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    if version > latest {
         return Err(StoreError::Message(format!(
             "database {}: written by a newer harmonium (schema version {version}; this one knows \
-             up to {}): use that version to read it",
-            path.display(),
-            latest_version()
+             up to {latest}): use that version to read it",
+            path.display()
         )));
     }
-    let built: Option<i64> = if tables.iter().any(|t| t == "store_meta") {
-        sqlx::query_scalar("SELECT value FROM store_meta WHERE key = 'summaries_built'")
-            .fetch_optional(&mut *conn)
-            .await?
-    } else {
-        None
-    };
-    Ok(Schema::Harmonium {
-        version,
-        current: version == latest_version() && built == Some(1),
-    })
+    Ok(Some(version))
 }
 
 /// Whether this process can write the database and create the `-wal` and `-shm` files beside
