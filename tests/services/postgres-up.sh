@@ -4,6 +4,10 @@
 # and log live in $1 (default /tmp/harmonium-pg). The superuser `postgres` has the password
 # `harmonium` over TCP (scram-sha-256), so a wrong password is refused as on a real server.
 set -euo pipefail
+# Tests run in parallel threads and each may call this: one start-up at a time, the others
+# wait and then find the service up. The daemons started here do not inherit the lock (9>&-).
+exec 9>/tmp/harmonium-pg-up.lock
+flock 9
 state=${1:-/tmp/harmonium-pg}
 port=${2:-55432}
 bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -24,7 +28,7 @@ fi
 # A server that died leaves its pid file; pg_ctl start copes with a stale one.
 runuser -u postgres -- "$bin/pg_ctl" -D "$state/data" -l "$state/log" -w -t 60 \
     -o "-k $state -p $port -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" \
-    start >/dev/null || { tail -n 30 "$state/log"; exit 1; }
+    start >/dev/null 9>&- || { tail -n 30 "$state/log"; exit 1; }
 for _ in $(seq 1 60); do
     if ready; then exit 0; fi
     sleep 0.5

@@ -5,6 +5,10 @@
 # that does not resolve (none in /etc/hosts, no DNS) still launches jobs: without the address,
 # slurmctld allocates the node and then never reaches it, and the jobs sit in R forever.
 set -euo pipefail
+# Tests run in parallel threads and each may call this: one start-up at a time, the others
+# wait and then find the service up. The daemons started here do not inherit the lock (9>&-).
+exec 9>/tmp/harmonium-slurm-up.lock
+flock 9
 state=${1:-/tmp/harmonium-slurm}
 host=$(hostname)
 # Up when both daemons run and the node is `idle` and responding (`idle*` is a node slurmctld
@@ -17,7 +21,7 @@ if up; then exit 0; fi
 mkdir -p "$state"/{d,ctld,log} /run/munge
 chown munge:munge /run/munge
 [ -f /etc/munge/munge.key ] || { echo "no /etc/munge/munge.key (apt-get install munge)"; exit 1; }
-pgrep -x munged >/dev/null || su -s /bin/sh munge -c munged
+pgrep -x munged >/dev/null || su -s /bin/sh munge -c munged 9>&-
 cpus=$(nproc)
 mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 * 3 / 4 ))
 cat > /etc/slurm/slurm.conf <<CONF
@@ -41,8 +45,8 @@ SelectTypeParameters=CR_Core
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
-pgrep -x slurmctld >/dev/null || slurmctld
-pgrep -x slurmd >/dev/null || slurmd
+pgrep -x slurmctld >/dev/null || slurmctld 9>&-
+pgrep -x slurmd >/dev/null || slurmd 9>&-
 for _ in $(seq 1 60); do
     if up; then exit 0; fi
     sleep 1

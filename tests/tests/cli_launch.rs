@@ -64,8 +64,9 @@ fn slurm_up() -> bool {
         .unwrap();
     assert!(
         up.status.success(),
-        "{}",
-        String::from_utf8_lossy(&up.stdout)
+        "starting Slurm failed:\n{}{}",
+        String::from_utf8_lossy(&up.stdout),
+        String::from_utf8_lossy(&up.stderr)
     );
     true
 }
