@@ -110,6 +110,26 @@ pub async fn scalar(db: &Path, sql: &str) -> i64 {
     v
 }
 
+/// The start-up script `tests/services/NAME` of the checkout under test. It is looked up from the
+/// package folder cargo names when it runs the test (a test binary built in another checkout that
+/// shares the target folder, and found fresh, would otherwise start another checkout's script).
+pub fn service_script(name: &str) -> PathBuf {
+    let at_run = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let found = at_run.iter().flat_map(|d| d.ancestors()).find_map(|d| {
+        [
+            d.join("services").join(name),
+            d.join("tests/services").join(name),
+        ]
+        .into_iter()
+        .find(|p| p.is_file())
+    });
+    found.unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("services")
+            .join(name)
+    })
+}
+
 /// The superuser URL of the throw-away PostgreSQL server the tests use (`services/postgres-up.sh`:
 /// 127.0.0.1:55432, password `harmonium`), started if it is not running; `None` when PostgreSQL
 /// is not installed here, which CI does not accept.
@@ -124,7 +144,7 @@ pub fn postgres_server() -> Option<String> {
         return None;
     }
     let up = Command::new("bash")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("services/postgres-up.sh"))
+        .arg(service_script("postgres-up.sh"))
         .output()
         .expect("run services/postgres-up.sh");
     assert!(

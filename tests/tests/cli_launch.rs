@@ -59,7 +59,7 @@ fn slurm_up() -> bool {
         return false;
     }
     let up = Command::new("bash")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("services/slurm-up.sh"))
+        .arg(harmonium_tests::service_script("slurm-up.sh"))
         .output()
         .unwrap();
     assert!(

@@ -42,6 +42,11 @@ impl Halves {
         self.draws = draws;
     }
 
+    /// `a` on the first half's pool while `b` runs on the second's.
+    pub fn join(&self, a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
+        join_on(self.pools.as_deref(), a, b);
+    }
+
     /// Two halves drawing from `draws`, each on a pool of half the machine's threads (at least
     /// one).
     pub fn new(draws: [HostDraws; 2]) -> Halves {

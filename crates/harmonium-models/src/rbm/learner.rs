@@ -7,10 +7,11 @@
 //! * **whole** (every device; cuda and wgpu always): the statistics of the whole mini-batch, then
 //!   [`MomentumUpdate::apply`] ([`Learner::step`]);
 //! * **in halves** (the CPU, `flex`): the statistics of two halves side by side (`Halves`), each
-//!   half's thread forming its share of ΔW (the fast path of [`super::update`]).
+//!   then W's update as one pass over memory on both threads ([`super::fused_update`]).
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
+use super::fused_update;
 use super::halves::Halves;
 use super::model::bernoulli;
 use super::update::{Increments, MomentumUpdate};
@@ -141,9 +142,8 @@ impl Learner {
     }
 
     /// [`Learner::step`] on the mini-batch `rows` of `data` in two halves side by side
-    /// ([`Halves`]): the first half's thread forms [`MomentumUpdate::first_share`] of ΔW, the
-    /// second's [`MomentumUpdate::second_share`], and [`MomentumUpdate::apply_shares`] does the
-    /// rest.
+    /// ([`Halves`]), W's rule as one pass over memory on the halves' threads
+    /// ([`fused_update`]), the biases' by [`MomentumUpdate::apply_to_biases`].
     fn step_in_halves(
         &mut self,
         halves: &mut Halves,
@@ -153,26 +153,35 @@ impl Learner {
         step: Step,
         sparsity: Option<&Sparsity>,
     ) {
-        let update = step.update;
-        let weights = rbm.weights.clone();
-        let inc_w = &mut self.increments.weights;
-        let (first, units) = halves.statistics(
+        let mut s_b = None;
+        let (s_a, units) = halves.statistics(
             &mut self.chains,
             rbm,
             data,
             rows,
             step.cd_k,
-            move |s_a| update.first_share(s_a, weights),
-            move |s_b| inc_w.inplace(|dw| update.second_share(dw, s_b)),
+            |s| s,
+            |s| s_b = s,
         );
-        let (units, sparsity_w) = match sparsity {
+        let mut parts: Vec<Tensor<2>> = std::iter::once(s_a).chain(s_b).collect();
+        let units = match sparsity {
             Some(sp) => {
                 let (units, w) = sp.penalize_units(&mut self.hidden_activity, units);
-                (units, Some(w))
+                parts.push(w);
+                units
             }
-            None => (units, None),
+            None => units,
         };
-        update.apply_shares(rbm, &mut self.increments, first, units, sparsity_w);
+        let join = |a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)| halves.join(a, b);
+        fused_update::update_weights(
+            &step.update,
+            &mut self.increments,
+            &mut rbm.weights,
+            parts,
+            join,
+        );
+        step.update
+            .apply_to_biases(rbm, &mut self.increments, units);
     }
 
     /// One pass through `data` in a random order (a permutation drawn on the host and handed over
@@ -271,8 +280,7 @@ mod tests {
         close(flat1(ca), flat1(cb), "c");
     }
 
-    /// The fast path (ΔW formed in the halves' threads as `lr·(S_a − wc·W) + (m·ΔW + lr·S_b)`)
-    /// equals [`MomentumUpdate::apply`] on the summed statistics `S_a + S_b`, over three
+    /// The fast path (the halves' statistics, W's rule in one pass on their threads) equals [`MomentumUpdate::apply`] on the summed statistics `S_a + S_b`, over three
     /// mini-batches (momentum carried, weight cost, sparsity), for CD and persistent CD.
     #[test]
     fn fast_path_in_halves_equals_the_rule_on_the_summed_statistics() {

@@ -51,13 +51,14 @@
 //!   (eq. 4).
 //! * [`update`]: the update `Δθ ← m·Δθ + lr·(S − wc·θ)` with momentum, weight cost and sparsity.
 //! * [`learner`]: epochs of mini-batches, each its statistics then the update; `halves` is the
-//!   CPU's execution of a mini-batch.
+//!   CPU's execution of a mini-batch, and `fused_update` W's update there in one pass.
 //! * [`train`]: the training loop with evaluation, metrics, pictures and checkpoint events.
 
 pub mod cd;
 pub mod config;
 pub mod draws;
 pub mod error;
+mod fused_update;
 pub(crate) mod halves;
 pub mod learner;
 pub mod model;

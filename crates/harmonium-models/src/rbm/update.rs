@@ -16,16 +16,11 @@
 //! S_W ← S_W + ⟨v⟩_data ⊗ cost·(target − q)
 //! ```
 //!
-//! **The fast path** (the CPU's two halves of a mini-batch, `halves`): the weights'
-//! statistic arrives in two parts, `S_W = S_a + S_b`, each on its own thread. The increment is
-//! linear in S, so each thread forms its share of it where its part is:
-//!
-//! ```text
-//! ΔW ← lr·(S_a − wc·W) + (m·ΔW + lr·S_b)    [+ lr·⟨v⟩_data ⊗ cost·(target − q)]
-//!      first_share       second_share         sparsity, once the whole batch's means are known
-//! ```
-//!
-//! which is [`MomentumUpdate::apply`] with the terms grouped differently (tested equal to it).
+//! **The fast path** (the CPU's two halves of a mini-batch, `halves`): the weights' statistic
+//! arrives in two parts, `S_W = S_a + S_b` (and the sparsity penalty's part), and W's rule runs
+//! as one pass over memory ([`super::fused_update`]); the biases' rule is
+//! [`MomentumUpdate::apply_to_biases`]. Together they are [`MomentumUpdate::apply`] (tested
+//! equal to it).
 
 use burn::tensor::Tensor;
 
@@ -93,48 +88,21 @@ impl MomentumUpdate {
         inc.mul_scalar(self.momentum) + s.mul_scalar(self.lr)
     }
 
-    /// The fast path, the first half's share of the new ΔW: `lr·(S_a − wc·W)`.
-    pub(crate) fn first_share(&self, s_a: Tensor<2>, weights: Tensor<2>) -> Tensor<2> {
-        let cost = self.lr * self.weight_cost;
-        let share = s_a.mul_scalar(self.lr);
-        if cost > 0.0 {
-            share - weights.mul_scalar(cost)
-        } else {
-            share
-        }
-    }
-
-    /// The fast path, the second half's share of the new ΔW: `m·ΔW + lr·S_b` (a mini-batch too
-    /// small to split has no second part: `m·ΔW`).
-    pub(crate) fn second_share(&self, inc_w: Tensor<2>, s_b: Option<Tensor<2>>) -> Tensor<2> {
-        let carried = inc_w.mul_scalar(self.momentum);
-        match s_b {
-            Some(s_b) => carried + s_b.mul_scalar(self.lr),
-            None => carried,
-        }
-    }
-
-    /// The fast path, the rest of [`MomentumUpdate::apply`] once `inc.weights` holds the second
-    /// share and `first` the first: `ΔW ← first + second [+ lr·S_sparsity]`, the biases'
-    /// increments from `units`, and `θ ← θ + Δθ`.
-    pub(crate) fn apply_shares(
+    /// The fast path's rule for the biases (W's is [`super::fused_update`]): `Δb ← m·Δb +
+    /// lr·S_b`, `Δc ← m·Δc + lr·S_c`, then `b ← b + Δb`, `c ← c + Δc`.
+    pub(crate) fn apply_to_biases(
         &self,
         rbm: &mut Rbm,
         inc: &mut Increments,
-        first: Tensor<2>,
         units: UnitStatistics,
-        sparsity_w: Option<Tensor<2>>,
     ) {
-        let first = match sparsity_w {
-            Some(s) => first + s.mul_scalar(self.lr),
-            None => first,
-        };
-        inc.weights.inplace(|second| second + first);
         inc.visible_bias
             .inplace(|db| self.increment(db, units.delta_b, None));
         inc.hidden_bias
             .inplace(|dc| self.increment(dc, units.delta_c, None));
-        add_increments(rbm, inc);
+        let (db, dc) = (inc.visible_bias.clone(), inc.hidden_bias.clone());
+        rbm.visible_bias.inplace(|b| b + db);
+        rbm.hidden_bias.inplace(|c| c + dc);
     }
 }
 

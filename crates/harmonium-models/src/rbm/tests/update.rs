@@ -108,32 +108,21 @@ fn momentum_and_weight_cost_follow_the_rule_by_hand() {
     check(&rbm, &inc, second, "second mini-batch");
 }
 
-/// The fast path's shares of the same first mini-batch with S_W in two parts,
-/// S_a = (0.3, −0.1)ᵀ and S_b = (0.1, −0.5)ᵀ:
-///
-/// ```text
-/// first_share  = 0.5·((0.3, −0.1) − 0.1·(1, −2)) = (0.1, 0.05)
-/// second_share = 0.9·(0.1, 0.2) + 0.5·(0.1, −0.5) = (0.14, −0.07)
-/// ```
-///
-/// and their sum is the rule's ΔW = (0.24, −0.02).
+/// The fast path on the same first mini-batch with S_W in two parts, S_a = (0.3, −0.1)ᵀ and
+/// S_b = (0.1, −0.5)ᵀ: W's one pass gives the rule's ΔW = 0.9·(0.1, 0.2) + 0.5·((0.4, −0.6) −
+/// 0.1·(1, −2)) = (0.24, −0.02), and the biases' rule the rest.
 #[test]
-fn the_fast_paths_shares_add_up_to_the_rule_by_hand() {
+fn the_fast_path_in_parts_gives_the_rule_by_hand() {
     let device = Device::flex();
     let (mut rbm, mut inc) = tiny(&device);
-    let first = RULE.first_share(column(&[0.3, -0.1], &device), rbm.weights.clone());
-    assert_close(&flat(first.clone()), &[0.1, 0.05], 1e-6, "first share");
-    let s_b = Some(column(&[0.1, -0.5], &device));
-    inc.weights.inplace(|dw| RULE.second_share(dw, s_b));
-    assert_close(
-        &flat(inc.weights.clone()),
-        &[0.14, -0.07],
-        1e-6,
-        "second share",
-    );
-
+    let parts = vec![column(&[0.3, -0.1], &device), column(&[0.1, -0.5], &device)];
+    let serial = |a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)| {
+        a();
+        b();
+    };
+    crate::rbm::fused_update::update_weights(&RULE, &mut inc, &mut rbm.weights, parts, serial);
     let (_, units) = statistics(&[0.0, 0.0], &[1.0, 2.0], &[-0.5], &device).split();
-    RULE.apply_shares(&mut rbm, &mut inc, first, units, None);
+    RULE.apply_to_biases(&mut rbm, &mut inc, units);
     let want = [
         &[0.24, -0.02][..],
         &[1.24, -2.02],
@@ -142,7 +131,7 @@ fn the_fast_paths_shares_add_up_to_the_rule_by_hand() {
         &[0.02],
         &[0.27],
     ];
-    check(&rbm, &inc, want, "shares");
+    check(&rbm, &inc, want, "in parts");
 }
 
 /// target 0.1, decay 0.9, cost 0.5. First mini-batch ⟨p(h|v)⟩ = (0.3, 0.05), ⟨v⟩ = (1, 0.5):
