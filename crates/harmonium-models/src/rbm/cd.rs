@@ -16,7 +16,6 @@
 
 use burn::tensor::Tensor;
 
-use super::model::bernoulli;
 use super::{Draws, Rbm};
 
 /// Where the negative phase starts.
@@ -145,8 +144,7 @@ impl Rbm {
         // Negative phase.
         let (v_model, ph_model) = match negative {
             NegativePhase::Reconstruction => {
-                let u = draws.uniform(&ph_data);
-                let mut h = bernoulli(ph_data.clone(), u);
+                let mut h = draws.bernoulli(ph_data.clone());
                 let mut step = 1;
                 loop {
                     let v = self.visible_mean(h);
@@ -154,8 +152,7 @@ impl Rbm {
                     if step == cd_k {
                         break (v, ph);
                     }
-                    let u = draws.uniform(&ph);
-                    h = bernoulli(ph, u);
+                    h = draws.bernoulli(ph);
                     step += 1;
                 }
             }
@@ -168,8 +165,8 @@ impl Rbm {
                     if step > 0 {
                         ph_step = self.hidden_probs(v_step);
                     }
-                    let u = draws.uniform(&ph_step);
-                    v_step = self.sample_visible(bernoulli(ph_step.clone(), u), draws);
+                    let h = draws.bernoulli(ph_step.clone());
+                    v_step = self.sample_visible(h, draws);
                 }
                 *chains = v_step;
                 (v, ph)

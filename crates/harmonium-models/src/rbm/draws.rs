@@ -10,6 +10,12 @@ pub trait Draws {
     fn uniform(&mut self, like: &Tensor<2>) -> Tensor<2>;
     /// Standard normal numbers shaped like `like`.
     fn normal(&mut self, like: &Tensor<2>) -> Tensor<2>;
+    /// Binary states `h = 1[p > u]` for the probabilities `p`, with `u` from
+    /// [`Draws::uniform`]: the same numbers, in the same order, whatever the implementation.
+    fn bernoulli(&mut self, p: Tensor<2>) -> Tensor<2> {
+        let u = self.uniform(&p);
+        super::model::bernoulli(p, u)
+    }
 }
 
 /// Draws from the device's random generator (seed it with `device.seed`).
@@ -100,6 +106,15 @@ impl HostDraws {
 
     /// `n` uniform numbers in [0, 1) with 24 random bits each (two per 64-bit draw).
     fn uniforms(&mut self, n: usize) -> Vec<f32> {
+        let mut out = vec![0.0; n];
+        self.each_uniform(&mut out, |slot, u| *slot = u);
+        out
+    }
+
+    /// `f(slot, u)` for every slot of `out` in order, `u` the next uniform number of
+    /// [`HostDraws::uniforms`].
+    #[inline(always)]
+    fn each_uniform(&mut self, out: &mut [f32], f: impl Fn(&mut f32, f32)) {
         const SCALE: f32 = 1.0 / (1u32 << 24) as f32;
         let pair = |x: u64| {
             [
@@ -107,15 +122,15 @@ impl HostDraws {
                 ((x >> 8) & 0xFF_FFFF) as f32 * SCALE,
             ]
         };
-        let mut out = vec![0.0; n];
         let mut chunks = out.chunks_exact_mut(2);
         for two in &mut chunks {
-            two.copy_from_slice(&pair(self.next_u64()));
+            let [u0, u1] = pair(self.next_u64());
+            f(&mut two[0], u0);
+            f(&mut two[1], u1);
         }
         if let [last] = chunks.into_remainder() {
-            *last = pair(self.next_u64())[0];
+            f(last, pair(self.next_u64())[0]);
         }
-        out
     }
 }
 
@@ -141,6 +156,29 @@ impl Draws for HostDraws {
         values.truncate(n);
         Tensor::from_data(TensorData::new(values, dims), &like.device())
     }
+
+    /// The fast path on the CPU: the probabilities' buffer is taken over (as in
+    /// [`crate::fast_math`]) and each number replaced by its state as its uniform number is
+    /// drawn, with no tensor of uniform numbers and no boolean one. Elsewhere, the plain draw.
+    fn bernoulli(&mut self, p: Tensor<2>) -> Tensor<2> {
+        let device = p.device();
+        if device != Device::flex() || p.dtype() != burn::tensor::DType::F32 {
+            let u = self.uniform(&p);
+            return super::model::bernoulli(p, u);
+        }
+        let mut data = p.into_data();
+        match data.as_mut_slice::<f32>() {
+            Ok(values) => {
+                self.each_uniform(values, |p, u| *p = if *p > u { 1.0 } else { 0.0 });
+                Tensor::from_data(data, &device)
+            }
+            Err(_) => {
+                let p = Tensor::from_data(data, &device);
+                let u = self.uniform(&p);
+                super::model::bernoulli(p, u)
+            }
+        }
+    }
 }
 
 /// The generator of a training run's sampling: host draws seeded with `seed` on the CPU
@@ -150,5 +188,39 @@ pub fn sampling_draws(device: &burn::tensor::Device, seed: u64) -> Box<dyn Draws
         Box::new(HostDraws::new(seed))
     } else {
         Box::new(DeviceDraws)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::to_vec;
+
+    /// The host generator's fast Bernoulli draw gives exactly the plain draw's states from the
+    /// same numbers (an odd count, probabilities 0, 1 and NaN among them) and leaves the
+    /// generator where the plain draw leaves it; a shared tensor of probabilities is not written.
+    #[test]
+    fn the_fast_bernoulli_draw_equals_the_plain_one() {
+        let device = Device::flex();
+        let mut p: Vec<f32> = (0..3 * 37).map(|i| (i as f32 * 0.618).fract()).collect();
+        p[0] = 0.0;
+        p[1] = 1.0;
+        p[2] = f32::NAN;
+        let p = Tensor::<2>::from_data(TensorData::new(p, [3, 37]), &device);
+        let (mut fast, mut plain) = (HostDraws::new(9), HostDraws::new(9));
+        let kept = to_vec(p.clone());
+        let got = to_vec(fast.bernoulli(p.clone()));
+        let u = plain.uniform(&p);
+        let want = to_vec(crate::rbm::model::bernoulli(p.clone(), u));
+        assert_eq!(got, want);
+        assert!(got.iter().all(|&h| h == 0.0 || h == 1.0) && got[1] == 1.0 && got[2] == 0.0);
+        assert!(got.iter().filter(|&&h| h == 1.0).count() > 20);
+        let after = to_vec(p);
+        assert!(
+            kept.iter()
+                .zip(&after)
+                .all(|(a, b)| a == b || a.is_nan() && b.is_nan())
+        );
+        assert_eq!(fast.next_u64(), plain.next_u64());
     }
 }

@@ -226,10 +226,7 @@ impl Rbm {
     pub fn sample_visible(&self, h: Tensor<2>, draws: &mut dyn Draws) -> Tensor<2> {
         let mean = self.visible_mean(h);
         match &self.visible_units {
-            VisibleUnits::Binary => {
-                let u = draws.uniform(&mean);
-                bernoulli(mean, u)
-            }
+            VisibleUnits::Binary => draws.bernoulli(mean),
             VisibleUnits::Gaussian { sigma } => {
                 let noise = draws.normal(&mean);
                 match sigma {
