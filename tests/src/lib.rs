@@ -225,3 +225,21 @@ pub fn chrome(bin: &Path, profile: &Path, url: &str, extra: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).to_string()
 }
+
+/// A tuned sweep named `name`: 2 cells × 2 tuning trials (indices 0-3), then 2 cells × 2 seeds
+/// of final trials (4-7), on 200 MNIST images.
+pub fn tuned_sweep(name: &str) -> String {
+    format!(
+        "name: {name}
+dataset: {{name: mnist, train_size: 200, valid_size: 100, test_size: 100}}
+seeds: [1, 2]
+mlp: {{hidden: [8], epochs: 1, batch_size: 50}}
+sweep:
+  parameters:
+    mlp.hidden: [[8], [16]]
+  tune:
+    parameters: {{mlp.lr: [0.05, 0.4]}}
+  metric: {{name: best_valid_error}}
+"
+    )
+}

@@ -351,7 +351,7 @@ fn no_slurm_or_kubectl_installed_is_a_clear_error_that_writes_nothing() {
     }
     // A tuned sweep is two arrays for Slurm (its final trials wait for its tuning), and no
     // Indexed Job (which cannot wait for another).
-    std::fs::write(d.join("tuned.yaml"), TUNED).unwrap();
+    std::fs::write(d.join("tuned.yaml"), harmonium_tests::tuned_sweep("tuned")).unwrap();
     let out = ok(harmonium_in(
         d,
         &["launch", "tuned.yaml", "--slurm", "--dry-run"],
@@ -376,19 +376,6 @@ fn no_slurm_or_kubectl_installed_is_a_clear_error_that_writes_nothing() {
     assert!(!d.join("tuned.k8s.yaml").exists());
 }
 
-/// 2 cells × 2 tuning trials, then 2 cells × 2 seeds of final trials: indices 0-3 and 4-7.
-const TUNED: &str = "name: tuned
-dataset: {name: mnist, train_size: 200, valid_size: 100, test_size: 100}
-seeds: [1, 2]
-mlp: {hidden: [8], epochs: 1, batch_size: 50}
-sweep:
-  parameters:
-    mlp.hidden: [[8], [16]]
-  tune:
-    parameters: {mlp.lr: [0.1, 0.3]}
-  metric: {name: best_valid_error}
-";
-
 #[tokio::test]
 async fn a_tuned_sweep_runs_as_two_slurm_arrays_the_final_one_after_the_tuning() {
     if !slurm_up() {
@@ -396,7 +383,7 @@ async fn a_tuned_sweep_runs_as_two_slurm_arrays_the_final_one_after_the_tuning()
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("tuned.yaml"), TUNED).unwrap();
+    std::fs::write(d.join("tuned.yaml"), harmonium_tests::tuned_sweep("tuned")).unwrap();
     ok(harmonium_in(d, &["data", "fetch", "mnist"], None));
     let data = d.join("data");
     let out = ok(harmonium_in(

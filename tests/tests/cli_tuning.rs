@@ -146,24 +146,15 @@ async fn each_cell_is_tuned_on_the_same_budget_and_its_choice_runs_over_the_seed
     );
 }
 
-/// 2 cells × 2 tuning trials (indices 0-3), then 2 cells × 2 seeds of final trials (4-7).
-const INDEXED: &str = "name: indexed
-dataset: {name: mnist, train_size: 200, valid_size: 100, test_size: 100}
-seeds: [1, 2]
-mlp: {hidden: [8], epochs: 1, batch_size: 50}
-sweep:
-  parameters:
-    mlp.hidden: [[8], [16]]
-  tune:
-    parameters: {mlp.lr: [0.05, 0.4]}
-  metric: {name: best_valid_error}
-";
-
 #[tokio::test]
 async fn a_tuned_sweep_runs_by_index_its_tuning_trials_then_each_cells_final_trials() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    std::fs::write(d.join("indexed.yaml"), INDEXED).unwrap();
+    std::fs::write(
+        d.join("indexed.yaml"),
+        harmonium_tests::tuned_sweep("indexed"),
+    )
+    .unwrap();
     let trial = |spec: &str| {
         harmonium(
             d,

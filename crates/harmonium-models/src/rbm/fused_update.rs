@@ -68,7 +68,8 @@ fn take(t: &mut Tensor<2>) -> Tensor<2> {
     std::mem::replace(t, Tensor::empty([0, 0], &device))
 }
 
-/// The rule with tensor operations: `ΔW ← m·ΔW + lr·(ΣS − wc·W)`, `W ← W + ΔW`.
+/// The rule with tensor operations ([`MomentumUpdate`]'s own increment): `ΔW ← m·ΔW +
+/// lr·(ΣS − wc·W)`, `W ← W + ΔW`.
 fn plain(
     update: &MomentumUpdate,
     inc: &mut Increments,
@@ -79,9 +80,8 @@ fn plain(
         .into_iter()
         .reduce(|a, b| a + b)
         .unwrap_or_else(|| weights.zeros_like());
-    let s = s - weights.clone().mul_scalar(update.weight_cost);
-    inc.weights
-        .inplace(|dw| dw.mul_scalar(update.momentum) + s.mul_scalar(update.lr));
+    let w = weights.clone();
+    inc.weights.inplace(|dw| update.increment(dw, s, Some(w)));
     let dw = inc.weights.clone();
     weights.inplace(|w| w + dw);
 }

@@ -75,7 +75,7 @@ impl MomentumUpdate {
     }
 
     /// `m·Δθ + lr·(S − wc·θ)`; without θ, no cost: `m·Δθ + lr·S`.
-    fn increment<const D: usize>(
+    pub(crate) fn increment<const D: usize>(
         &self,
         inc: Tensor<D>,
         s: Tensor<D>,
