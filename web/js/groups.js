@@ -120,7 +120,8 @@ function referenceList(res, by) {
 
 /**
  * Each level against the first: the difference of means with Welch's interval, the runs paired by
- * seed (pairs, mean difference, paired t interval, sign-flip p-value), and which interval applies.
+ * seed and the pooled sweep parameters (pairs, mean difference, paired t interval, sign-flip
+ * p-value), and which interval applies.
  */
 function contrastTable(res) {
   if (!res.contrasts.length) return null;
@@ -133,7 +134,8 @@ function contrastTable(res) {
       res.by.slice(1).map((k) => h('th', {}, k)),
       h('th', { class: 'num' }, 'a − b'),
       h('th', { class: 'num' }, `Welch ${pct}`),
-      h('th', { class: 'num' }, 'pairs'),
+      h('th', { class: 'num', title: 'a pair: two runs of the same seed and the same values of the sweep parameters the groups pool over' },
+        `pairs (${['seed', ...(res.paired_on || [])].join(' × ')})`),
       h('th', { class: 'num' }, 'paired Δ'),
       h('th', { class: 'num' }, `paired ${pct}`),
       h('th', { class: 'num' }, 'sign-flip p'),

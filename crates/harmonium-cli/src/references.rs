@@ -116,6 +116,7 @@ mod tests {
     fn compare_prints_each_figure_beside_its_group_with_the_gap_and_the_absent_levels() {
         let c = Comparison {
             by: vec!["mlp.init".into()],
+            paired_on: vec![],
             metric: "best_test_error".into(),
             level: 0.95,
             groups: vec![group("pretrained", 1, 0.0131), group("random", 1, 0.0175)],

@@ -17,8 +17,8 @@ pub enum Format {
 }
 
 /// Prints the group statistics of a final metric and the contrasts between the levels of the
-/// first `--group-by` param — Welch's interval, and under it the paired one by seed with its
-/// sign-flip p-value, the one that applies marked (or, with `json`, the store's comparison as
+/// first `--group-by` param — Welch's interval, and under it the paired one (by seed, and by
+/// the sweep's parameters the groups pool over) with its sign-flip p-value, the one that applies marked (or, with `json`, the store's comparison as
 /// JSON: the same object the dashboard's groups endpoint answers with). After the group table,
 /// the experiment's published figures of the metric beside the groups (`references` in JSON).
 pub async fn compare(
@@ -88,9 +88,13 @@ pub async fn compare(
         out!("{line}");
     }
     if !c.contrasts.is_empty() {
+        let pairs = std::iter::once("seed")
+            .chain(c.paired_on.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" × ");
         out!(
             "\ndifference in {metric} between {} levels ({:.0}% Welch confidence interval; \
-             under it, paired by seed):",
+             under it, paired by {pairs}):",
             by[0],
             100.0 * level
         );
@@ -112,10 +116,11 @@ pub async fn compare(
             r
         }));
         let lines = aligned(&rows);
+        let pooled = !c.paired_on.is_empty();
         out!("{}", lines[0]);
         for (line, c) in lines[1..].iter().zip(&c.contrasts) {
             out!("{line}");
-            out!("{}", paired_line(&metric, c));
+            out!("{}", paired_line(&metric, c, pooled));
         }
     }
     Ok(())
@@ -126,8 +131,9 @@ fn applies(yes: bool) -> &'static str {
 }
 
 /// The paired statistics of a contrast on one line: pairs, mean difference, paired t
-/// interval, sign-flip p-value, and whether it applies (or why Welch's does).
-fn paired_line(metric: &str, c: &Contrast) -> String {
+/// interval, sign-flip p-value, and whether it applies (or why Welch's does). A pair is a seed,
+/// or (`pooled`) a seed and values of the sweep's pooled parameters.
+fn paired_line(metric: &str, c: &Contrast, pooled: bool) -> String {
     let tail = match c.why_welch {
         Some(w) => format!("(Welch: {w})"),
         None => applies(true).into(),
@@ -135,9 +141,11 @@ fn paired_line(metric: &str, c: &Contrast) -> String {
     let Some(p) = &c.paired else {
         return format!("  paired: no pairs  {tail}");
     };
-    let seeds = match c.applies {
-        Applies::Paired => "seed",
-        Applies::Welch => "shared seed",
+    let seeds = match (c.applies, pooled) {
+        (Applies::Paired, false) => "seed",
+        (Applies::Welch, false) => "shared seed",
+        (Applies::Paired, true) => "pair",
+        (Applies::Welch, true) => "shared pair",
     };
     let plural = if p.n == 1 { "" } else { "s" };
     let interval = match (p.lo, p.hi) {
@@ -294,8 +302,13 @@ mod tests {
             p_exact: true,
         };
         assert_eq!(
-            paired_line("test_error", &contrast(Some(p.clone()), None)),
+            paired_line("test_error", &contrast(Some(p.clone()), None), false),
             "  paired (n=3 seeds): Δ = +4.00% [-2.57%, +10.57%], sign-flip p = 0.25  ← applies"
+        );
+        // Pairs of a seed and a held-out speaker (a pooled sweep parameter).
+        assert_eq!(
+            paired_line("test_error", &contrast(Some(p.clone()), None), true),
+            "  paired (n=3 pairs): Δ = +4.00% [-2.57%, +10.57%], sign-flip p = 0.25  ← applies"
         );
         let many = Paired {
             n: 2,
@@ -308,7 +321,8 @@ mod tests {
         assert_eq!(
             paired_line(
                 "test_error",
-                &contrast(Some(many), Some(Unpaired::SeedsDiffer))
+                &contrast(Some(many), Some(Unpaired::SeedsDiffer)),
+                false
             ),
             "  paired (n=2 shared seeds): Δ = +4.00% (no interval below 2 pairs), \
              sign-flip p ≈ 0.3609 (Monte Carlo, 100000 flips)  (Welch: seeds differ)"
@@ -316,7 +330,8 @@ mod tests {
         assert_eq!(
             paired_line(
                 "test_error",
-                &contrast(None, Some(Unpaired::SeveralRunsPerSeed))
+                &contrast(None, Some(Unpaired::SeveralRunsPerSeed)),
+                false
             ),
             "  paired: no pairs  (Welch: several runs per seed)"
         );

@@ -12,8 +12,10 @@
 //!   two values; computed by Welford's algorithm (stable, no engine `SUM`).
 //! - Final aggregates take finished runs unless the filter names statuses.
 //! - Pairs are made of runs with a number only (a NaN run is left out of its pair as of `n`);
-//!   the paired interval applies when every such run of both levels pairs up by seed, one run
-//!   per seed per level; otherwise Welch's does, and the contrast says why.
+//!   two runs pair when they share the seed and their values of the sweep's parameters that
+//!   are not grouped by ([`partners`]: e.g. the held-out speaker); the paired interval applies
+//!   when every such run of both levels pairs up, one run per key per level; otherwise Welch's
+//!   does, and the contrast says why.
 //! - Groups come in natural order: for each param in turn, numbers numerically, then text, then
 //!   runs without the param.
 //! - A param may be named by a suffix of its key (`init` → `mlp.init`); of several keys with
@@ -33,8 +35,9 @@ use crate::runs::RunFilter;
 use crate::{Result, Store, StoreError, curves};
 
 pub mod paired;
+pub mod partners;
 
-pub use paired::{Applies, Paired, Seeded, Unpaired};
+pub use paired::{Applies, Paired, Partner, Seeded, Unpaired};
 
 /// Runs grouped by the values of some params and a metric aggregated over them.
 #[derive(Debug, Clone)]
@@ -164,11 +167,12 @@ pub struct Contrast {
     pub hi: Option<f64>,
     /// Welch–Satterthwaite degrees of freedom.
     pub dof: Option<f64>,
-    /// Paired statistics over the seeds both levels share; `None` when no seed is shared or a
-    /// level has several runs of one seed.
+    /// Paired statistics over the partner keys (seed, and the values of the sweep's parameters
+    /// not grouped by) both levels share; `None` when no key is shared or a level has several
+    /// runs of one key.
     pub paired: Option<Paired>,
     /// The interval that applies: paired when every run (with a number) of both levels pairs
-    /// up by seed, else Welch.
+    /// up, else Welch.
     pub applies: Applies,
     /// Why Welch's interval applies; `None` when the paired one does.
     pub why_welch: Option<Unpaired>,
@@ -178,6 +182,9 @@ pub struct Contrast {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Comparison {
     pub by: Vec<String>,
+    /// The sweep's parameters a pair shares besides the seed (those not grouped by, pooled
+    /// over: [`partners`]); empty when runs pair on the seed alone.
+    pub paired_on: Vec<String>,
     pub metric: String,
     /// Confidence level of the intervals.
     pub level: f64,
@@ -325,26 +332,28 @@ impl Store {
     /// names statuses. Reads the experiment's run columns (a few hundred rows per column).
     pub async fn group_final(&self, q: &GroupQuery) -> Result<Vec<GroupFinal>> {
         Ok(self
-            .final_groups(q, false)
+            .final_groups(q, None)
             .await?
             .into_iter()
             .map(|(g, _)| g)
             .collect())
     }
 
-    /// [`Store::group_final`], with each group's runs as (seed, value) when `seeds` (else
-    /// none); reads the runs' seeds.
+    /// [`Store::group_final`], with each group's runs as (partner key, value) when `partners`
+    /// names the pooled sweep parameters a pair shares besides the seed (else none); reads
+    /// the runs' seeds.
     async fn final_groups(
         &self,
         q: &GroupQuery,
-        seeds: bool,
+        partners: Option<&[String]>,
     ) -> Result<Vec<(GroupFinal, Vec<Seeded>)>> {
+        let seeds = partners.is_some();
         let mut filter = q.filter.clone();
         if filter.statuses.is_empty() {
             filter.statuses = vec!["finished".into()];
         }
         let latest = columns::latest(&q.metric);
-        let (runs, by, latest, dict, seed_of) = tokio::join!(
+        let (runs, by, latest, dict, seed_of, pooled) = tokio::join!(
             self.select_runs(q.experiment_id, &filter),
             self.param_columns(q.experiment_id, &q.by),
             self.column(q.experiment_id, &latest),
@@ -356,8 +365,11 @@ impl Store {
                     Ok(HashMap::new())
                 }
             },
+            // The sweep's parameters that pairs must also share.
+            self.param_columns(q.experiment_id, partners.unwrap_or(&[])),
         );
-        let (runs, by, latest, dict, seed_of) = (runs?, by?, latest?, dict?, seed_of?);
+        let (runs, by, latest, dict, seed_of, pooled) =
+            (runs?, by?, latest?, dict?, seed_of?, pooled?);
         let mut groups: HashMap<Vec<u32>, (Welford, Vec<Seeded>)> = HashMap::new();
         for run in runs {
             let key: Vec<u32> = by.iter().map(|c| c.value_id(run)).collect();
@@ -365,7 +377,8 @@ impl Store {
             let v = latest.value(run);
             w.add(v);
             if let Some(&seed) = seed_of.get(&run) {
-                members.push((seed, v));
+                let cell = pooled.iter().map(|c| c.value_id(run)).collect();
+                members.push(((seed, cell), v));
             }
         }
         Ok(ordered(groups, &dict)
@@ -480,11 +493,17 @@ impl Store {
                 "the confidence level must be between 0 and 1, not {level}"
             )));
         }
-        let (groups, seeds): (Vec<GroupFinal>, Vec<Vec<Seeded>>) =
-            self.final_groups(q, true).await?.into_iter().unzip();
+        let yaml = self.experiment_yaml(q.experiment_id).await?;
+        let paired_on = partners::pooled_keys(yaml.as_deref().unwrap_or(""), &q.by);
+        let (groups, seeds): (Vec<GroupFinal>, Vec<Vec<Seeded>>) = self
+            .final_groups(q, Some(&paired_on))
+            .await?
+            .into_iter()
+            .unzip();
         let contrasts = contrasts(&groups, &seeds, level);
         Ok(Comparison {
             by: q.by.clone(),
+            paired_on,
             metric: q.metric.clone(),
             level,
             groups,
@@ -612,9 +631,10 @@ pub fn welch_interval(a: &Stat, b: &Stat, level: f64) -> Option<(f64, Option<Wel
 }
 
 /// Every level of the first `by` param against the first level (the reference), within each
-/// combination of the others, by Welch and paired by seed; groups must be in natural order (as
-/// [`Store::group_final`] gives them), `seeds[i]` the (seed, value) of the runs of `groups[i]`
-/// (a group without an entry pairs with nothing). Levels without a mean are left out.
+/// combination of the others, by Welch and paired (by seed and the sweep's pooled parameters);
+/// groups must be in natural order (as [`Store::group_final`] gives them), `seeds[i]` the
+/// (partner key, value) of the runs of `groups[i]` (a group without an entry pairs with
+/// nothing). Levels without a mean are left out.
 pub fn contrasts(groups: &[GroupFinal], seeds: &[Vec<Seeded>], level: f64) -> Vec<Contrast> {
     type Member<'a> = (&'a GroupFinal, &'a [Seeded]);
     let mut within: Vec<(Vec<Option<String>>, Vec<Member>)> = Vec::new();

@@ -85,12 +85,17 @@ fn contrasts(r: &Report) -> String {
         (Some(lo), Some(hi)) => format!("[{}, {}]", signed(m, lo), signed(m, hi)),
         _ => "needs ≥ 2 runs per group".into(),
     };
+    let pooled: String = c
+        .paired_on
+        .iter()
+        .map(|k| format!(" and the same {}", esc(k)))
+        .collect();
     let mut s = format!(
         "<h3>Differences between levels of {}</h3><p>Each level against the first, within \
          every combination of the other params: the difference of means with Welch's {pct} \
-         interval, and the runs paired by seed (same seed: same data subset and order) with the \
-         paired t interval and the sign-flip permutation p-value. ✓ marks the interval that \
-         applies: the paired one when every run of both levels pairs up by seed.</p>",
+         interval, and the runs paired by seed{pooled} (same seed: same data subset and order) \
+         with the paired t interval and the sign-flip permutation p-value. ✓ marks the interval \
+         that applies: the paired one when every run of both levels has its pair.</p>",
         esc(&c.by[0])
     );
     s.push_str("<table class=\"grid\" id=\"contrast-table\"><thead><tr>");

@@ -1,10 +1,13 @@
 //! Paired statistics between two levels whose runs share seeds: a run of level `a` and the run
-//! of the reference level `b` with the same seed form a pair, and the differences
-//! `d_s = a_s − b_s` are analysed instead of the two groups.
+//! of the reference level `b` with the same partner key form a pair, and the differences
+//! `d_s = a_s − b_s` are analysed instead of the two groups. The key is the run's seed and its
+//! values of the sweep's other parameters (those the comparison pools over, such as the
+//! held-out speaker of a leave-one-out sweep: [`super::partners`]); a plain seed where there
+//! are none.
 //!
 //! - Pairing: only runs whose value is a number take part (NaN is left out, as in `n`). When a
-//!   level has several such runs of one seed, nothing is paired. Otherwise the pairs are the
-//!   seeds both levels have; the paired interval *applies* (instead of Welch's) when every run
+//!   level has several such runs of one key, nothing is paired. Otherwise the pairs are the
+//!   keys both levels have; the paired interval *applies* (instead of Welch's) when every run
 //!   of both levels is in a pair — then `d̄` equals Welch's `mean(a) − mean(b)`.
 //! - Paired t interval: `d̄ ± t_{n−1, (1+level)/2} · s_d / √n`, `s_d` the sample standard
 //!   deviation of the differences (n − 1); no interval below two pairs.
@@ -23,8 +26,13 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::Welford;
 
-/// A run's seed and its final value (NaN when it has none).
-pub type Seeded = (i64, f64);
+/// A run's partner key (its seed, and its values of the sweep's other parameters) and its
+/// final value (NaN when it has none).
+pub type Seeded = (Partner, f64);
+
+/// What a run of one level must share with a run of the other to pair with it: the seed, and
+/// the value ids of the sweep's parameters the comparison pools over (in a fixed order).
+pub type Partner = (i64, Vec<u32>);
 
 /// Most pairs whose sign flips are enumerated exactly (2²⁰ assignments).
 pub const MAX_EXACT: usize = 20;
@@ -38,7 +46,7 @@ const FLIP_SEED: u64 = 0x5eed_f11e_5eed_f11e;
 /// The paired statistics of the seeds two levels share.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Paired {
-    /// Pairs: seeds with a number in both levels.
+    /// Pairs: partner keys with a number in both levels.
     pub n: i64,
     /// Mean paired difference `d̄ = mean(a_s − b_s)`.
     pub diff: f64,
@@ -57,7 +65,8 @@ pub struct Paired {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum Applies {
-    /// Every run of both levels pairs up by seed.
+    /// Every run of both levels pairs up (same seed, same values of the sweep's other
+    /// parameters).
     Paired,
     Welch,
 }
@@ -76,10 +85,11 @@ impl Applies {
 /// Why the runs of two levels do not all pair up (so Welch's interval applies).
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub enum Unpaired {
-    /// Some run's seed has no run (with a number) in the other level.
+    /// Some run has no partner (a run with a number, of the same seed and the same values of
+    /// the sweep's other parameters) in the other level.
     #[serde(rename = "seeds differ")]
     SeedsDiffer,
-    /// A level has several runs (with a number) of one seed: nothing is paired.
+    /// A level has several runs (with a number) of one partner key: nothing is paired.
     #[serde(rename = "several runs per seed")]
     SeveralRunsPerSeed,
 }
@@ -93,10 +103,15 @@ impl fmt::Display for Unpaired {
     }
 }
 
-/// The paired comparison of level `a` against the reference `b`: the paired statistics (when
-/// some seed pairs, and no level repeats a seed) and, when not every run pairs, why.
-pub fn paired(a: &[Seeded], b: &[Seeded], level: f64) -> (Option<Paired>, Option<Unpaired>) {
-    let (Some(a), Some(b)) = (by_seed(a), by_seed(b)) else {
+/// The paired comparison of level `a` against the reference `b`, their runs as (partner key,
+/// value): the paired statistics (when some key pairs, and no level repeats a key) and, when
+/// not every run pairs, why.
+pub fn paired<K: Ord + Clone>(
+    a: &[(K, f64)],
+    b: &[(K, f64)],
+    level: f64,
+) -> (Option<Paired>, Option<Unpaired>) {
+    let (Some(a), Some(b)) = (by_key(a), by_key(b)) else {
         return (None, Some(Unpaired::SeveralRunsPerSeed));
     };
     let d: Vec<f64> = a
@@ -111,11 +126,11 @@ pub fn paired(a: &[Seeded], b: &[Seeded], level: f64) -> (Option<Paired>, Option
     (Some(paired_stats(&d, level)), why)
 }
 
-/// Seed → value of the runs with a number; `None` when a seed repeats.
-fn by_seed(runs: &[Seeded]) -> Option<BTreeMap<i64, f64>> {
+/// Key → value of the runs with a number; `None` when a key repeats.
+fn by_key<K: Ord + Clone>(runs: &[(K, f64)]) -> Option<BTreeMap<K, f64>> {
     let mut m = BTreeMap::new();
-    for &(seed, v) in runs.iter().filter(|(_, v)| !v.is_nan()) {
-        if m.insert(seed, v).is_some() {
+    for (key, v) in runs.iter().filter(|(_, v)| !v.is_nan()) {
+        if m.insert(key.clone(), *v).is_some() {
             return None;
         }
     }

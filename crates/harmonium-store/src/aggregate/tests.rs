@@ -651,3 +651,82 @@ async fn compare_pairs_runs_by_seed_within_each_combination() {
     assert_eq!(j[2]["paired"], serde_json::Value::Null);
     assert_eq!(j[2]["applies"], "welch");
 }
+
+/// A leave-one-speaker-out sweep grouped by `init` alone: a pair is a seed *and* a held-out
+/// speaker (an outer sweep parameter the comparison pools over), never the tuned `mlp.lr`,
+/// whose selected value differs between the arms. Stored without its sweep, the same runs
+/// repeat each seed and pair with nothing.
+#[tokio::test]
+async fn pairs_share_the_seed_and_the_pooled_sweep_parameters() {
+    use serde_json::json;
+    const LOSO: &str = "name: loso\nsweep:\n  parameters:\n    mlp.init: [pretrained, random]\n    \
+                        dataset.split.leave_one_out: [0, 1]\n  tune:\n    parameters:\n      \
+                        mlp.lr: [0.01, 0.03, 0.1]\n";
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&crate::tests::test_db(dir.path(), "loso.db").await)
+        .await
+        .unwrap();
+    let (writer, w) = Writer::spawn(store.clone());
+    let with = w.experiment("loso", "", LOSO, None, None).await.unwrap();
+    let without = w
+        .experiment("loso-flat", "", "name: loso-flat\n", None, None)
+        .await
+        .unwrap();
+    // (init, held-out speaker, selected lr, seed, test error); d = .05 .04 .08 .01.
+    let runs = [
+        ("pretrained", 0, 0.1, 1, 0.20),
+        ("pretrained", 0, 0.1, 2, 0.22),
+        ("pretrained", 1, 0.1, 1, 0.30),
+        ("pretrained", 1, 0.1, 2, 0.34),
+        ("random", 0, 0.03, 1, 0.25),
+        ("random", 0, 0.03, 2, 0.26),
+        ("random", 1, 0.01, 1, 0.38),
+        ("random", 1, 0.01, 2, 0.35),
+    ];
+    let mut i = 0;
+    for exp in [with, without] {
+        for (init, speaker, lr, seed, v) in runs {
+            let p = [
+                ("mlp.init", json!(init)),
+                ("dataset.split.leave_one_out", json!(speaker)),
+                ("mlp.lr", json!(lr)),
+            ];
+            let id = w
+                .create_run(NewRun {
+                    seed,
+                    ..run(exp, i, &p)
+                })
+                .await
+                .unwrap();
+            i += 1;
+            w.start(id).unwrap();
+            w.metric(id, "test_error", 1, v, 0.0).unwrap();
+            w.finish(id, "finished", None).unwrap();
+        }
+    }
+    finish(w, writer).await;
+    let c = store
+        .compare(&query(with, &["mlp.init"]), 0.95)
+        .await
+        .unwrap();
+    let k = &c.contrasts[0];
+    let p = k.paired.as_ref().expect("paired");
+    assert_eq!((k.applies, k.why_welch, p.n), (Applies::Paired, None, 4));
+    // By hand: d̄ = .045, s_d = √(.0025 / 3) = .0288675, t_{3, .975} = 3.182446.
+    assert!(close(p.diff, 0.045, 1e-12) && close(p.diff, k.diff, 1e-12));
+    assert!(close(p.std.unwrap(), 0.028_867_5, 1e-6), "{p:?}");
+    let half = 3.182_446 * 0.028_867_5 / 2.0;
+    assert!(close(p.lo.unwrap(), 0.045 - half, 1e-6), "{p:?}");
+    assert!(close(p.hi.unwrap(), 0.045 + half, 1e-6), "{p:?}");
+    // Only the all-positive assignment (of 2⁴, counted with its negation) reaches |Σd|.
+    assert_eq!((p.p, p.p_exact), (0.125, true));
+    let c = store
+        .compare(&query(without, &["mlp.init"]), 0.95)
+        .await
+        .unwrap();
+    let k = &c.contrasts[0];
+    assert_eq!(
+        (k.applies, k.why_welch, k.paired.is_none()),
+        (Applies::Welch, Some(Unpaired::SeveralRunsPerSeed), true)
+    );
+}
