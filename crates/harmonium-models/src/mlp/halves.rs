@@ -89,9 +89,8 @@ impl Halves {
         a
     }
 
-    /// The two halves' weighted gradients, whose sum is the mini-batch's gradient (for an
-    /// update that adds them as it goes, [`super::update::FusedSgd`]).
-    pub fn gradient_halves(
+    /// The two halves' weighted gradients by autodiff, whose sum is the mini-batch's gradient.
+    fn gradient_halves(
         &self,
         model: &Mlp,
         x: Tensor<2>,
@@ -112,6 +111,29 @@ impl Halves {
                 y.clone().narrow(0, start, len),
             );
             GradientsParams::from_grads(loss.mul_scalar(len as f32 / n as f32).backward(), model)
+        })
+    }
+
+    /// The two halves' gradients by backprop written out ([`super::backprop`]), whose sum is
+    /// the mini-batch's gradient: what the SGD fast path steps from.
+    pub fn written_out_halves(
+        &self,
+        model: &Mlp,
+        x: Tensor<2>,
+        y: Tensor<1, Int>,
+        activation: Activation,
+    ) -> [GradientsParams; 2] {
+        let n = x.dims()[0];
+        let rows = [(0, n / 2), (n / 2, n - n / 2)];
+        self.both(|h| {
+            let (start, len) = rows[h];
+            super::backprop::gradients(
+                model,
+                x.clone().narrow(0, start, len),
+                y.clone().narrow(0, start, len),
+                activation,
+                n,
+            )
         })
     }
 

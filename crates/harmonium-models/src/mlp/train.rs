@@ -1,6 +1,7 @@
 //! Backprop training with early stopping on the validation error. On the CPU every mini-batch
-//! and every evaluation runs as two halves side by side ([`super::halves`]), and SGD updates
-//! the weights in one pass ([`super::update`]).
+//! and every evaluation runs as two halves side by side ([`super::halves`]); with SGD, each
+//! half's gradients come from backprop written out ([`super::backprop`]) instead of autodiff,
+//! and the weights are updated in one pass ([`super::update`]).
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
@@ -161,7 +162,7 @@ pub fn train(
             let y = train_y.clone().select(0, idx);
             model = match (&halves, &mut fused) {
                 (Some(h), Some(fused)) if len >= 2 => {
-                    let mut grads = h.gradient_halves(&model, x, y, cfg.activation, &ce);
+                    let mut grads = h.written_out_halves(&model, x, y, cfg.activation);
                     fused.step(lr, model, &mut grads)
                 }
                 (Some(h), None) if len >= 2 => {
