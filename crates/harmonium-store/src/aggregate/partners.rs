@@ -11,7 +11,9 @@
 
 use serde_yaml::Value;
 
-/// The keys of the outer sweep's parameters, in the file's order.
+/// The params the outer sweep sets, in the file's order: each parameter's key, or, for one
+/// whose values are mappings (`mlp: [{epochs: 300, patience: 100}, …]`), the dotted keys inside
+/// them (`mlp.epochs`, `mlp.patience`).
 pub fn sweep_keys(yaml: &str) -> Vec<String> {
     let Ok(doc) = serde_yaml::from_str::<Value>(yaml) else {
         return Vec::new();
@@ -23,10 +25,33 @@ pub fn sweep_keys(yaml: &str) -> Vec<String> {
     else {
         return Vec::new();
     };
-    params
-        .keys()
-        .filter_map(|k| k.as_str().map(str::to_string))
-        .collect()
+    let mut keys = Vec::new();
+    for (k, values) in params {
+        let Some(k) = k.as_str() else { continue };
+        let before = keys.len();
+        for v in values.as_sequence().into_iter().flatten() {
+            if let Value::Mapping(m) = v {
+                inner_keys(k, m, &mut keys);
+            }
+        }
+        if keys.len() == before {
+            keys.push(k.to_string());
+        }
+    }
+    keys
+}
+
+/// The dotted keys of the leaves of `m` under `prefix`, each once.
+fn inner_keys(prefix: &str, m: &serde_yaml::Mapping, keys: &mut Vec<String>) {
+    for (k, v) in m {
+        let Some(k) = k.as_str() else { continue };
+        let key = format!("{prefix}.{k}");
+        match v {
+            Value::Mapping(inner) => inner_keys(&key, inner, keys),
+            _ if !keys.contains(&key) => keys.push(key),
+            _ => {}
+        }
+    }
 }
 
 /// The sweep keys a comparison grouped by `by` (resolved keys) pairs on.
@@ -61,6 +86,23 @@ sweep:
         );
         let by = ["mlp.init".to_string(), "mlp.hidden".to_string()];
         assert_eq!(pooled_keys(LOSO, &by), ["dataset.split.leave_one_out"]);
+    }
+
+    #[test]
+    fn a_parameter_of_mappings_stands_for_the_keys_inside_them() {
+        let yaml = "sweep:\n  parameters:\n    dataset.train_size: [1000, 50000]\n    \
+                    mlp: [{epochs: 300, patience: 100}, {epochs: 12, momentum: {final: 0.9}}]\n    \
+                    mlp.lr: {distribution: log_uniform, min: 0.01, max: 1}\n";
+        assert_eq!(
+            sweep_keys(yaml),
+            [
+                "dataset.train_size",
+                "mlp.epochs",
+                "mlp.patience",
+                "mlp.momentum.final",
+                "mlp.lr"
+            ]
+        );
     }
 
     #[test]
