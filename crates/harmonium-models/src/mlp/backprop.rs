@@ -94,20 +94,10 @@ fn slope(activation: Activation, h: Tensor<2>) -> Tensor<2> {
 mod tests {
     use burn::module::Module;
     use burn::nn::loss::CrossEntropyLossConfig;
-    use burn::tensor::{Device, TensorData};
+    use burn::tensor::Device;
 
     use super::*;
-
-    fn batch(n: usize, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
-        let x: Vec<f32> = (0..n * 6)
-            .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
-            .collect();
-        let y: Vec<i64> = (0..n as i64).map(|i| (i * 7) % 3).collect();
-        (
-            Tensor::from_data(TensorData::new(x, [n, 6]), device),
-            Tensor::from_data(TensorData::new(y, [n]), device),
-        )
-    }
+    use crate::mlp::tests::batch;
 
     /// Every weight's and bias's gradient equals burn's autodiff gradient of the mean
     /// cross-entropy, for each activation; and two parts of a batch, each weighted by the

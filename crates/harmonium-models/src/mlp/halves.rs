@@ -163,20 +163,10 @@ mod tests {
     use burn::module::Module;
     use burn::nn::loss::CrossEntropyLossConfig;
     use burn::optim::GradientsParams;
-    use burn::tensor::{Device, Int, Tensor, TensorData};
+    use burn::tensor::Device;
 
     use super::*;
-
-    fn batch(n: usize, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
-        let x: Vec<f32> = (0..n * 6)
-            .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
-            .collect();
-        let y: Vec<i64> = (0..n as i64).map(|i| i % 3).collect();
-        (
-            Tensor::from_data(TensorData::new(x, [n, 6]), device),
-            Tensor::from_data(TensorData::new(y, [n]), device),
-        )
-    }
+    use crate::mlp::tests::batch;
 
     /// The two halves' summed gradients equal the gradient of the whole mini-batch, for an
     /// even and an odd batch, for every weight and bias.

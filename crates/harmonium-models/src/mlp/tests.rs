@@ -1,6 +1,6 @@
 //! Backprop on two Gaussian blobs, seeding, and exact evaluation.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -11,6 +11,18 @@ use crate::data::Labelled;
 use crate::events::VecSink;
 
 /// Two Gaussian blobs: a net must separate them almost perfectly.
+/// `n` examples of 6 inputs in [−1, 1] and 3 classes, the same every time.
+pub(super) fn batch(n: usize, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
+    let x: Vec<f32> = (0..n * 6)
+        .map(|i| ((i * 37 % 101) as f32 / 50.0) - 1.0)
+        .collect();
+    let y: Vec<i64> = (0..n as i64).map(|i| i % 3).collect();
+    (
+        Tensor::from_data(TensorData::new(x, [n, 6]), device),
+        Tensor::from_data(TensorData::new(y, [n]), device),
+    )
+}
+
 fn blobs(n: usize, seed: u64, device: &Device) -> Labelled {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let d = Normal::new(0.0f32, 0.5).unwrap();

@@ -535,6 +535,27 @@ fn runs_pair_by_seed_or_fall_back_to_welch_with_the_reason() {
     assert_eq!((p.unwrap().n, why), (2, Some(Unpaired::SeedsDiffer)));
 }
 
+/// A finished run of trial `i` with this seed and these params, its `test_error` at `v`.
+async fn finished_run(
+    w: &WriterHandle,
+    exp: i64,
+    i: i64,
+    seed: i64,
+    params: &[(&str, serde_json::Value)],
+    v: f64,
+) {
+    let id = w
+        .create_run(NewRun {
+            seed,
+            ..run(exp, i, params)
+        })
+        .await
+        .unwrap();
+    w.start(id).unwrap();
+    w.metric(id, "test_error", 1, v, 0.0).unwrap();
+    w.finish(id, "finished", None).unwrap();
+}
+
 /// Two levels of init × four train sizes, with seeds chosen per case (value NaN: a NaN final).
 async fn seeded() -> (tempfile::TempDir, Store, i64) {
     use serde_json::json;
@@ -581,17 +602,8 @@ async fn seeded() -> (tempfile::TempDir, Store, i64) {
                     ("dataset.train_size", json!(size)),
                     ("mlp.init", json!(init)),
                 ];
-                let id = w
-                    .create_run(NewRun {
-                        seed,
-                        ..run(exp, i, &p)
-                    })
-                    .await
-                    .unwrap();
+                finished_run(&w, exp, i, seed, &p, v).await;
                 i += 1;
-                w.start(id).unwrap();
-                w.metric(id, "test_error", 1, v, 0.0).unwrap();
-                w.finish(id, "finished", None).unwrap();
             }
         }
     }
@@ -691,17 +703,8 @@ async fn pairs_share_the_seed_and_the_pooled_sweep_parameters() {
                 ("dataset.split.leave_one_out", json!(speaker)),
                 ("mlp.lr", json!(lr)),
             ];
-            let id = w
-                .create_run(NewRun {
-                    seed,
-                    ..run(exp, i, &p)
-                })
-                .await
-                .unwrap();
+            finished_run(&w, exp, i, seed, &p, v).await;
             i += 1;
-            w.start(id).unwrap();
-            w.metric(id, "test_error", 1, v, 0.0).unwrap();
-            w.finish(id, "finished", None).unwrap();
         }
     }
     finish(w, writer).await;
