@@ -57,15 +57,15 @@ impl Halves {
     }
 
     /// The statistics of the mini-batch `rows` of `data` (each half gathers its rows in its own
-    /// thread) with `cd_k` Gibbs steps (persistent CD when `chains` holds chains; both halves of
-    /// them are advanced and written back). The weights' statistic `S_W = S_a + S_b` is handed
+    /// thread) with `cd_k` Gibbs steps (persistent CD when `chains` holds chains; each half
+    /// advances its part of them in place). The weights' statistic `S_W = S_a + S_b` is handed
     /// over in its two parts, each in its half's thread: `S_a` to `first` (whose result is
     /// returned), `S_b` to `second`; the other statistics are the whole batch's. A batch too
-    /// small to split is one first part, and `second` gets `None`.
+    /// small to split (or too few chains) is one first part, and `second` gets `None`.
     #[allow(clippy::too_many_arguments)]
     pub fn statistics(
         &mut self,
-        chains: &mut Option<Tensor<2>>,
+        chains: &mut Option<ChainParts>,
         rbm: &Rbm,
         data: &Tensor<2>,
         rows: Tensor<1, Int>,
@@ -78,27 +78,28 @@ impl Halves {
             draws: [a, b],
             pools,
         } = self;
-        if n < 2 || chains.as_ref().is_some_and(|c| c.dims()[0] < 2) {
+        if n < 2 || matches!(chains, Some(ChainParts::Whole(_))) {
+            let mut whole = chains.take().map(ChainParts::join);
             let v0 = data.clone().select(0, rows);
             let phases = rbm.phases(
                 v0.clone(),
                 cd_k,
-                NegativePhase::from_chains(chains.as_mut()),
+                NegativePhase::from_chains(whole.as_mut()),
                 a,
             );
+            *chains = whole.map(ChainParts::split);
             let (w, units) = rbm.statistics_of(v0, phases).split();
             second(None);
             return (first(w), units);
         }
         let counts = Counts {
             examples: n,
-            chains: chains.as_ref().map_or(n, |c| c.dims()[0]),
+            chains: chains.as_ref().map_or(n, ChainParts::rows),
         };
         let (ra, rb) = halves(rows);
-        let mut parts = chains.take().map(halves);
-        let (ca, cb) = match &mut parts {
-            Some((ca, cb)) => (Some(ca), Some(cb)),
-            None => (None, None),
+        let (ca, cb) = match chains {
+            Some(ChainParts::Halves(ca, cb)) => (Some(ca), Some(cb)),
+            _ => (None, None),
         };
         let part = |rows: Tensor<1, Int>, chains: Option<&mut Tensor<2>>, draws: &mut HostDraws| {
             let v = data.clone().select(0, rows);
@@ -117,11 +118,47 @@ impl Halves {
                 units
             },
         );
-        if let Some((ca, cb)) = parts {
-            *chains = Some(Tensor::cat(vec![ca, cb], 0));
-        }
         let ((w, units_a), units_b) = (sa, sb);
         (w, units_a.add(units_b))
+    }
+}
+
+/// Persistent chains while an epoch is learned in halves: rows `0..C/2` and `C/2..C` as two
+/// tensors of their own, each advanced by its half, so that no mini-batch joins them and splits
+/// them again; [`ChainParts::join`] gives the chains back at the end of the epoch.
+#[derive(Debug, Clone)]
+pub(crate) enum ChainParts {
+    /// Too few chains to split (C < 2).
+    Whole(Tensor<2>),
+    /// Rows `0..C/2` and `C/2..C`.
+    Halves(Tensor<2>, Tensor<2>),
+}
+
+impl ChainParts {
+    /// The chains in two parts (one when there are fewer than two).
+    pub fn split(chains: Tensor<2>) -> ChainParts {
+        if chains.dims()[0] < 2 {
+            ChainParts::Whole(chains)
+        } else {
+            let (a, b) = halves(chains);
+            ChainParts::Halves(a, b)
+        }
+    }
+
+    /// The chains in one tensor, in their order.
+    pub fn join(self) -> Tensor<2> {
+        match self {
+            ChainParts::Whole(c) => c,
+            ChainParts::Halves(a, b) => Tensor::cat(vec![a, b], 0),
+        }
+    }
+
+    /// How many chains.
+    fn rows(&self) -> usize {
+        match self {
+            ChainParts::Whole(c) => c.dims()[0],
+            ChainParts::Halves(a, b) => a.dims()[0] + b.dims()[0],
+        }
     }
 }
 
@@ -202,7 +239,7 @@ mod tests {
             let draws = [HostDraws::new(1), HostDraws::new(2)];
             let [mut a, mut b] = draws.clone();
             let mut split = Halves::new(draws);
-            let mut chains = persistent.then(|| start.clone());
+            let mut chains = persistent.then(|| ChainParts::split(start.clone()));
             let mut second_w = None;
             let (first_w, got) = split.statistics(
                 &mut chains,
@@ -242,9 +279,37 @@ mod tests {
             );
             if persistent {
                 let advanced = Tensor::cat(vec![ca, cb], 0);
-                assert_eq!(to_vec(chains.unwrap()), to_vec(advanced));
+                assert_eq!(to_vec(chains.unwrap().join()), to_vec(advanced));
             }
         }
+    }
+
+    /// A one-row mini-batch (an epoch's last, say) runs whole on the first generator, the
+    /// chains joined for it and split again afterwards.
+    #[test]
+    fn a_one_row_batch_runs_whole_with_the_chains_joined() {
+        let _guard = serial();
+        let device = Device::flex();
+        let rbm = random_rbm(7, 5, 1.0, 3, &device);
+        device.seed(8);
+        let v0 = Tensor::<2>::random([3, 7], Distribution::Bernoulli(0.5), &device);
+        let start = Tensor::<2>::random([4, 7], Distribution::Bernoulli(0.5), &device);
+        let mut split = Halves::new([HostDraws::new(1), HostDraws::new(2)]);
+        let mut chains = Some(ChainParts::split(start.clone()));
+        let mut second_w = Some(v0.clone());
+        let rows = Tensor::arange(2..3, &device);
+        let (got, _) = split.statistics(&mut chains, &rbm, &v0, rows, 1, |w| w, |w| second_w = w);
+
+        let mut whole = start;
+        let v = v0.narrow(0, 2, 1);
+        let negative = NegativePhase::Persistent(&mut whole);
+        let phases = rbm.phases(v.clone(), 1, negative, &mut HostDraws::new(1));
+        let want = rbm.statistics_of(v, phases);
+        assert_eq!(to_vec(got), to_vec(want.delta_w));
+        assert!(second_w.is_none());
+        let chains = chains.expect("chains kept");
+        assert!(matches!(chains, ChainParts::Halves(..)));
+        assert_eq!(to_vec(chains.join()), to_vec(whole));
     }
 
     /// Without pools the halves run one after the other and give the same numbers.

@@ -12,7 +12,7 @@
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 use super::fused_update;
-use super::halves::Halves;
+use super::halves::{ChainParts, Halves};
 use super::model::bernoulli;
 use super::update::{Increments, MomentumUpdate};
 use super::{DeviceDraws, Draws, HostDraws, NegativePhase, Rbm, RbmConfig, Sparsity, VisibleUnits};
@@ -143,10 +143,13 @@ impl Learner {
 
     /// [`Learner::step`] on the mini-batch `rows` of `data` in two halves side by side
     /// ([`Halves`]), W's rule as one pass over memory on the halves' threads
-    /// ([`fused_update`]), the biases' by [`MomentumUpdate::apply_to_biases`].
+    /// ([`fused_update`]), the biases' by [`MomentumUpdate::apply_to_biases`]. The persistent
+    /// chains are `chains`, in the halves' parts, for the whole epoch.
+    #[allow(clippy::too_many_arguments)]
     fn step_in_halves(
         &mut self,
         halves: &mut Halves,
+        chains: &mut Option<ChainParts>,
         rbm: &mut Rbm,
         data: &Tensor<2>,
         rows: Tensor<1, Int>,
@@ -154,15 +157,8 @@ impl Learner {
         sparsity: Option<&Sparsity>,
     ) {
         let mut s_b = None;
-        let (s_a, units) = halves.statistics(
-            &mut self.chains,
-            rbm,
-            data,
-            rows,
-            step.cd_k,
-            |s| s,
-            |s| s_b = s,
-        );
+        let (s_a, units) =
+            halves.statistics(chains, rbm, data, rows, step.cd_k, |s| s, |s| s_b = s);
         let mut parts: Vec<Tensor<2>> = std::iter::once(s_a).chain(s_b).collect();
         let units = match sparsity {
             Some(sp) => {
@@ -219,9 +215,12 @@ impl Learner {
         });
         match self.halves.take() {
             Some(mut halves) => {
+                let mut chains = self.chains.take().map(ChainParts::split);
                 for rows in batches {
-                    self.step_in_halves(&mut halves, rbm, data, rows, step, sparsity);
+                    let c = &mut chains;
+                    self.step_in_halves(&mut halves, c, rbm, data, rows, step, sparsity);
                 }
+                self.chains = chains.map(ChainParts::join);
                 self.halves = Some(halves);
             }
             None => {
@@ -300,12 +299,15 @@ mod tests {
             let mut halves_fast = Halves::new([HostDraws::new(1), HostDraws::new(2)]);
             let mut halves_plain = halves_fast.clone();
             let (step, sparsity) = (a_step(), a_sparsity());
+            let mut chains_fast = learner_fast.chains.take().map(ChainParts::split);
+            let mut chains_plain = learner_plain.chains.take().map(ChainParts::split);
             device.seed(6);
             for _ in 0..3 {
                 let v0 = Tensor::<2>::random([9, 7], Distribution::Bernoulli(0.5), &device);
                 let all = || Tensor::<1, Int>::arange(0..9, &device);
                 learner_fast.step_in_halves(
                     &mut halves_fast,
+                    &mut chains_fast,
                     &mut fast,
                     &v0,
                     all(),
@@ -315,7 +317,7 @@ mod tests {
 
                 let mut s_b = None;
                 let (s_a, units) = halves_plain.statistics(
-                    &mut learner_plain.chains,
+                    &mut chains_plain,
                     &plain,
                     &v0,
                     all(),
@@ -335,6 +337,11 @@ mod tests {
                     .apply(&mut plain, &mut learner_plain.increments, s);
             }
             assert_same_parameters(&fast, &plain, &format!("persistent {persistent}"));
+            let (a, b) = (
+                chains_fast.map(ChainParts::join),
+                chains_plain.map(ChainParts::join),
+            );
+            assert_eq!(a.map(flat), b.map(flat), "persistent {persistent}: chains");
         }
     }
 
