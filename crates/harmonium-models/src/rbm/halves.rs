@@ -127,6 +127,7 @@ impl Halves {
 /// tensors of their own, each advanced by its half, so that no mini-batch joins them and splits
 /// them again; [`ChainParts::join`] gives the chains back at the end of the epoch.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per epoch, moved once a mini-batch at most
 pub(crate) enum ChainParts {
     /// Too few chains to split (C < 2).
     Whole(Tensor<2>),
