@@ -110,6 +110,31 @@ pub async fn scalar(db: &Path, sql: &str) -> i64 {
     v
 }
 
+/// [`scalar`] for polling a run that is still starting: 0 until the SQLite file exists and
+/// the run's first migration has created the tables the query reads (a busy machine may show
+/// the file some time before its schema).
+pub async fn scalar_so_far(db: &Path, sql: &str) -> i64 {
+    if !db.exists() {
+        return 0;
+    }
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}", db.display());
+    let Ok(pool) = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+    else {
+        return 0;
+    };
+    let v: Result<i64, _> = sqlx::query_scalar(sql).fetch_one(&pool).await;
+    pool.close().await;
+    match v {
+        Ok(v) => v,
+        Err(sqlx::Error::Database(e)) if e.message().contains("no such table") => 0,
+        Err(e) => panic!("query: {e}"),
+    }
+}
+
 /// The start-up script `tests/services/NAME` of the checkout under test. It is looked up from the
 /// package folder cargo names when it runs the test (a test binary built in another checkout that
 /// shares the target folder, and found fresh, would otherwise start another checkout's script).

@@ -479,13 +479,12 @@ rbm: {hidden: 32, epochs: 1, eval: {ais: {runs: 100, betas: 5000000}}}
     let db = d.join("h.db");
     let t0 = Instant::now();
     // The epoch's metrics are written before the AIS starts.
-    while !(db.exists()
-        && harmonium_tests::scalar(
-            &db,
-            "SELECT COUNT(*) FROM metrics WHERE key = 'recon_error'",
-        )
-        .await
-            > 0)
+    while harmonium_tests::scalar_so_far(
+        &db,
+        "SELECT COUNT(*) FROM metrics WHERE key = 'recon_error'",
+    )
+    .await
+        == 0
     {
         assert!(
             t0.elapsed() < Duration::from_secs(120),

@@ -405,7 +405,7 @@ async fn a_tuned_sweep_runs_as_two_slurm_arrays_the_final_one_after_the_tuning()
     let count = |name: &'static str| {
         let db = db.clone();
         async move {
-            scalar(
+            harmonium_tests::scalar_so_far(
                 &db,
                 &format!(
                     "SELECT COUNT(*) FROM runs r JOIN experiments e ON e.id = r.experiment_id \
@@ -424,7 +424,7 @@ async fn a_tuned_sweep_runs_as_two_slurm_arrays_the_final_one_after_the_tuning()
             slurm_state(d, &jobs[1])
         );
         std::thread::sleep(Duration::from_millis(500));
-        if db.exists() && count("tuned").await >= 4 {
+        if count("tuned").await >= 4 {
             break;
         }
     }

@@ -61,13 +61,12 @@ async fn kill_when(d: &Path, file: &str, key: &str, points: i64) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("the run ended ({status}) before it was killed");
         }
-        if db.exists()
-            && scalar(
-                &db,
-                &format!("SELECT COUNT(*) FROM metrics WHERE key = '{key}'"),
-            )
-            .await
-                >= points
+        if harmonium_tests::scalar_so_far(
+            &db,
+            &format!("SELECT COUNT(*) FROM metrics WHERE key = '{key}'"),
+        )
+        .await
+            >= points
         {
             break;
         }

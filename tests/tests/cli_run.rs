@@ -179,7 +179,7 @@ async fn stopped_by(signal: &str) {
             "the second trial never started"
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
-        if db.exists() && scalar(&db, "SELECT COUNT(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.status = 'running' AND r.trial_index = 1").await > 0 {
+        if harmonium_tests::scalar_so_far(&db, "SELECT COUNT(*) FROM metrics m JOIN runs r ON r.id = m.run_id WHERE r.status = 'running' AND r.trial_index = 1").await > 0 {
             break;
         }
     }
