@@ -126,8 +126,6 @@ pub fn train(
         }
         (None, _, _) => {}
     }
-    let train_x = data.train.x.clone().to_device(&ad);
-    let train_y = data.train.y.clone().to_device(&ad);
     let mut summary = MlpSummary {
         best_epoch: 0,
         best_valid_error: f64::NAN,
@@ -153,23 +151,34 @@ pub fn train(
         }
         let lr = standing.lr;
         standing.order.shuffle(&mut rng);
-        let perm = Tensor::<1, Int>::from_data(TensorData::new(standing.order.clone(), [n]), &ad);
+        // The mini-batches are taken on the plain device: burn's autodiff keeps a graph entry
+        // for every operation on its tensors, tracked or not, until a backward pass, and the
+        // fused path never runs one.
+        let perm =
+            Tensor::<1, Int>::from_data(TensorData::new(standing.order.clone(), [n]), &plain);
         let mut start = 0;
         while start < n {
             let len = cfg.batch_size.min(n - start);
             let idx = perm.clone().narrow(0, start, len);
-            let x = train_x.clone().select(0, idx.clone());
-            let y = train_y.clone().select(0, idx);
+            let x = data.train.x.clone().select(0, idx.clone());
+            let y = data.train.y.clone().select(0, idx);
             model = match (&halves, &mut fused) {
                 (Some(h), Some(fused)) if len >= 2 => {
                     let mut grads = h.written_out_halves(&model, x, y, cfg.activation);
                     fused.step(lr, model, &mut grads)
                 }
                 (Some(h), None) if len >= 2 => {
+                    let (x, y) = (x.to_device(&ad), y.to_device(&ad));
                     let grads = h.gradients(&model, x, y, cfg.activation, &ce);
                     optim.step(lr, model, grads)
                 }
                 (_, fused) => {
+                    let (x, y) = (x.to_device(&ad), y.to_device(&ad));
+                    // The fused update leaves the parameters untracked (see `update`).
+                    let model = match fused {
+                        Some(_) => super::update::tracked(model),
+                        None => model,
+                    };
                     let loss = ce.forward(model.forward(x, cfg.activation), y);
                     let grads = GradientsParams::from_grads(loss.backward(), &model);
                     match fused {
