@@ -87,9 +87,8 @@ pub async fn open_db(dir: &Path) -> sqlx::SqlitePool {
         .expect("open database")
 }
 
-/// The single integer an SQL query on the database at `db` (a SQLite file, or a
-/// `postgres://` URL) returns.
-pub async fn scalar(db: &Path, sql: &str) -> i64 {
+/// A one-connection pool on the database at `db` (a SQLite file, or a `postgres://` URL).
+async fn connect(db: &Path) -> Result<sqlx::AnyPool, sqlx::Error> {
     sqlx::any::install_default_drivers();
     let text = db.to_string_lossy();
     let url = if text.contains("://") {
@@ -97,11 +96,16 @@ pub async fn scalar(db: &Path, sql: &str) -> i64 {
     } else {
         format!("sqlite://{text}")
     };
-    let pool = sqlx::any::AnyPoolOptions::new()
+    sqlx::any::AnyPoolOptions::new()
         .max_connections(1)
         .connect(&url)
         .await
-        .expect("open database");
+}
+
+/// The single integer an SQL query on the database at `db` (a SQLite file, or a
+/// `postgres://` URL) returns.
+pub async fn scalar(db: &Path, sql: &str) -> i64 {
+    let pool = connect(db).await.expect("open database");
     let v: i64 = sqlx::query_scalar(sql)
         .fetch_one(&pool)
         .await
@@ -110,20 +114,14 @@ pub async fn scalar(db: &Path, sql: &str) -> i64 {
     v
 }
 
-/// [`scalar`] for polling a run that is still starting: 0 until the SQLite file exists and
-/// the run's first migration has created the tables the query reads (a busy machine may show
-/// the file some time before its schema).
+/// [`scalar`] for polling a run that is still starting, on a SQLite file: 0 until the file
+/// exists and the run's first migration has created the tables the query reads (a busy
+/// machine may show the file some time before its schema).
 pub async fn scalar_so_far(db: &Path, sql: &str) -> i64 {
     if !db.exists() {
         return 0;
     }
-    sqlx::any::install_default_drivers();
-    let url = format!("sqlite://{}", db.display());
-    let Ok(pool) = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-    else {
+    let Ok(pool) = connect(db).await else {
         return 0;
     };
     let v: Result<i64, _> = sqlx::query_scalar(sql).fetch_one(&pool).await;

@@ -14,7 +14,6 @@
 //! thread pool of its own, so both cores are busy; the weights are then updated once, by the
 //! optimizer, from the summed gradients, as in the plain loop.
 
-use burn::module::Param;
 use burn::nn::loss::CrossEntropyLoss;
 use burn::optim::GradientsParams;
 use burn::tensor::{Int, Tensor};
@@ -22,26 +21,6 @@ use burn::tensor::{Int, Tensor};
 use super::{Activation, Mlp};
 use crate::data::Labelled;
 use crate::rbm::halves::half_pools;
-
-/// The model with every parameter a new autodiff leaf holding the same values under the same
-/// id.
-fn leaf_copy(model: &Mlp) -> Mlp {
-    fn fresh<const D: usize>(p: &Param<Tensor<D>>) -> Param<Tensor<D>> {
-        Param::initialized(p.id, p.val().inner().autodiff().require_grad())
-    }
-    Mlp {
-        layers: model
-            .layers
-            .iter()
-            .map(|l| {
-                let mut l = l.clone();
-                l.weight = fresh(&l.weight);
-                l.bias = l.bias.as_ref().map(fresh);
-                l
-            })
-            .collect(),
-    }
-}
 
 /// The two pools the halves run on.
 pub(crate) struct Halves {
@@ -102,7 +81,7 @@ impl Halves {
         let rows = [(0, n / 2), (n / 2, n - n / 2)];
         // Each half differentiates its own leaf copy of the parameters (same ids, same values):
         // halves sharing leaves would share one autodiff graph, whose backward pass is serial.
-        let copies = [leaf_copy(model), leaf_copy(model)];
+        let copies = [model.clone().into_leaves(), model.clone().into_leaves()];
         self.both(|h| {
             let (start, len) = rows[h];
             let model = &copies[h];

@@ -1,7 +1,7 @@
 //! The network: affine layers with an activation between them, built from random or given
 //! weights, and its evaluation (loss, error rate, log-probabilities).
 
-use burn::module::{Module, Param};
+use burn::module::{Module, ModuleMapper, Param};
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -66,6 +66,20 @@ impl Mlp {
         let out = Mlp::random(&[top, classes], init_std, seed, device);
         layers.extend(out.layers);
         Mlp { layers }
+    }
+
+    /// The same net with every weight and bias a new autodiff leaf, tracked, holding the same
+    /// values under the same ids: for a step whose gradients come from burn's backward pass.
+    pub(crate) fn into_leaves(self) -> Mlp {
+        struct Leaves;
+        impl ModuleMapper for Leaves {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let id = param.id;
+                let (_, tensor, _) = param.consume();
+                Param::initialized(id, tensor.inner().autodiff().require_grad())
+            }
+        }
+        self.map(&mut Leaves)
     }
 
     /// Activities of the last hidden layer (the features the output layer sees).

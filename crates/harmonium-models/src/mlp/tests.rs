@@ -228,3 +228,77 @@ fn continued_equals_uninterrupted(optimizer: Optimizer, lr: f64) {
     let tail = |sink: &KeepingStates| sink.events.series("valid_loss")[3..].to_vec();
     assert_eq!(second.events.series("valid_loss"), tail(&whole_sink));
 }
+
+/// A training set of 401 copies of one example, in mini-batches of 400: the second mini-batch
+/// has one row, the path that takes burn's backward pass (the parameters tracked again after
+/// the fused update left them untracked). Every mini-batch's mean gradient is that example's,
+/// so the epoch is two SGD steps on it, which burn's own optimizer gives.
+#[test]
+fn a_one_row_mini_batch_takes_the_same_sgd_step() {
+    use burn::module::Module;
+    use burn::nn::loss::CrossEntropyLossConfig;
+    use burn::optim::decay::WeightDecayConfig;
+    use burn::optim::momentum::MomentumConfig;
+    use burn::optim::{GradientsParams, SgdConfig};
+    let device = Device::flex();
+    let (x, label) = ([0.3f32, -0.7], 1u32);
+    let copies = Labelled::from_host(
+        &harmonium_data::Matrix::new(401, 2, x.repeat(401)),
+        &[label; 401],
+        &device,
+    );
+    let va = blobs(50, 2, &device);
+    let cfg = MlpConfig {
+        hidden: vec![5],
+        epochs: 1,
+        batch_size: 400,
+        lr: 0.5,
+        momentum: 0.9,
+        weight_decay: 0.01,
+        ..Default::default()
+    };
+    let start = || Mlp::random(&[2, 5, 2], None, 3, &device);
+    let splits = Splits {
+        train: &copies,
+        valid: &va,
+        test: &va,
+    };
+    let (trained, _) = train(start(), &splits, &cfg, 1, "mlp", &mut VecSink::default()).unwrap();
+
+    let ad = device.clone().autodiff();
+    let ce = CrossEntropyLossConfig::new().init(&ad);
+    let mut sgd = SgdConfig::new()
+        .with_momentum(Some(
+            MomentumConfig::new().with_momentum(0.9).with_dampening(0.0),
+        ))
+        .with_weight_decay(Some(WeightDecayConfig::new(0.01)))
+        .init();
+    let xs = Tensor::<2>::from_data(TensorData::new(x.to_vec(), [1, 2]), &ad);
+    let ys = Tensor::<1, Int>::from_data(TensorData::new(vec![label as i64], [1]), &ad);
+    let mut reference = start().train().fork(&ad);
+    for _ in 0..2 {
+        let loss = ce.forward(reference.forward(xs.clone(), cfg.activation), ys.clone());
+        let grads = GradientsParams::from_grads(loss.backward(), &reference);
+        reference = sgd.step(0.5, reference, grads);
+    }
+    let start_w = crate::eval::to_vec(start().layers[0].weight.val());
+    for (a, b) in trained.layers.iter().zip(&reference.layers) {
+        let pairs = [
+            (a.weight.val(), b.weight.val().inner()),
+            (
+                a.bias.as_ref().unwrap().val().unsqueeze(),
+                b.bias.as_ref().unwrap().val().inner().unsqueeze(),
+            ),
+        ];
+        for (p, q) in pairs {
+            let (p, q) = (crate::eval::to_vec(p), crate::eval::to_vec(q));
+            for (p, q) in p.iter().zip(&q) {
+                assert!((p - q).abs() < 1e-5, "{p} vs {q}");
+            }
+        }
+    }
+    // The steps moved the weights (a test of a no-op would pass the comparison too).
+    let moved = crate::eval::to_vec(trained.layers[0].weight.val());
+    let shift: f32 = moved.iter().zip(&start_w).map(|(a, b)| (a - b).abs()).sum();
+    assert!(shift > 1e-2, "the weights moved by {shift}");
+}

@@ -176,7 +176,7 @@ pub fn train(
                     let (x, y) = (x.to_device(&ad), y.to_device(&ad));
                     // The fused update leaves the parameters untracked (see `update`).
                     let model = match fused {
-                        Some(_) => super::update::tracked(model),
+                        Some(_) => model.into_leaves(),
                         None => model,
                     };
                     let loss = ce.forward(model.forward(x, cfg.activation), y);

@@ -17,12 +17,12 @@
 //! backprop written out ([`super::backprop`]), never from a backward pass, and burn's autodiff
 //! frees the graph a tracked tensor opens only in a backward pass. Tracked, every parameter of
 //! every step kept a graph for the rest of the process (≈ 12 KB a mini-batch for the paper's
-//! net, ≈ 600 MB for a 100-epoch training). [`tracked`] marks them again for the rare step that
-//! does run a backward pass (a one-row mini-batch).
+//! net, ≈ 600 MB for a 100-epoch training). [`Mlp::into_leaves`] marks them again for the
+//! rare step that does run a backward pass (a one-row mini-batch).
 
 use std::collections::HashMap;
 
-use burn::module::{Param, ParamId};
+use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::{Device, Tensor, TensorData};
 use rayon::prelude::*;
@@ -57,18 +57,21 @@ impl FusedSgd {
 
     /// One step of rate `lr` from the sum of `grads` (one set per half of the mini-batch).
     pub fn step(&mut self, lr: f64, model: Mlp, grads: &mut [GradientsParams]) -> Mlp {
-        let lr = lr as f32;
-        Mlp {
-            layers: model
-                .layers
-                .into_iter()
-                .map(|mut layer| {
-                    layer.weight = self.update(lr, layer.weight, grads);
-                    layer.bias = layer.bias.map(|b| self.update(lr, b, grads));
-                    layer
-                })
-                .collect(),
+        struct Step<'a> {
+            sgd: &'a mut FusedSgd,
+            lr: f32,
+            grads: &'a mut [GradientsParams],
         }
+        impl ModuleMapper for Step<'_> {
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                self.sgd.update(self.lr, param, self.grads)
+            }
+        }
+        model.map(&mut Step {
+            sgd: self,
+            lr: lr as f32,
+            grads,
+        })
     }
 
     fn update<const D: usize>(
@@ -120,27 +123,6 @@ impl FusedSgd {
     }
 }
 
-/// `model` with every weight and bias tracked by autodiff, for a step whose gradients come
-/// from burn's backward pass.
-pub(crate) fn tracked(model: Mlp) -> Mlp {
-    fn track<const D: usize>(param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let id = param.id;
-        let (_, tensor, _) = param.consume();
-        Param::initialized(id, tensor.require_grad())
-    }
-    Mlp {
-        layers: model
-            .layers
-            .into_iter()
-            .map(|mut layer| {
-                layer.weight = track(layer.weight);
-                layer.bias = layer.bias.map(track);
-                layer
-            })
-            .collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use burn::module::Module;
@@ -187,7 +169,7 @@ mod tests {
             let ga = grads(&a);
             a = burn_sgd.step(lr, a, ga);
             // Untracked after a fused step: tracked again for burn's backward pass.
-            let tb = tracked(b);
+            let tb = b.into_leaves();
             let gb = grads(&tb);
             b = fused.step(lr, tb, &mut [gb]);
         }
