@@ -9,6 +9,7 @@ use super::model::linear_from;
 use super::*;
 use crate::data::Labelled;
 use crate::events::VecSink;
+use crate::rbm::tests::assert_close;
 
 /// Two Gaussian blobs: a net must separate them almost perfectly.
 /// `n` examples of 6 inputs in [−1, 1] and 3 classes, the same every time.
@@ -21,6 +22,16 @@ pub(super) fn batch(n: usize, device: &Device) -> (Tensor<2>, Tensor<1, Int>) {
         Tensor::from_data(TensorData::new(x, [n, 6]), device),
         Tensor::from_data(TensorData::new(y, [n]), device),
     )
+}
+
+/// Every weight and bias of `model`, layer by layer, in one list.
+pub(super) fn parameters(model: &Mlp) -> Vec<f64> {
+    let mut all = Vec::new();
+    for layer in &model.layers {
+        all.extend(crate::eval::to_vec(layer.weight.val()));
+        all.extend(layer.bias.iter().flat_map(|b| crate::eval::to_vec(b.val())));
+    }
+    all.into_iter().map(f64::from).collect()
 }
 
 fn blobs(n: usize, seed: u64, device: &Device) -> Labelled {
@@ -282,21 +293,12 @@ fn a_one_row_mini_batch_takes_the_same_sgd_step() {
         reference = sgd.step(0.5, reference, grads);
     }
     let start_w = crate::eval::to_vec(start().layers[0].weight.val());
-    for (a, b) in trained.layers.iter().zip(&reference.layers) {
-        let pairs = [
-            (a.weight.val(), b.weight.val().inner()),
-            (
-                a.bias.as_ref().unwrap().val().unsqueeze(),
-                b.bias.as_ref().unwrap().val().inner().unsqueeze(),
-            ),
-        ];
-        for (p, q) in pairs {
-            let (p, q) = (crate::eval::to_vec(p), crate::eval::to_vec(q));
-            for (p, q) in p.iter().zip(&q) {
-                assert!((p - q).abs() < 1e-5, "{p} vs {q}");
-            }
-        }
-    }
+    assert_close(
+        &parameters(&trained),
+        &parameters(&reference),
+        1e-5,
+        "parameters",
+    );
     // The steps moved the weights (a test of a no-op would pass the comparison too).
     let moved = crate::eval::to_vec(trained.layers[0].weight.val());
     let shift: f32 = moved.iter().zip(&start_w).map(|(a, b)| (a - b).abs()).sum();

@@ -134,6 +134,8 @@ mod tests {
 
     use super::*;
     use crate::mlp::Activation;
+    use crate::mlp::tests::parameters;
+    use crate::rbm::tests::assert_close;
 
     /// Three steps of the fused update give the weights burn's `Sgd` (classic momentum,
     /// coupled weight decay) gives from the same gradients, and leave them untracked.
@@ -173,21 +175,8 @@ mod tests {
             let gb = grads(&tb);
             b = fused.step(lr, tb, &mut [gb]);
         }
-        for (la, lb) in a.layers.iter().zip(&b.layers) {
-            let (wa, wb) = (
-                crate::eval::to_vec(la.weight.val().inner()),
-                crate::eval::to_vec(lb.weight.val().inner()),
-            );
-            for (p, q) in wa.iter().zip(&wb) {
-                assert!((p - q).abs() < 1e-5, "{p} vs {q}");
-            }
-            let (ca, cb) = (
-                crate::eval::to_vec(la.bias.as_ref().unwrap().val().inner()),
-                crate::eval::to_vec(lb.bias.as_ref().unwrap().val().inner()),
-            );
-            for (p, q) in ca.iter().zip(&cb) {
-                assert!((p - q).abs() < 1e-5, "{p} vs {q}");
-            }
+        assert_close(&parameters(&b), &parameters(&a), 1e-5, "parameters");
+        for lb in &b.layers {
             // Untracked: a tracked parameter would keep an autodiff graph for good.
             assert!(!lb.weight.val().is_require_grad());
             assert!(!lb.bias.as_ref().unwrap().val().is_require_grad());

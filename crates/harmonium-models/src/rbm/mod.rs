@@ -67,7 +67,7 @@ pub mod train;
 pub mod update;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use cd::{CdStatistics, NegativePhase};
 pub use config::{
