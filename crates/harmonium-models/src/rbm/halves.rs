@@ -169,13 +169,13 @@ pub(crate) fn half_pools() -> Option<[rayon::ThreadPool; 2]> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get() / 2)
         .max(1);
-    let pool = || {
+    let pool = |half: usize| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
-            .thread_name(|i| format!("half-{i}"))
+            .thread_name(move |i| format!("half{half}-{i}"))
             .build()
     };
-    match (pool(), pool()) {
+    match (pool(0), pool(1)) {
         (Ok(a), Ok(b)) => Some([a, b]),
         _ => None,
     }
